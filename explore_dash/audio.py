@@ -1,0 +1,158 @@
+"""The ``/audio/<track id>`` route: plays indexed library files, with byte ranges for seeking.
+
+Only files listed as playable in ``tracks.parquet`` whose real path lies inside the library are
+ever served; everything else is a plain 404, so the route cannot be used to read other files.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+
+import flask
+from werkzeug.exceptions import NotFound
+from werkzeug.utils import send_file
+
+from explore_dash.data import Collection
+
+log = logging.getLogger(__name__)
+
+AUDIO_ROUTE = "/audio/<track_id>"
+#: Browsers revalidate after this (ETag / Last-Modified make that a cheap 304).
+AUDIO_MAX_AGE = 3600
+_INT32_MAX = 2**31 - 1
+
+MIME_TYPES = {
+    ".mp3": "audio/mpeg",
+    ".flac": "audio/flac",
+    # Chromium and Firefox play Vorbis and Opus served as plain audio/ogg.
+    ".ogg": "audio/ogg",
+    ".oga": "audio/ogg",
+    ".opus": "audio/ogg",
+    ".m4a": "audio/mp4",
+    ".mp4": "audio/mp4",
+    # A .aac file is a raw ADTS stream, not an MP4 container: its registered type is audio/aac.
+    ".aac": "audio/aac",
+    ".wav": "audio/wav",
+    ".aiff": "audio/aiff",
+    ".aif": "audio/aiff",
+    ".wma": "audio/x-ms-wma",
+}
+DEFAULT_MIME_TYPE = "application/octet-stream"
+
+
+def audio_mime_type(path: str | Path) -> str:
+    """The Content-Type to serve an audio file with, from its extension (case-insensitive)."""
+    return MIME_TYPES.get(PurePosixPath(str(path)).suffix.lower(), DEFAULT_MIME_TYPE)
+
+
+def parse_track_id(text: str) -> int | None:
+    """The track id in a URL segment: plain ASCII digits within int32, else None."""
+    if not re.fullmatch(r"[0-9]{1,10}", text):
+        return None
+    value = int(text)
+    return value if value <= _INT32_MAX else None
+
+
+def resolve_library_file(library: Path, relative: str) -> Path | None:
+    """The real path of ``relative`` (a ``tracks.parquet`` path) if it is a file in ``library``.
+
+    Refuses absolute paths, ``..`` components and anything whose resolved path (after following
+    symlinks) is outside the library's resolved root; the last check alone would suffice, the
+    others make the intent plain.
+    """
+    if not relative or "\x00" in relative:
+        return None
+    posix = PurePosixPath(relative)
+    if posix.is_absolute() or ".." in posix.parts:
+        return None
+    try:
+        root = Path(library).resolve(strict=True)
+        real = (root / posix).resolve(strict=True)
+    except (OSError, RuntimeError):  # missing, unreadable, or a symlink loop
+        return None
+    if not real.is_relative_to(root) or not real.is_file():
+        return None
+    return real
+
+
+_SINGLE_BYTE_RANGE = re.compile(r"\s*bytes\s*=\s*([0-9]*)\s*-\s*([0-9]*)\s*", re.IGNORECASE)
+
+
+def normalize_range(header: str | None, size: int) -> str | None:
+    """The ``Range`` header to honour for a file of ``size`` bytes, or None to send it whole.
+
+    RFC 9110 §14.2 asks servers to ignore a Range they do not understand; Werkzeug answers 416
+    instead. So: another unit, bad syntax, ``last < first`` and multiple ranges (which media
+    players never ask for) are dropped and get the whole file (200); a suffix longer than the file
+    means the whole file (206); a first byte past the end or ``-0`` stays, for a 416.
+    """
+    if not header:
+        return None
+    match = _SINGLE_BYTE_RANGE.fullmatch(header)
+    if match is None:
+        return None
+    first, last = match.groups()
+    if not first and not last:
+        return None
+    if not first:
+        suffix = int(last)
+        return "bytes=0-" if 0 < size <= suffix else f"bytes=-{suffix}"
+    if last and int(last) < int(first):
+        return None
+    return f"bytes={int(first)}-{int(last) if last else ''}"
+
+
+def register_audio_route(
+    server: flask.Flask, get_collection: Callable[[], Collection], library: Path
+) -> None:
+    """Add ``GET /audio/<track id>`` to ``server``.
+
+    Parameters
+    ----------
+    get_collection : callable
+        Returns the current collection (called per request, so a reloaded one is seen).
+    library : Path
+        The music library root; files are served only from inside it.
+    """
+
+    @server.get(AUDIO_ROUTE, endpoint="explore_dash_audio")
+    def serve_audio(track_id: str) -> flask.Response:
+        track = parse_track_id(track_id)
+        tracks = get_collection().tracks
+        if track is None or track not in tracks.index:
+            raise NotFound()
+        path = resolve_library_file(library, str(tracks.at[track, "path"]))
+        if path is None:
+            log.warning(
+                "track %d: %r is not a file in the library", track, tracks.at[track, "path"]
+            )
+            raise NotFound()
+        try:
+            size = path.stat().st_size
+        except OSError:
+            raise NotFound() from None
+        environ = dict(flask.request.environ)
+        environ.pop("HTTP_RANGE", None)
+        wanted = normalize_range(flask.request.headers.get("Range"), size)
+        if wanted is not None:
+            environ["HTTP_RANGE"] = wanted
+        try:
+            response = send_file(
+                path,
+                environ,
+                mimetype=audio_mime_type(path),
+                conditional=True,
+                etag=True,
+                max_age=AUDIO_MAX_AGE,
+                response_class=server.response_class,
+            )
+        except OSError:  # vanished or unreadable between the checks and the open
+            raise NotFound() from None
+        # Personal music: browsers may cache it, shared proxies should not.
+        response.cache_control.public = False
+        response.cache_control.private = True
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response

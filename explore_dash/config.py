@@ -1,0 +1,40 @@
+"""Settings of one running app: which library and data folder, where to listen, which options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """Everything ``create_app`` needs to know, fixed for the life of the server.
+
+    Attributes
+    ----------
+    library : Path
+        Root of the music library; audio is only ever served from inside it.
+    data_dir : Path
+        The library's data folder (``tracks.parquet``, ``segments/``, ``state.json``).
+    host, port : str, int
+        Where the web server listens.
+    anonymize : bool
+        Show neutral codes (A1, D1, L1, P1...) instead of model and projection names, for blind
+        comparisons.
+    extract : bool
+        Run the extraction for new or changed files when the app starts.
+    """
+
+    library: Path
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8050
+    anonymize: bool = False
+    extract: bool = True
+
+    def __post_init__(self) -> None:
+        # Accept strings from the CLI or tests, store Paths.
+        object.__setattr__(self, "library", Path(self.library))
+        object.__setattr__(self, "data_dir", Path(self.data_dir))
+        if not 0 <= int(self.port) <= 65535:
+            raise ValueError(f"port must be between 0 and 65535, got {self.port}")

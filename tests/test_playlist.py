@@ -1,0 +1,164 @@
+"""Playlists: which tracks and in what order, the exact M3U8 text, and safe saving."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from explore_dash.data import segment_id
+from explore_dash.playlist import (
+    PlaylistEntry,
+    playlist_from_segments,
+    safe_playlist_name,
+    save_playlist,
+    to_m3u8,
+)
+
+
+@pytest.fixture()
+def tracks() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "artist": ["Alpha", "Beta", "Gamma", ""],
+            "album": ["One", "Two", "Three", ""],
+            "title": ["Song A", "Étude", "Crowd", "Untitled"],
+            "genre": ["", "", "", ""],
+            "duration": [61.6, 200.4, 3.0, float("nan")],
+            "path": ["Alpha/One/a.mp3", "Beta/Two/é.flac", "Gamma/c.ogg", "u.wav"],
+        },
+        index=pd.Index([0, 2, 5, 9], name="track"),
+    )
+
+
+def ids(*pairs: tuple[int, int]) -> list[int]:
+    return [segment_id(track, index * 2.992) for track, index in pairs]
+
+
+def test_playlist_orders_by_selected_segments_then_first_appearance(tracks: pd.DataFrame):
+    selection = ids((5, 0), (2, 3), (0, 1), (2, 4), (0, 0), (2, 5), (9, 0))
+    entries = playlist_from_segments(selection, tracks)
+    # Selected segments: track 2 three, track 0 two, tracks 5 and 9 one each (5 came first).
+    assert [e.track for e in entries] == [2, 0, 5, 9]
+    assert entries[0] == PlaylistEntry(2, "Beta/Two/é.flac", "Beta", "Étude", 200.4)
+    assert len({e.track for e in entries}) == len(entries)
+
+
+def test_playlist_ties_keep_first_appearance(tracks: pd.DataFrame):
+    entries = playlist_from_segments(np.array(ids((9, 0), (5, 2), (0, 7))), tracks)
+    assert [e.track for e in entries] == [9, 5, 0]
+
+
+def test_playlist_skips_unknown_tracks_and_handles_nothing(tracks: pd.DataFrame):
+    assert [e.track for e in playlist_from_segments(ids((4, 0), (0, 0)), tracks)] == [0]
+    assert playlist_from_segments([], tracks) == []
+
+
+@pytest.fixture()
+def entries() -> list[PlaylistEntry]:
+    return [
+        PlaylistEntry(2, "Beta/Two/é.flac", "Beta", "Étude", 200.4),
+        PlaylistEntry(0, "Alpha/One/a.mp3", "Alpha", "Song A", 61.6),
+        PlaylistEntry(9, "u.wav", "", "Untitled", float("nan")),
+    ]
+
+
+def test_m3u8_relative(entries: list[PlaylistEntry]):
+    assert to_m3u8(entries, Path("/music"), absolute=False) == (
+        "#EXTM3U\n"
+        "#EXTINF:200,Beta - Étude\n"
+        "Beta/Two/é.flac\n"
+        "#EXTINF:62,Alpha - Song A\n"
+        "Alpha/One/a.mp3\n"
+        "#EXTINF:-1,Untitled\n"
+        "u.wav\n"
+    )
+
+
+def test_m3u8_absolute(
+    entries: list[PlaylistEntry], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    library = tmp_path / "My Music"
+    text = to_m3u8(entries[:2], library, absolute=True)
+    assert text == (
+        "#EXTM3U\n"
+        f"#EXTINF:200,Beta - Étude\n{library}/Beta/Two/é.flac\n"
+        f"#EXTINF:62,Alpha - Song A\n{library}/Alpha/One/a.mp3\n"
+    )
+    # A relative library is made absolute.
+    monkeypatch.chdir(tmp_path)
+    assert to_m3u8(entries[1:2], Path("My Music"), absolute=True).splitlines()[2] == (
+        f"{library}/Alpha/One/a.mp3"
+    )
+
+
+def test_m3u8_of_nothing():
+    assert to_m3u8([], Path("/music"), absolute=True) == "#EXTM3U\n"
+
+
+def test_m3u8_tags_cannot_inject_lines():
+    hostile = PlaylistEntry(
+        1,
+        "ok.mp3",
+        "Evil\r\n#EXTINF:1,x",
+        "Title\n/etc/passwd\r\u2028\x85\x00end",
+        10.0,
+    )
+    text = to_m3u8([hostile], Path("/music"), absolute=False)
+    assert text == "#EXTM3U\n#EXTINF:10,Evil #EXTINF:1,x - Title /etc/passwd end\nok.mp3\n"
+    assert text.encode("utf-8").count(b"\n") == 3 and b"\r" not in text.encode("utf-8")
+
+
+def test_m3u8_leaves_out_paths_with_line_breaks_and_guards_hash_paths():
+    entries = [
+        PlaylistEntry(1, "bad\nname.mp3", "A", "B", 1.0),
+        PlaylistEntry(2, "#hash.mp3", "A", "C", 1.0),
+    ]
+    assert to_m3u8(entries, Path("/music"), absolute=False) == (
+        "#EXTM3U\n#EXTINF:1,A - C\n./#hash.mp3\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "file_name"),
+    [
+        ("Evening mix", "Evening mix.m3u8"),
+        ("Évening — mix", "Évening _ mix.m3u8"),
+        ("../../etc/passwd", "_.._etc_passwd.m3u8"),
+        ("/abs/path", "_abs_path.m3u8"),
+        ("a\\b", "a_b.m3u8"),
+        ("..", "playlist.m3u8"),
+        ("", "playlist.m3u8"),
+        ("   ", "playlist.m3u8"),
+        ("///", "playlist.m3u8"),
+        (".hidden", "hidden.m3u8"),
+        ("mix.M3U8", "mix.m3u8"),
+        ("mix.m3u", "mix.m3u8"),
+        ("line\nbreak", "line break.m3u8"),
+        ("CON", "_CON.m3u8"),
+        ("x" * 300, "x" * 100 + ".m3u8"),
+    ],
+)
+def test_safe_playlist_name(name: str, file_name: str):
+    assert safe_playlist_name(name) == file_name
+
+
+def test_save_playlist(tmp_path: Path):
+    text = "#EXTM3U\n#EXTINF:1,É\na.mp3\n"
+    path = save_playlist(text, tmp_path, "My mix")
+    assert path == tmp_path / "playlists" / "My mix.m3u8"
+    assert path.read_bytes() == text.encode("utf-8")  # UTF-8, "\n" kept as is
+    path = save_playlist("#EXTM3U\n", tmp_path, "My mix")
+    assert path.read_text(encoding="utf-8") == "#EXTM3U\n"
+    assert sorted(p.name for p in (tmp_path / "playlists").iterdir()) == ["My mix.m3u8"]
+
+
+@pytest.mark.parametrize("name", ["../escape", "../../escape", "/tmp/escape", "sub/dir", ".."])
+def test_save_playlist_stays_in_the_playlists_folder(tmp_path: Path, name: str):
+    data_dir = tmp_path / "data"
+    path = save_playlist("#EXTM3U\n", data_dir, name)
+    assert path.parent == data_dir / "playlists"
+    assert path.exists()
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == [path]
