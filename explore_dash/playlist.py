@@ -65,8 +65,14 @@ def playlist_from_segments(
     counts = Counter(int(t) for t in segment_track(ids.astype(np.int64)))
     # Counter keeps first-appearance order and sorted() is stable, so ties keep that order.
     ordered = sorted(counts, key=lambda track: -counts[track])
+    return entries_for_tracks(ordered, tracks)
+
+
+def entries_for_tracks(track_ids: Iterable[int], tracks: pd.DataFrame) -> list[PlaylistEntry]:
+    """Playlist entries for ``track_ids`` in that order; ids no longer playable are skipped."""
     entries = []
-    for track in ordered:
+    for track in track_ids:
+        track = int(track)
         if track not in tracks.index:
             continue
         row = tracks.loc[track]

@@ -65,6 +65,19 @@ TRACK_SCHEMA = pa.schema(
         ("error", pa.string()),
     ]
 )
+# The segment folder read as one table. Each file stores fixed-size lists (their width differs
+# per model and layer), so reading across files needs this schema with variable-size lists.
+SEGMENTS_SCHEMA = pa.schema(
+    [
+        ("track", pa.int32()),
+        ("offset", pa.float32()),
+        ("vector", pa.list_(pa.float32())),
+        ("pca", pa.list_(pa.float32())),
+        ("std_pca", pa.list_(pa.float32())),
+        ("model", pa.string()),
+        ("layer", pa.string()),
+    ]
+)
 STATUS_OK = "ok"
 STATUS_ERROR = "error"
 
@@ -443,3 +456,14 @@ def default_data_dir(library: Path) -> Path:
     digest = hashlib.sha256(str(library).encode("utf-8", "surrogateescape")).hexdigest()[:10]
     name = "".join(c if c.isalnum() or c in "-_" else "_" for c in library.name) or "library"
     return base / "explore-dash" / f"{name}-{digest}"
+
+
+def read_segment_table(data_dir: Path, columns: list[str] | None = None) -> pa.Table:
+    """Every segment table of a data folder as one table (track, offset, model, layer, ...)."""
+    import pyarrow.dataset as ds
+
+    segments = Path(data_dir) / "segments"
+    if not segments.is_dir():
+        return SEGMENTS_SCHEMA.empty_table()
+    dataset = ds.dataset(segments, schema=SEGMENTS_SCHEMA, format="parquet", partitioning="hive")
+    return dataset.to_table(columns=columns)

@@ -1,0 +1,198 @@
+// Per-event work of the explorer, run in the browser: playing the hovered segment, labelling it
+// in the other panel, collecting selected ids, resetting zoom. No server round trip on hover.
+(function () {
+  "use strict";
+
+  const SEGMENT_ID_STRIDE = 65536; // must match explore_dash.data.SEGMENT_ID_STRIDE
+  const SEGMENT_SECONDS = 2.992; // must match explore_dash.data.SEGMENT_SECONDS
+  const GRAPH_TYPE = "panel-graph";
+  const indexCache = new WeakMap();
+
+  function noUpdate() {
+    return window.dash_clientside.no_update;
+  }
+
+  function triggered() {
+    const context = window.dash_clientside.callback_context;
+    if (!context.triggered || !context.triggered.length) {
+      return null;
+    }
+    const propId = context.triggered[0].prop_id;
+    const dot = propId.lastIndexOf(".");
+    let id = propId.slice(0, dot);
+    try {
+      id = JSON.parse(id);
+    } catch (error) {
+      // a plain string id
+    }
+    return { id: id, property: propId.slice(dot + 1), value: context.triggered[0].value };
+  }
+
+  function graphDiv(panel) {
+    const holder = document.getElementById(JSON.stringify({ panel: panel, type: GRAPH_TYPE }));
+    return holder ? holder.querySelector(".js-plotly-plot") : null;
+  }
+
+  function segmentOf(id) {
+    const track = Math.floor(id / SEGMENT_ID_STRIDE);
+    const index = id - track * SEGMENT_ID_STRIDE;
+    return { track: track, offset: index * SEGMENT_SECONDS };
+  }
+
+  function formatTime(seconds) {
+    const total = Math.max(0, Math.floor(seconds));
+    const minutes = Math.floor(total / 60);
+    const secs = String(total % 60).padStart(2, "0");
+    return minutes + ":" + secs;
+  }
+
+  function trackName(names, track) {
+    return (names && names[String(track)]) || "track " + track;
+  }
+
+  function firstPoint(data) {
+    if (!data || !data.points || !data.points.length) {
+      return null;
+    }
+    const point = data.points[0];
+    return typeof point.customdata === "number" ? point : null;
+  }
+
+  // Map segment id -> point index of a trace, built once per data array.
+  function indexOf(trace, id) {
+    const ids = trace && trace.customdata;
+    if (!ids || !ids.length) {
+      return -1;
+    }
+    let map = indexCache.get(ids);
+    if (!map) {
+      map = new Map();
+      for (let i = 0; i < ids.length; i++) {
+        map.set(ids[i], i);
+      }
+      indexCache.set(ids, map);
+    }
+    const found = map.get(id);
+    return found === undefined ? -1 : found;
+  }
+
+  function play(id, names) {
+    const audio = document.getElementById("player");
+    if (!audio) {
+      return noUpdate();
+    }
+    const segment = segmentOf(id);
+    const source = "audio/" + segment.track;
+    const seek = function () {
+      audio.currentTime = segment.offset;
+      const playing = audio.play();
+      if (playing && playing.catch) {
+        playing.catch(function () {}); // autoplay blocked until the user clicks once
+      }
+    };
+    audio.dataset.track = String(segment.track);
+    audio.dataset.offset = segment.offset.toFixed(3);
+    if (audio.getAttribute("src") !== source) {
+      audio.setAttribute("src", source);
+      audio.addEventListener("loadedmetadata", seek, { once: true });
+      audio.load();
+    } else {
+      seek();
+    }
+    return trackName(names, segment.track) + " @ " + formatTime(segment.offset);
+  }
+
+  function listen(hovers, clicks, mode, names) {
+    const event = triggered();
+    if (!event || mode === "off") {
+      return noUpdate();
+    }
+    const wanted = mode === "click" ? "clickData" : "hoverData";
+    if (event.property !== wanted) {
+      return noUpdate();
+    }
+    const point = firstPoint(event.value);
+    return point ? play(point.customdata, names) : noUpdate();
+  }
+
+  function linkHover(hovers, names) {
+    const event = triggered();
+    const point = event && firstPoint(event.value);
+    if (!point) {
+      return noUpdate();
+    }
+    const source = event.id.panel;
+    const segment = segmentOf(point.customdata);
+    const label = trackName(names, segment.track) + " @ " + formatTime(segment.offset);
+    for (let panel = 0; panel < hovers.length; panel++) {
+      if (panel === source) {
+        continue;
+      }
+      const gd = graphDiv(panel);
+      if (!gd || !gd._fullData) {
+        continue;
+      }
+      let annotations = [];
+      for (let t = 0; t < 2 && !annotations.length; t++) {
+        const trace = gd._fullData[t];
+        const i = indexOf(trace, point.customdata);
+        if (i >= 0) {
+          annotations = [
+            {
+              x: trace.x[i],
+              y: trace.y[i],
+              text: label,
+              showarrow: true,
+              arrowhead: 2,
+              ax: 24,
+              ay: -32,
+              bgcolor: "rgba(255,255,255,0.92)",
+              bordercolor: "#222",
+              font: { size: 11 },
+              name: "linked-hover",
+            },
+          ];
+        }
+      }
+      window.Plotly.relayout(gd, { annotations: annotations });
+      gd.dataset.linkedSegment = annotations.length ? String(point.customdata) : "";
+    }
+    return label;
+  }
+
+  function collectSelection(selections) {
+    const event = triggered();
+    if (!event || typeof event.id !== "object") {
+      return noUpdate();
+    }
+    const data = event.value;
+    const ids = [];
+    if (data && data.points) {
+      const seen = new Set();
+      for (const point of data.points) {
+        const id = point.customdata;
+        if (typeof id === "number" && !seen.has(id)) {
+          seen.add(id);
+          ids.push(id);
+        }
+      }
+    }
+    return { ids: ids, source: event.id.panel };
+  }
+
+  function resetZoom() {
+    const event = triggered();
+    const gd = event && graphDiv(event.id.panel);
+    if (gd) {
+      window.Plotly.relayout(gd, { "xaxis.autorange": true, "yaxis.autorange": true });
+    }
+    return noUpdate();
+  }
+
+  window.exploreDash = {
+    listen: listen,
+    linkHover: linkHover,
+    collectSelection: collectSelection,
+    resetZoom: resetZoom,
+  };
+})();

@@ -1,0 +1,58 @@
+"""The Dash application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dash import Dash
+
+from explore_dash.audio import register_audio_route
+from explore_dash.callbacks import register_callbacks
+from explore_dash.config import AppConfig
+from explore_dash.data import option_labels
+from explore_dash.layouts.page import page_layout
+from explore_dash.state import AppState
+
+# Bootstrap's CSS is vendored in assets/vendor: the app must work offline, without a CDN.
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+
+
+def _track_label(artist: str, title: str) -> str:
+    return " – ".join(part for part in (artist, title) if part)
+
+
+def build_layout(state: AppState):
+    tracks = state.collection.tracks
+    labels = {
+        int(t): _track_label(a, n)
+        for t, a, n in zip(tracks.index, tracks["artist"], tracks["title"], strict=True)
+    }
+    return page_layout(
+        options=option_labels(state.config.anonymize),
+        artists=sorted(a for a in tracks["artist"].unique() if a),
+        albums=sorted(a for a in tracks["album"].unique() if a),
+        tracks=[{"label": labels[t], "value": t} for t in sorted(labels, key=labels.get)],
+        tags=state.tags,
+        track_names={str(t): name for t, name in labels.items()},
+        empty=state.empty,
+        library=str(state.config.library),
+        data_dir=str(state.config.data_dir),
+        n_tracks=len(tracks),
+    )
+
+
+def create_app(config: AppConfig, state: AppState | None = None) -> Dash:
+    """Build the app for one library's data folder (tables are loaded once, here)."""
+    state = state or AppState.load(config)
+    app = Dash(
+        __name__,
+        title="explore-dash",
+        assets_folder=str(ASSETS_DIR),
+        suppress_callback_exceptions=True,
+        update_title=None,
+    )
+    app.layout = build_layout(state)
+    register_callbacks(app, state)
+    register_audio_route(app.server, lambda: state.collection, Path(config.library))
+    app.server.config["EXPLORE_DASH_STATE"] = state
+    return app

@@ -1,0 +1,47 @@
+"""Linked selection: a box or lasso in one panel selects the same segments in the other."""
+
+from __future__ import annotations
+
+from dash import ALL, Dash, Input, Output, Patch, State
+
+from explore_dash import ids
+from explore_dash.callbacks.panels import SETTING_KINDS, visible_points
+from explore_dash.figures import PanelSettings, selected_indices
+from explore_dash.state import AppState
+
+
+def register(app: Dash, state: AppState) -> None:
+    # Collecting ids from the selection event is per-event work: done in the browser, so only
+    # the ids (not Plotly's point objects with coordinates) travel to the server.
+    app.clientside_callback(
+        "function(selections) { return window.exploreDash.collectSelection(selections); }",
+        Output(ids.SELECTION, "data"),
+        Input(ids.panel(ids.PANEL_GRAPH, ALL), "selectedData"),
+        prevent_initial_call=True,
+    )
+
+    @app.callback(
+        Output(ids.panel(ids.PANEL_GRAPH, ALL), "figure", allow_duplicate=True),
+        Input(ids.SELECTION, "data"),
+        *(State(ids.panel(kind, ALL), "value") for kind in SETTING_KINDS),
+        State(ids.ARTISTS, "value"),
+        State(ids.TAGS, "value"),
+        State(ids.REDUCTION, "value"),
+        prevent_initial_call=True,
+    )
+    def mirror_selection(
+        selection, architectures, datasets, layers, projections, artists, tags, every_n
+    ):
+        selection = selection or {}
+        selected = selection.get("ids") or []
+        patches = []
+        all_settings = map(PanelSettings, architectures, datasets, layers, projections)
+        for index, settings in enumerate(all_settings):
+            points = visible_points(state, settings, artists, tags, every_n)
+            patch = Patch()
+            patch["data"][0]["selectedpoints"] = selected_indices(points.segment_ids, selected)
+            if index != selection.get("source"):
+                # The other panel's own box/lasso outline no longer describes the selection.
+                patch["layout"]["selections"] = []
+            patches.append(patch)
+        return patches

@@ -1,0 +1,92 @@
+"""``python -m explore_dash`` / ``explore-dash``: update a library's tables and serve the map."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+log = logging.getLogger("explore_dash")
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="explore-dash", description="Explore a music collection as a map of its sound."
+    )
+    parser.add_argument("--library", required=True, type=Path, help="music folder")
+    parser.add_argument(
+        "--data", type=Path, default=None, help="data folder (default: per library)"
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to serve on (default: %(default)s)"
+    )
+    parser.add_argument("--port", type=int, default=8050, help="port (default: %(default)s)")
+    parser.add_argument("--no-extract", action="store_true", help="serve the tables as they are")
+    parser.add_argument("--anonymize", action="store_true", help="neutral codes for model names")
+    parser.add_argument("--debug", action="store_true", help="Dash debug mode")
+    return parser.parse_args(argv)
+
+
+def data_dir_for(library: Path, data: Path | None) -> Path:
+    """The data folder the extraction uses for ``library`` (same default as the extractor)."""
+    if data is not None:
+        return data.expanduser().resolve()
+    # Only the small path helper; the extraction package's heavy modules stay unimported.
+    from extraction.store import default_data_dir
+
+    return default_data_dir(library)
+
+
+def extract(library: Path, data: Path) -> int:
+    """Bring the tables up to date in a child process (Essentia never loads in the web process)."""
+    command = [sys.executable, "-m", "extraction", "--library", str(library), "--data", str(data)]
+    return subprocess.call(command)
+
+
+def run(
+    library: Path,
+    data: Path | None,
+    host: str,
+    port: int,
+    no_extract: bool,
+    anonymize: bool,
+    debug: bool = False,
+) -> int:
+    from explore_dash.app import create_app
+    from explore_dash.config import AppConfig
+
+    library = library.expanduser()
+    if not library.is_dir():
+        print(f"explore-dash: error: music library not found: {library}", file=sys.stderr)
+        return 2
+    library = library.resolve()
+    data_dir = data_dir_for(library, data)
+    if not no_extract:
+        code = extract(library, data_dir)
+        if code not in (0, 130):
+            print("explore-dash: extraction failed; serving what is there", file=sys.stderr)
+    config = AppConfig(
+        library, data_dir, host=host, port=port, anonymize=anonymize, extract=not no_extract
+    )
+    app = create_app(config)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning(
+            "serving on %s: anyone who can reach this address can browse and play your library",
+            host,
+        )
+    print(f"explore-dash: serving {library} at http://{host}:{port}/", flush=True)
+    app.run(host=host, port=port, debug=debug)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.getLogger("dash").setLevel(logging.WARNING)
+    return run(
+        args.library, args.data, args.host, args.port, args.no_extract, args.anonymize, args.debug
+    )

@@ -1,0 +1,55 @@
+"""Component ids, in one place. Panel components repeat, so theirs are pattern-matching dicts."""
+
+from __future__ import annotations
+
+PANELS = (0, 1)
+
+# Music selection and display
+ARTISTS = "music-artists"
+TAGS = "music-tags"
+REDUCTION = "music-reduction"
+
+# Highlight
+HIGHLIGHT_ARTISTS = "highlight-artists"
+HIGHLIGHT_ALBUMS = "highlight-albums"
+HIGHLIGHT_TRACKS = "highlight-tracks"
+HIGHLIGHT_TAGS = "highlight-tags"
+
+# Listening
+LISTEN_MODE = "listen-mode"
+PLAYER = "player"
+NOW_PLAYING = "now-playing"
+PLAYER_CUE = "player-cue"
+
+# Selection and playlist
+SELECTION = "selection-store"
+PLAYLIST = "playlist-store"
+PLAYLIST_LIST = "playlist-list"
+PLAYLIST_ABSOLUTE = "playlist-absolute"
+PLAYLIST_NAME = "playlist-name"
+PLAYLIST_EXPORT = "playlist-export"
+PLAYLIST_DOWNLOAD = "playlist-download"
+PLAYLIST_MESSAGE = "playlist-message"
+PLAYLIST_CLEAR = "playlist-clear"
+
+# Page
+EMPTY_STATE = "empty-state"
+ERROR_MESSAGE = "error-message"
+TRACK_NAMES = "track-names-store"
+
+
+def panel(kind: str, index: int | str) -> dict:
+    """Id of one panel's component; ``kind`` is one of the PANEL_* names below."""
+    return {"type": kind, "panel": index}
+
+
+PANEL_GRAPH = "panel-graph"
+PANEL_ARCHITECTURE = "panel-architecture"
+PANEL_DATASET = "panel-dataset"
+PANEL_LAYER = "panel-layer"
+PANEL_PROJECTION = "panel-projection"
+PANEL_RESET = "panel-reset"
+PANEL_COUNT = "panel-count"
+
+PLAYLIST_REMOVE = "playlist-remove"
+PLAYLIST_UP = "playlist-up"

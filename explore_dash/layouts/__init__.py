@@ -1,0 +1,1 @@
+"""Page layout: pure functions from app state to Dash components."""

@@ -1,0 +1,85 @@
+"""One map panel: its four dropdowns, the graph, and a point count."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from explore_dash import ids
+from explore_dash.figures import PanelSettings
+
+DEFAULT_PANELS = (
+    PanelSettings("musicnn", "msd", "embedding", "pca"),
+    PanelSettings("musicnn", "msd", "taggram", "pca"),
+)
+
+GRAPH_CONFIG = {
+    "displaylogo": False,
+    "scrollZoom": True,
+    "modeBarButtonsToRemove": ["toImage", "autoScale2d"],
+    "doubleClick": "reset",
+}
+
+
+def _dropdown(kind: str, index: int, options: list[dict], value: str, label: str) -> dbc.Col:
+    return dbc.Col(
+        [
+            dbc.Label(label, className="small text-muted mb-0"),
+            dcc.Dropdown(
+                id=ids.panel(kind, index),
+                options=options,
+                value=value,
+                clearable=False,
+                searchable=False,
+            ),
+        ],
+        xs=6,
+        lg=3,
+    )
+
+
+def panel_layout(index: int, options: dict[str, list[dict]], settings: PanelSettings) -> dbc.Card:
+    """The card of panel ``index`` with ``settings`` preselected."""
+    header = dbc.Row(
+        [
+            _dropdown(
+                ids.PANEL_ARCHITECTURE,
+                index,
+                options["architecture"],
+                settings.architecture,
+                "Architecture",
+            ),
+            _dropdown(ids.PANEL_DATASET, index, options["dataset"], settings.dataset, "Dataset"),
+            _dropdown(ids.PANEL_LAYER, index, options["layer"], settings.layer, "Layer"),
+            _dropdown(
+                ids.PANEL_PROJECTION,
+                index,
+                options["projection"],
+                settings.projection,
+                "Projection",
+            ),
+        ],
+        className="g-2",
+    )
+    footer = html.Div(
+        [
+            html.Span(id=ids.panel(ids.PANEL_COUNT, index), className="small text-muted"),
+            dbc.Button(
+                "Reset zoom",
+                id=ids.panel(ids.PANEL_RESET, index),
+                size="sm",
+                color="link",
+                className="float-end p-0",
+            ),
+        ]
+    )
+    graph = dcc.Graph(
+        id=ids.panel(ids.PANEL_GRAPH, index),
+        config=GRAPH_CONFIG,
+        style={"height": "68vh"},
+        clear_on_unhover=False,
+    )
+    return dbc.Card(
+        [dbc.CardHeader(header), dbc.CardBody(graph, className="p-1"), dbc.CardFooter(footer)],
+        className="h-100",
+    )
