@@ -50,12 +50,20 @@
     return (names && names[String(track)]) || "track " + track;
   }
 
-  function firstPoint(data) {
+  // Segment id of an event point. Dash's event data carries no customdata when the figure sends
+  // it as a typed array, so it is read from the trace Plotly decoded.
+  function pointId(gd, point) {
+    const trace = gd && gd._fullData && gd._fullData[point.curveNumber];
+    const ids = trace && trace.customdata;
+    const id = ids ? ids[point.pointNumber] : undefined;
+    return typeof id === "number" ? id : null;
+  }
+
+  function firstPointId(data, panel) {
     if (!data || !data.points || !data.points.length) {
       return null;
     }
-    const point = data.points[0];
-    return typeof point.customdata === "number" ? point : null;
+    return pointId(graphDiv(panel), data.points[0]);
   }
 
   // Map segment id -> point index of a trace, built once per data array.
@@ -111,18 +119,18 @@
     if (event.property !== wanted) {
       return noUpdate();
     }
-    const point = firstPoint(event.value);
-    return point ? play(point.customdata, names) : noUpdate();
+    const id = firstPointId(event.value, event.id.panel);
+    return id === null ? noUpdate() : play(id, names);
   }
 
   function linkHover(hovers, names) {
     const event = triggered();
-    const point = event && firstPoint(event.value);
-    if (!point) {
+    const id = event ? firstPointId(event.value, event.id.panel) : null;
+    if (id === null) {
       return noUpdate();
     }
     const source = event.id.panel;
-    const segment = segmentOf(point.customdata);
+    const segment = segmentOf(id);
     const label = trackName(names, segment.track) + " @ " + formatTime(segment.offset);
     for (let panel = 0; panel < hovers.length; panel++) {
       if (panel === source) {
@@ -135,7 +143,7 @@
       let annotations = [];
       for (let t = 0; t < 2 && !annotations.length; t++) {
         const trace = gd._fullData[t];
-        const i = indexOf(trace, point.customdata);
+        const i = indexOf(trace, id);
         if (i >= 0) {
           annotations = [
             {
@@ -155,23 +163,29 @@
         }
       }
       window.Plotly.relayout(gd, { annotations: annotations });
-      gd.dataset.linkedSegment = annotations.length ? String(point.customdata) : "";
+      gd.dataset.linkedSegment = annotations.length ? String(id) : "";
     }
     return label;
   }
 
-  function collectSelection(selections) {
+  function collectSelection(selections, current) {
     const event = triggered();
     if (!event || typeof event.id !== "object") {
       return noUpdate();
     }
     const data = event.value;
+    const empty = !data || !data.points || !data.points.length;
+    if (empty && current && current.source !== undefined && current.source !== event.id.panel) {
+      // Clearing the mirrored panel's outline fires a deselect there: not the user's doing.
+      return noUpdate();
+    }
     const ids = [];
     if (data && data.points) {
+      const gd = graphDiv(event.id.panel);
       const seen = new Set();
       for (const point of data.points) {
-        const id = point.customdata;
-        if (typeof id === "number" && !seen.has(id)) {
+        const id = pointId(gd, point);
+        if (id !== null && !seen.has(id)) {
           seen.add(id);
           ids.push(id);
         }

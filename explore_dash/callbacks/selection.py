@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dash import ALL, Dash, Input, Output, Patch, State
+from dash import ALL, Dash, Input, Output, Patch, State, no_update
 
 from explore_dash import ids
 from explore_dash.callbacks.panels import SETTING_KINDS, visible_points
@@ -14,9 +14,11 @@ def register(app: Dash, state: AppState) -> None:
     # Collecting ids from the selection event is per-event work: done in the browser, so only
     # the ids (not Plotly's point objects with coordinates) travel to the server.
     app.clientside_callback(
-        "function(selections) { return window.exploreDash.collectSelection(selections); }",
+        "function(selections, current) {"
+        " return window.exploreDash.collectSelection(selections, current); }",
         Output(ids.SELECTION, "data"),
         Input(ids.panel(ids.PANEL_GRAPH, ALL), "selectedData"),
+        State(ids.SELECTION, "data"),
         prevent_initial_call=True,
     )
 
@@ -37,11 +39,15 @@ def register(app: Dash, state: AppState) -> None:
         patches = []
         all_settings = map(PanelSettings, architectures, datasets, layers, projections)
         for index, settings in enumerate(all_settings):
+            if index == selection.get("source"):
+                # Plotly already shows the user's own selection there (kept across redraws by
+                # uirevision); patching it would redraw the panel and drop the lasso outline.
+                patches.append(no_update)
+                continue
             points = visible_points(state, settings, artists, tags, every_n)
             patch = Patch()
             patch["data"][0]["selectedpoints"] = selected_indices(points.segment_ids, selected)
-            if index != selection.get("source"):
-                # The other panel's own box/lasso outline no longer describes the selection.
-                patch["layout"]["selections"] = []
+            # This panel's own earlier box/lasso outline no longer describes the selection.
+            patch["layout"]["selections"] = []
             patches.append(patch)
         return patches

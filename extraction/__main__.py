@@ -1,0 +1,5 @@
+"""Entry point: ``python -m extraction``."""
+
+from extraction.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,180 @@
+"""``python -m extraction`` (``explore-dash-extract``): bring a library's tables up to date."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from extraction.errors import ExtractionError
+from extraction.pipeline import Progress, Summary, TrackResult, run_extraction
+from extraction.store import STATUS_OK, DataStore, default_data_dir
+
+log = logging.getLogger("extraction")
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="explore-dash-extract",
+        description="Index a music folder and extract MusiCNN/VGG taggrams and embeddings "
+        "for every 3-second segment into parquet tables.",
+    )
+    parser.add_argument("--library", required=True, type=Path, help="music folder to index")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="data folder (default: a per-library folder under your user data directory)",
+    )
+    parser.add_argument(
+        "--models",
+        default=None,
+        help="comma-separated model names (default: all; see --list-models)",
+    )
+    parser.add_argument(
+        "--models-dir",
+        type=Path,
+        action="append",
+        default=[],
+        help="extra folder of compatible model graphs (.pb + .json); may repeat",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=default_workers(),
+        help="extraction processes (default: %(default)s)",
+    )
+    parser.add_argument("--force", action="store_true", help="redo every file")
+    parser.add_argument("--list-models", action="store_true", help="list models and exit")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    return parser.parse_args(argv)
+
+
+def default_workers() -> int:
+    """One process: TensorFlow already spreads each inference over every core."""
+    return 1
+
+
+class TqdmProgress(Progress):
+    """A terminal progress bar in audio time: tracks done, audio hours, ETA."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.bar = None
+        self.done_tracks = 0
+        self.total_tracks = 0
+        self.failed = 0
+
+    def start(self, total_audio_seconds: float, total_tracks: int) -> None:
+        from tqdm import tqdm
+
+        self.total_tracks = total_tracks
+        if not self.enabled or total_tracks == 0:
+            return
+        self.bar = tqdm(
+            total=round(total_audio_seconds / 3600, 3) or None,
+            unit="h audio",
+            unit_scale=False,
+            dynamic_ncols=True,
+            bar_format="{desc} {percentage:3.0f}%|{bar}| {n:.2f}/{total:.2f} h audio "
+            "[{elapsed}<{remaining}]{postfix}",
+        )
+        self._describe()
+
+    def _describe(self) -> None:
+        if self.bar is not None:
+            failed = f", {self.failed} failed" if self.failed else ""
+            self.bar.set_description_str(f"tracks {self.done_tracks}/{self.total_tracks}{failed}")
+
+    def advance(self, result: TrackResult) -> None:
+        self.done_tracks += 1
+        if result.row["status"] != STATUS_OK:
+            self.failed += 1
+        if self.bar is not None:
+            hours = (result.row["duration"] or 0.0) / 3600
+            self.bar.update(round(min(hours, max(self.bar.total - self.bar.n, 0)), 6))
+            self._describe()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def format_summary(summary: Summary) -> str:
+    """The end-of-run report printed by the CLI."""
+    lines = [
+        f"ok: {summary.ok}   failed: {len(summary.failed)}   unchanged: {summary.unchanged}"
+        f"   removed: {summary.removed}",
+        f"segments: {summary.segments}   audio: {summary.audio_seconds:.1f} s   "
+        f"wall: {summary.wall_seconds:.1f} s   realtime factor: {summary.realtime_factor:.1f}x",
+    ]
+    for path, reason in sorted(summary.failed.items()):
+        lines.append(f"  failed {path}: {reason}")
+    return "\n".join(lines)
+
+
+def run(
+    library: Path,
+    data: Path | None = None,
+    models: str | None = None,
+    models_dir: Sequence[Path] = (),
+    workers: int = 1,
+    force: bool = False,
+    quiet: bool = False,
+) -> Summary:
+    """Run one extraction; raises :class:`ExtractionError` for fatal problems."""
+    from extraction.library import check_library
+    from extraction.registry import load_registry, resolve_models
+
+    library = check_library(library)
+    registry = load_registry(models_dir)
+    specs = resolve_models(models.split(",") if models else None, registry)
+    if workers < 1:
+        raise ExtractionError("--workers must be at least 1")
+    store = DataStore(data or default_data_dir(library))
+    store.prepare()
+    with store.exclusive():
+        return run_extraction(
+            library, store, specs, workers=workers, force=force, progress=TqdmProgress(not quiet)
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        if args.list_models:
+            from extraction.registry import load_registry
+
+            for name, spec in load_registry(args.models_dir).items():
+                dims = ", ".join(f"{k} {v.dims}" for k, v in spec.layers.items())
+                print(f"{name}: {spec.architecture} / {spec.dataset} ({dims})")
+            return 0
+        store_dir = args.data or default_data_dir(args.library)
+        summary = run(
+            args.library,
+            args.data,
+            args.models,
+            args.models_dir,
+            args.workers,
+            args.force,
+            args.quiet,
+        )
+    except ExtractionError as error:
+        print(f"explore-dash-extract: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: finished tracks are saved; run again to continue", file=sys.stderr)
+        return 130
+    print(format_summary(summary))
+    print(f"data: {store_dir}")
+    return 0

@@ -1,0 +1,368 @@
+"""Extraction run: plan what changed, run the networks on each track, stage, merge, refit PCA.
+
+Crash safety comes from the order of writes: finished tracks go to staging in small batches
+(segments first, then the tracks file that marks the batch complete); merging rewrites each
+segment table atomically, then the tracks table, then drops the merged staging files. Merging is
+idempotent, so a run killed at any point is finished by the next one without redoing a track.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from extraction.errors import AudioDecodeError
+from extraction.library import LibraryFile, assign_track_ids, read_tags, scan_library
+from extraction.pca import pca_columns
+from extraction.registry import LAYERS, ModelSpec
+from extraction.store import (
+    STATUS_ERROR,
+    STATUS_OK,
+    DataStore,
+    SegmentBlock,
+    tracks_frame,
+)
+
+log = logging.getLogger(__name__)
+
+Space = tuple[str, str]
+"""A (model, layer) pair: one segment table."""
+
+
+@dataclass
+class TrackTask:
+    """One file to extract, with the metadata already known from its tags."""
+
+    file: LibraryFile
+    track: int
+    tags: dict
+
+
+@dataclass
+class TrackResult:
+    """What extraction of one file produced: its tracks-table row and its segments."""
+
+    row: dict
+    segments: dict[Space, SegmentBlock] = field(default_factory=dict)
+    audio_seconds: float = 0.0
+
+
+@dataclass
+class Summary:
+    """Counts and timings of one run, for the final report."""
+
+    ok: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+    unchanged: int = 0
+    removed: int = 0
+    segments: int = 0
+    audio_seconds: float = 0.0
+    wall_seconds: float = 0.0
+
+    @property
+    def realtime_factor(self) -> float:
+        return self.audio_seconds / self.wall_seconds if self.wall_seconds > 0 else 0.0
+
+
+def plan_work(
+    files: Sequence[LibraryFile],
+    previous: pd.DataFrame,
+    done_by_space: dict[Space, set[int]],
+    spaces: Sequence[Space],
+    next_track_id: int,
+    *,
+    force: bool = False,
+) -> tuple[dict[str, int], list[tuple[LibraryFile, int]], int, set[int], int]:
+    """Decide which files need extraction.
+
+    A file is redone when it is new, its size or modification time changed, or a requested
+    (model, layer) lacks it. A file that failed before and has not changed is not retried.
+
+    Returns
+    -------
+    ids : dict of path to track id
+    todo : list of (LibraryFile, track id)
+    unchanged : int
+    removed : set of int
+        Ids of tracks no longer in the library.
+    next_track_id : int
+    """
+    known = dict(zip(previous["path"], previous["track"].astype(int), strict=True))
+    next_track_id = max(next_track_id, int(previous["track"].max()) + 1 if len(previous) else 0)
+    ids, next_track_id = assign_track_ids((f.path for f in files), known, next_track_id)
+    by_path = previous.set_index("path") if len(previous) else None
+    todo: list[tuple[LibraryFile, int]] = []
+    unchanged = 0
+    for file in files:
+        track = ids[file.path]
+        if not force and by_path is not None and file.path in by_path.index:
+            old = by_path.loc[file.path]
+            same_file = int(old["size"]) == file.size and int(old["mtime_ns"]) == file.mtime_ns
+            if same_file and old["status"] == STATUS_ERROR:
+                unchanged += 1
+                continue
+            if same_file and all(track in done_by_space.get(s, ()) for s in spaces):
+                unchanged += 1
+                continue
+        todo.append((file, track))
+    present = set(ids.values())
+    removed = {int(t) for t in previous["track"]} - present
+    return ids, todo, unchanged, removed, next_track_id
+
+
+def track_row(task: TrackTask, status: str, error: str | None, duration: float | None) -> dict:
+    """The tracks-table row of one processed file."""
+    return {
+        "track": task.track,
+        "path": task.file.path,
+        "size": task.file.size,
+        "mtime_ns": task.file.mtime_ns,
+        "duration": duration,
+        "artist": task.tags.get("artist"),
+        "album": task.tags.get("album"),
+        "title": task.tags.get("title"),
+        "genre": task.tags.get("genre"),
+        "year": task.tags.get("year"),
+        "track_number": task.tags.get("track_number"),
+        "status": status,
+        "error": error,
+    }
+
+
+class TrackExtractor:
+    """Runs every requested network on one track: decode and mel once, one pass per model."""
+
+    def __init__(self, library: Path, specs: Sequence[ModelSpec]) -> None:
+        from extraction.inference import ModelRunner
+
+        self.library = Path(library)
+        self.runners = [ModelRunner(spec) for spec in specs]
+
+    def __call__(self, task: TrackTask) -> TrackResult:
+        from extraction.features import SEGMENT_SECONDS, iter_patches, segment_offsets
+
+        outputs: dict[Space, list[np.ndarray]] = {
+            (runner.spec.name, layer): [] for runner in self.runners for layer in LAYERS
+        }
+        n_segments = 0
+        try:
+            for patches in iter_patches(self.library / task.file.path):
+                for runner in self.runners:
+                    for layer, values in runner.predict(patches).items():
+                        outputs[(runner.spec.name, layer)].append(values)
+                n_segments += len(patches)
+        except AudioDecodeError as error:
+            return TrackResult(track_row(task, STATUS_ERROR, str(error), task.tags.get("duration")))
+        except Exception as error:  # noqa: BLE001 - one odd file must never stop a library run
+            log.exception("unexpected failure on %s", task.file.path)
+            reason = f"unexpected {type(error).__name__}: {error}"
+            return TrackResult(track_row(task, STATUS_ERROR, reason, task.tags.get("duration")))
+        offsets = segment_offsets(n_segments)
+        tracks = np.full(n_segments, task.track, dtype=np.int32)
+        segments = {
+            space: SegmentBlock(tracks, offsets, np.concatenate(parts).astype(np.float32))
+            for space, parts in outputs.items()
+        }
+        duration = task.tags.get("duration") or n_segments * SEGMENT_SECONDS
+        return TrackResult(
+            track_row(task, STATUS_OK, None, duration), segments, audio_seconds=float(duration)
+        )
+
+
+# -- worker processes ---------------------------------------------------------------------------
+_worker_extractor: TrackExtractor | None = None
+
+
+def _init_worker(library: Path, specs: Sequence[ModelSpec]) -> None:
+    global _worker_extractor
+    _worker_extractor = TrackExtractor(library, specs)
+
+
+def _run_in_worker(task: TrackTask) -> TrackResult:
+    assert _worker_extractor is not None
+    return _worker_extractor(task)
+
+
+def extract_tracks(
+    library: Path, specs: Sequence[ModelSpec], tasks: Iterable[TrackTask], workers: int = 1
+) -> Iterator[TrackResult]:
+    """Extract tasks, in this process (``workers == 1``) or in a pool of worker processes.
+
+    Results come in completion order. Workers are spawned (not forked): TensorFlow's thread pools
+    do not survive a fork.
+    """
+    if workers <= 1:
+        extractor = TrackExtractor(library, specs)
+        for task in tasks:
+            yield extractor(task)
+        return
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(workers, initializer=_init_worker, initargs=(library, list(specs))) as pool:
+        yield from pool.imap_unordered(_run_in_worker, tasks, chunksize=1)
+
+
+# -- merging ------------------------------------------------------------------------------------
+def merge_staged(store: DataStore, removed: set[int] | None = None) -> bool:
+    """Merge staged batches into the tables and drop removed tracks; refit PCA where changed.
+
+    Idempotent: running it again after a crash at any point gives the same tables.
+
+    Returns
+    -------
+    bool
+        Whether any table changed.
+    """
+    removed = set(removed or ())
+    batches = store.staged_batches()
+    old_tracks = store.read_tracks()
+    if not batches and not (removed & set(old_tracks["track"].astype(int))):
+        store.clear_staged([])
+        return False
+    staged_tracks, staged_segments = store.read_staged(batches)
+    staged_ids = set(staged_tracks["track"].astype(int))
+
+    # A track whose file changed since its old row was written: all its old segments are stale.
+    old_files = old_tracks.set_index("track")[["size", "mtime_ns"]]
+    new_files = staged_tracks.set_index("track")[["size", "mtime_ns"]]
+    common = old_files.index.intersection(new_files.index)
+    differs = (old_files.loc[common] != new_files.loc[common]).any(axis=1)
+    stale = {int(t) for t in common[differs.to_numpy()]}
+
+    kept_old = old_tracks[~old_tracks["track"].isin(staged_ids | removed)]
+    merged = pd.concat([kept_old, staged_tracks[~staged_tracks["track"].isin(removed)]])
+    merged = merged.astype(kept_old.dtypes.to_dict()) if len(kept_old) else merged
+    ok_ids = np.array(sorted(merged.loc[merged["status"] == STATUS_OK, "track"].astype(int)))
+
+    for space in sorted(set(store.segment_spaces()) | set(staged_segments)):
+        old = store.read_segments(*space)
+        new = staged_segments.get(space)
+        parts = []
+        if old is not None:
+            drop = np.array(sorted(stale | removed | (set(new.track.tolist()) if new else set())))
+            keep = np.isin(old.track, ok_ids) & ~np.isin(old.track, drop)
+            if new is None and keep.all():
+                continue
+            parts.append(old.select(keep))
+        if new is not None:
+            parts.append(new.select(np.isin(new.track, ok_ids)))
+        block = SegmentBlock.concat(parts).sorted()
+        pca, std_pca = pca_columns(block.vector)
+        store.write_segments(*space, block, pca, std_pca)
+
+    store.write_tracks(merged)
+    state = store.read_state()
+    state["version"] = int(state.get("version", 0)) + 1
+    state["next_track_id"] = max(int(state.get("next_track_id", 0)), int(merged["track"].max()) + 1)
+    store.write_state(state)
+    store.clear_staged(batches)
+    return True
+
+
+# -- a whole run --------------------------------------------------------------------------------
+class Progress:
+    """Progress reporting hook; the CLI supplies a tqdm bar, tests and the app other things."""
+
+    def start(self, total_audio_seconds: float, total_tracks: int) -> None:  # pragma: no cover
+        pass
+
+    def advance(self, result: TrackResult) -> None:  # pragma: no cover
+        pass
+
+    def close(self) -> None:  # pragma: no cover
+        pass
+
+
+def run_extraction(
+    library: Path,
+    store: DataStore,
+    specs: Sequence[ModelSpec],
+    *,
+    workers: int = 1,
+    force: bool = False,
+    progress: Progress | None = None,
+    stage_every_tracks: int = 8,
+    stage_every_seconds: float = 30.0,
+) -> Summary:
+    """Bring the data folder up to date with the library. The caller holds ``store.exclusive()``.
+
+    Parameters
+    ----------
+    library : Path
+        Absolute library root.
+    specs : sequence of ModelSpec
+        Networks to run; tracks already extracted for all of them are skipped.
+    workers : int
+        Extraction processes.
+    force : bool
+        Redo every file.
+    """
+    progress = progress or Progress()
+    started = time.perf_counter()
+    summary = Summary()
+
+    merge_staged(store)  # finish whatever a killed run left in staging
+    previous = store.read_tracks()
+    spaces = [(spec.name, layer) for spec in specs for layer in LAYERS]
+    done_by_space = {space: store.segment_tracks(*space) for space in spaces}
+    files = scan_library(library)
+    state = store.read_state()
+    _, todo, summary.unchanged, removed, next_id = plan_work(
+        files, previous, done_by_space, spaces, int(state.get("next_track_id", 0)), force=force
+    )
+    summary.removed = len(removed)
+    state["next_track_id"] = next_id
+    store.write_state(state)
+
+    tasks = [TrackTask(file, track, read_tags(library, file.path)) for file, track in todo]
+    progress.start(sum(t.tags.get("duration") or 0.0 for t in tasks), len(tasks))
+    pending: list[TrackResult] = []
+    last_stage = time.monotonic()
+
+    def flush() -> None:
+        nonlocal pending, last_stage
+        if pending:
+            stage_results(store, pending)
+            pending = []
+        last_stage = time.monotonic()
+
+    try:
+        for result in extract_tracks(library, specs, tasks, workers):
+            pending.append(result)
+            _count(summary, result)
+            progress.advance(result)
+            due = time.monotonic() - last_stage >= stage_every_seconds
+            if len(pending) >= stage_every_tracks or due:
+                flush()
+    finally:
+        # Also on Ctrl-C: every finished track is kept, and the tables show it.
+        progress.close()
+        flush()
+        merge_staged(store, removed)
+    summary.wall_seconds = time.perf_counter() - started
+    return summary
+
+
+def _count(summary: Summary, result: TrackResult) -> None:
+    if result.row["status"] == STATUS_OK:
+        summary.ok += 1
+        summary.audio_seconds += result.audio_seconds
+        summary.segments += len(next(iter(result.segments.values()), ()))
+    else:
+        summary.failed[result.row["path"]] = result.row["error"]
+
+
+def stage_results(store: DataStore, results: Sequence[TrackResult]) -> None:
+    """Write finished tracks to staging: from here on, a crash loses none of them."""
+    tracks = tracks_frame([r.row for r in results])
+    segments: dict[Space, list[SegmentBlock]] = {}
+    for result in results:
+        for space, block in result.segments.items():
+            segments.setdefault(space, []).append(block)
+    store.stage(tracks, {space: SegmentBlock.concat(blocks) for space, blocks in segments.items()})

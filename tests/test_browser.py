@@ -1,0 +1,311 @@
+"""The explorer in a real headless Chromium (dash_duo + system chromedriver).
+
+Interactions are real pointer events where Plotly allows it: the mouse is moved onto a point's
+pixel to hover, and dragged to box-select.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("selenium", reason="browser tests need the test extra (dash[testing])")
+if not shutil.which("chromedriver"):
+    pytest.fail("chromedriver not found: install Debian's chromium-driver (see .ci/run)")
+
+from selenium.webdriver.common.actions.action_builder import ActionBuilder  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+
+from explore_dash.app import create_app  # noqa: E402
+from explore_dash.config import AppConfig  # noqa: E402
+from explore_dash.data import SEGMENT_ID_STRIDE, SEGMENT_SECONDS  # noqa: E402
+from tests.fake_collection import write_fake_collection, write_wav  # noqa: E402
+
+GRAPH = '{{"panel":{},"type":"panel-graph"}}'
+
+
+@pytest.fixture
+def collection(tmp_path: Path):
+    fake = write_fake_collection(tmp_path)
+    for track in fake.ok_tracks():  # long enough to seek into
+        write_wav(fake.library / track.path, seconds=track.duration, sample_rate=4000)
+    return fake
+
+
+@pytest.fixture
+def app_duo(dash_duo, collection):
+    app = create_app(AppConfig(collection.library, collection.data_dir))
+    dash_duo.start_server(app)
+    for panel in (0, 1):
+        wait_for_points(dash_duo, panel)
+    return dash_duo
+
+
+def graph_js(panel: int) -> str:
+    return f"document.getElementById('{GRAPH.format(panel)}').querySelector('.js-plotly-plot')"
+
+
+def trace_ids(duo, panel: int, trace: int = 0) -> list[int]:
+    return duo.driver.execute_script(
+        f"const gd = {graph_js(panel)};"
+        f"return gd && gd._fullData && gd._fullData[{trace}] ?"
+        f" Array.from(gd._fullData[{trace}].customdata || []) : null;"
+    )
+
+
+def wait_for_points(duo, panel: int, count: int | None = None, timeout: float = 15):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ids = trace_ids(duo, panel)
+        if ids and (count is None or len(ids) == count):
+            return ids
+        time.sleep(0.1)
+    raise AssertionError(f"panel {panel} never showed {count or 'any'} points (last: {ids})")
+
+
+def selected_points(duo, panel: int):
+    return duo.driver.execute_script(
+        f"const s = {graph_js(panel)}._fullData[0].selectedpoints;"
+        "return s ? Array.from(s) : null;"
+    )
+
+
+def wait_until(predicate, timeout: float = 10, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {message} (last: {value!r})")
+
+
+def point_pixel(duo, panel: int, index: int) -> tuple[float, float]:
+    """Viewport pixel of point ``index`` of trace 0 (from Plotly's own axis mapping)."""
+    return duo.driver.execute_script(
+        f"const gd = {graph_js(panel)}; const t = gd._fullData[0];"
+        "const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;"
+        "const box = gd.getBoundingClientRect();"
+        f"return [box.left + xa._offset + xa.l2p(t.x[{index}]),"
+        f"        box.top + ya._offset + ya.l2p(t.y[{index}])];"
+    )
+
+
+def move_mouse_to(duo, x: float, y: float) -> None:
+    """Move the real pointer to viewport pixel (x, y)."""
+    actions = ActionBuilder(duo.driver)
+    actions.pointer_action.move_to_location(int(round(x)), int(round(y)))
+    actions.perform()
+
+
+def press(duo, down: bool) -> None:
+    actions = ActionBuilder(duo.driver)
+    if down:
+        actions.pointer_action.pointer_down()
+    else:
+        actions.pointer_action.pointer_up()
+    actions.perform()
+
+
+def expected_ids(collection) -> list[int]:
+    return sorted(
+        t.track * SEGMENT_ID_STRIDE + i for t in collection.ok_tracks() for i in range(t.n_segments)
+    )
+
+
+def assert_no_console_errors(duo) -> None:
+    errors = [
+        entry
+        for entry in duo.get_logs() or []
+        if entry.get("level") == "SEVERE" and "favicon" not in entry.get("message", "")
+    ]
+    assert errors == []
+
+
+def test_panel001_both_panels_render_every_segment(app_duo, collection):
+    want = expected_ids(collection)
+    for panel in (0, 1):
+        assert sorted(wait_for_points(app_duo, panel, len(want))) == want
+    count = app_duo.find_element("#" + _css_id({"panel": 0, "type": "panel-count"}))
+    assert count.text == f"{len(want)} segments"
+    assert_no_console_errors(app_duo)
+
+
+RECORD_REQUESTS = (
+    "window.__updates = [];"
+    "const send = window.fetch;"
+    "window.fetch = function (url, options) {"
+    "  if (String(url).includes('_dash-update-component') && options && options.body) {"
+    "    window.__updates.push(JSON.parse(options.body).outputs);"
+    "  }"
+    "  return send.apply(this, arguments);"
+    "};"
+)
+
+
+def updated_outputs(duo) -> list[dict]:
+    batches = duo.driver.execute_script("return window.__updates")
+    return [o for batch in batches for o in (batch if isinstance(batch, list) else [batch])]
+
+
+def choose_option(duo, component_id: str, label: str) -> None:
+    duo.find_element(component_id).click()
+    options = duo.driver.find_elements(By.CSS_SELECTOR, "[role=option]")
+    next(o for o in options if o.text == label).click()
+
+
+def test_panel002_dropdown_changes_only_that_panel(app_duo):
+    before_right = app_duo.driver.execute_script(f"return Array.from({graph_js(1)}._fullData[0].x)")
+    before_left = app_duo.driver.execute_script(f"return {graph_js(0)}._fullData[0].x[0]")
+    app_duo.driver.execute_script(RECORD_REQUESTS)
+    choose_option(app_duo, "#" + _css_id({"panel": 0, "type": "panel-layer"}), "Taggram")
+    wait_until(
+        lambda: app_duo.driver.execute_script(f"return {graph_js(0)}._fullData[0].x[0]")
+        != before_left,
+        message="left panel to redraw",
+    )
+    time.sleep(0.5)
+    outputs = updated_outputs(app_duo)
+    assert {"id": {"panel": 0, "type": "panel-graph"}, "property": "figure"} in outputs
+    assert not [o for o in outputs if isinstance(o.get("id"), dict) and o["id"].get("panel") == 1]
+    after_right = app_duo.driver.execute_script(f"return Array.from({graph_js(1)}._fullData[0].x)")
+    assert after_right == before_right
+    assert_no_console_errors(app_duo)
+
+
+def _css_id(component_id: dict) -> str:
+    text = json.dumps(component_id, separators=(",", ":"), sort_keys=True)
+    return "".join("\\" + c if c in '{}":,' else c for c in text)
+
+
+def test_listen001_hover_plays_the_segment_from_its_offset(app_duo, collection):
+    ids = trace_ids(app_duo, 0)
+    index = max(range(len(ids)), key=lambda i: ids[i] % SEGMENT_ID_STRIDE)  # a late segment
+    segment = ids[index]
+    track, number = divmod(segment, SEGMENT_ID_STRIDE)
+    x, y = point_pixel(app_duo, 0, index)
+    move_mouse_to(app_duo, x, y)
+    audio = wait_until(
+        lambda: app_duo.driver.execute_script(
+            "const a = document.getElementById('player');"
+            "return a.getAttribute('src') ? [a.getAttribute('src'), a.dataset.offset,"
+            " a.currentTime] : null;"
+        ),
+        message="audio source",
+    )
+    assert audio[0] == f"audio/{track}"
+    assert float(audio[1]) == pytest.approx(number * SEGMENT_SECONDS, abs=1e-3)
+    wait_until(
+        lambda: abs(
+            app_duo.driver.execute_script("return document.getElementById('player').currentTime")
+            - number * SEGMENT_SECONDS
+        )
+        < 0.5,
+        message="player to seek to the segment",
+    )
+    name = collection.by_id(track)
+    assert app_duo.find_element("#now-playing").text.startswith(f"{name.artist} – {name.title}")
+    # Linked hover: the same segment is labelled in the other panel.
+    wait_until(
+        lambda: app_duo.driver.execute_script(f"return {graph_js(1)}.dataset.linkedSegment")
+        == str(segment),
+        message="linked label in the right panel",
+    )
+    assert_no_console_errors(app_duo)
+
+
+def box_select(duo, panel: int, corner_a, corner_b) -> None:
+    duo.driver.execute_script(f"Plotly.relayout({graph_js(panel)}, {{dragmode: 'select'}})")
+    time.sleep(0.2)
+    move_mouse_to(duo, *corner_a)
+    press(duo, True)
+    steps = 8
+    for step in range(1, steps + 1):
+        move_mouse_to(
+            duo,
+            corner_a[0] + (corner_b[0] - corner_a[0]) * step / steps,
+            corner_a[1] + (corner_b[1] - corner_a[1]) * step / steps,
+        )
+    press(duo, False)
+
+
+def plot_box(duo, panel: int):
+    return duo.driver.execute_script(
+        f"const gd = {graph_js(panel)}; const r = gd.getBoundingClientRect();"
+        "const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;"
+        "return [r.left + xa._offset, r.top + ya._offset, xa._length, ya._length];"
+    )
+
+
+def test_select001_box_selection_selects_same_segments_in_other_panel(app_duo):
+    left, top, width, height = plot_box(app_duo, 0)
+    # The left half of the left panel.
+    box_select(app_duo, 0, (left + 2, top + 2), (left + width / 2, top + height - 2))
+    selected_left = wait_until(lambda: selected_points(app_duo, 0), message="left selection")
+    ids_left = trace_ids(app_duo, 0)
+    chosen = {ids_left[i] for i in selected_left}
+    xs = app_duo.driver.execute_script(f"return Array.from({graph_js(0)}._fullData[0].x)")
+    mid = app_duo.driver.execute_script(
+        f"const xa = {graph_js(0)}._fullLayout.xaxis; return xa.p2l(xa._length / 2)"
+    )
+    assert chosen == {ids_left[i] for i, x in enumerate(xs) if x < mid}
+    selected_right = wait_until(lambda: selected_points(app_duo, 1), message="mirrored selection")
+    ids_right = trace_ids(app_duo, 1)
+    assert {ids_right[i] for i in selected_right} == chosen
+    # The playlist lists the selected segments' tracks.
+    tracks = {segment // SEGMENT_ID_STRIDE for segment in chosen}
+    wait_until(
+        lambda: len(app_duo.driver.find_elements(By.CSS_SELECTOR, ".playlist-entry"))
+        == len(tracks),
+        message="playlist entries",
+    )
+    shown = {
+        int(e.get_attribute("data-track"))
+        for e in app_duo.driver.find_elements(By.CSS_SELECTOR, ".playlist-entry")
+    }
+    assert shown == tracks
+    assert_no_console_errors(app_duo)
+
+
+def test_highlight001_colours_the_chosen_artist_in_both_panels(app_duo, collection):
+    choose_option(app_duo, "#highlight-artists", "Alpha")
+    alpha = {t.track for t in collection.ok_tracks() if t.artist == "Alpha"}
+    want = sorted(
+        t.track * SEGMENT_ID_STRIDE + i
+        for t in collection.ok_tracks()
+        if t.track in alpha
+        for i in range(t.n_segments)
+    )
+    for panel in (0, 1):
+        got = wait_until(
+            lambda p=panel: sorted(trace_ids(app_duo, p, trace=1) or []) or None,
+            message="highlight overlay",
+        )
+        assert got == want
+    assert_no_console_errors(app_duo)
+
+
+def test_playlist001_export_writes_the_selected_tracks(app_duo, collection, tmp_path):
+    left, top, width, height = plot_box(app_duo, 1)
+    box_select(app_duo, 1, (left + 2, top + 2), (left + width - 2, top + height - 2))
+    wait_until(lambda: app_duo.driver.find_elements(By.CSS_SELECTOR, ".playlist-entry"),
+               message="playlist")
+    button = app_duo.find_element("#playlist-export")
+    app_duo.driver.execute_script("arguments[0].click()", button)
+    saved = wait_until(
+        lambda: list((collection.data_dir / "playlists").glob("*.m3u8"))
+        if (collection.data_dir / "playlists").exists()
+        else None,
+        message="saved playlist",
+    )
+    text = saved[0].read_text(encoding="utf-8")
+    assert text.startswith("#EXTM3U\n")
+    listed = [line for line in text.splitlines() if line and not line.startswith("#")]
+    assert sorted(listed) == sorted(t.path for t in collection.ok_tracks())
+    assert "saved" in app_duo.find_element("#playlist-message").text.lower()
+    assert_no_console_errors(app_duo)
