@@ -79,11 +79,13 @@ def plan_work(
     next_track_id: int,
     *,
     force: bool = False,
+    pending_ids: dict[str, int] | None = None,
 ) -> tuple[dict[str, int], list[tuple[LibraryFile, int]], int, set[int], int]:
     """Decide which files need extraction.
 
     A file is redone when it is new, its size or modification time changed, or a requested
     (model, layer) lacks it. A file that failed before and has not changed is not retried.
+    ``pending_ids`` are ids an interrupted run gave to files it had not finished.
 
     Returns
     -------
@@ -94,7 +96,11 @@ def plan_work(
         Ids of tracks no longer in the library.
     next_track_id : int
     """
-    known = dict(zip(previous["path"], previous["track"].astype(int), strict=True))
+    # Ids handed out by an interrupted run are reused, so resuming gives the same tables.
+    known = {
+        **(pending_ids or {}),
+        **dict(zip(previous["path"], previous["track"].astype(int), strict=True)),
+    }
     next_track_id = max(next_track_id, int(previous["track"].max()) + 1 if len(previous) else 0)
     ids, next_track_id = assign_track_ids((f.path for f in files), known, next_track_id)
     by_path = previous.set_index("path") if len(previous) else None
@@ -313,11 +319,19 @@ def run_extraction(
     done_by_space = {space: store.segment_tracks(*space) for space in spaces}
     files = scan_library(library)
     state = store.read_state()
-    _, todo, summary.unchanged, removed, next_id = plan_work(
-        files, previous, done_by_space, spaces, int(state.get("next_track_id", 0)), force=force
+    ids, todo, summary.unchanged, removed, next_id = plan_work(
+        files,
+        previous,
+        done_by_space,
+        spaces,
+        int(state.get("next_track_id", 0)),
+        force=force,
+        pending_ids=state.get("pending_ids"),
     )
     summary.removed = len(removed)
     state["next_track_id"] = next_id
+    known = set(previous["path"])
+    state["pending_ids"] = {f.path: ids[f.path] for f, _ in todo if f.path not in known}
     store.write_state(state)
 
     tasks = [TrackTask(file, track, read_tags(library, file.path)) for file, track in todo]

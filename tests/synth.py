@@ -168,6 +168,7 @@ def write_audio(
         samples = np.vstack([samples, samples])
     layout = "mono" if len(samples) == 1 else "stereo"
     options = {"fflags": "+bitexact", **dict(fmt.container_options)}
+    path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), mode="w", format=fmt.container, options=options) as container:
         stream = container.add_stream(fmt.codec, rate=fmt.sample_rate or sample_rate)
         stream.codec_context.layout = layout
