@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-from dash import Dash
+from dash import Dash, set_props
 
+from explore_dash import ids
 from explore_dash.audio import register_audio_route
 from explore_dash.callbacks import register_callbacks
 from explore_dash.config import AppConfig
 from explore_dash.data import option_labels
 from explore_dash.layouts.page import page_layout
 from explore_dash.state import AppState
+
+log = logging.getLogger(__name__)
 
 # Bootstrap's CSS is vendored in assets/vendor: the app must work offline, without a CDN.
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
@@ -41,6 +45,18 @@ def build_layout(state: AppState):
     )
 
 
+def show_callback_error(error: Exception) -> None:
+    """Tell the user in the page when a callback fails, instead of failing silently."""
+    log.exception("callback failed", exc_info=error)
+    set_props(
+        ids.ERROR_MESSAGE,
+        {
+            "children": f"Something went wrong: {error}. The map may be out of date.",
+            "is_open": True,
+        },
+    )
+
+
 def create_app(config: AppConfig, state: AppState | None = None) -> Dash:
     """Build the app for one library's data folder (tables are loaded once, here)."""
     state = state or AppState.load(config)
@@ -50,6 +66,7 @@ def create_app(config: AppConfig, state: AppState | None = None) -> Dash:
         assets_folder=str(ASSETS_DIR),
         suppress_callback_exceptions=True,
         update_title=None,
+        on_error=show_callback_error,
     )
     app.layout = build_layout(state)
     register_callbacks(app, state)

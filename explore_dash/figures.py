@@ -65,16 +65,24 @@ class PanelPoints:
     rows: np.ndarray
     segment_ids: np.ndarray
     xy: np.ndarray
+    segment_tags: Sequence[str] | None = None
 
 
 def panel_points(
-    collection: Collection, settings: PanelSettings, track_ids: np.ndarray, every_n: int
+    collection: Collection,
+    settings: PanelSettings,
+    track_ids: np.ndarray,
+    every_n: int,
+    segment_tags: Sequence[str] | None = None,
 ) -> PanelPoints:
-    """The visible segments of one panel: chosen tracks, thinned, projected to 2-D."""
+    """The visible segments of one panel: chosen tracks, thinned, projected to 2-D.
+
+    ``segment_tags`` (one string per row of the space) go into the hover labels.
+    """
     space = collection.space(settings.model, settings.layer)
     rows = np.flatnonzero(visible_mask(space, track_ids, every_n))
     xy = project(space, settings.projection, rows) if len(rows) else np.zeros((0, 2), np.float32)
-    return PanelPoints(space, rows, space.segment_ids[rows], xy)
+    return PanelPoints(space, rows, space.segment_ids[rows], xy, segment_tags)
 
 
 def typed_array(values: np.ndarray) -> dict:
@@ -136,8 +144,14 @@ def highlight_arrays(points: PanelPoints, indices: np.ndarray, tracks: pd.DataFr
 
 def _hover(points: PanelPoints, indices: np.ndarray | None, tracks: pd.DataFrame) -> list[str]:
     mask = np.zeros(len(points.space), bool)
-    mask[points.rows if indices is None else points.rows[indices]] = True
-    return hover_texts(points.space, tracks, mask)
+    rows = points.rows if indices is None else points.rows[indices]
+    mask[rows] = True
+    texts = hover_texts(points.space, tracks, mask, points.segment_tags)
+    if indices is None or np.all(np.diff(rows) > 0):
+        return texts
+    # hover_texts answers in row order; the overlay's indices may not be sorted.
+    order = np.argsort(np.argsort(rows))
+    return [texts[i] for i in order]
 
 
 def panel_figure(

@@ -6,7 +6,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from explore_dash.config import AppConfig
-from explore_dash.data import Collection, all_tags, load_model_labels, track_tags
+from explore_dash.data import (
+    Collection,
+    aligned_segment_tags,
+    all_tags,
+    load_model_labels,
+    track_tags,
+)
 
 
 @dataclass
@@ -16,6 +22,8 @@ class AppState:
     config: AppConfig
     collection: Collection
     tags_by_track: dict[int, set[str]] = field(default_factory=dict)
+    labels_by_model: dict[str, list[str]] = field(default_factory=dict)
+    _segment_tags: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, config: AppConfig) -> AppState:
@@ -25,7 +33,21 @@ class AppState:
         return state
 
     def refresh_tags(self) -> None:
-        self.tags_by_track = track_tags(self.collection, load_model_labels())
+        self.labels_by_model = load_model_labels()
+        self.tags_by_track = track_tags(self.collection, self.labels_by_model)
+        self._segment_tags.clear()
+
+    def segment_tags(self, model: str, layer: str) -> list[str] | None:
+        """Each row's top taggram labels for a space's hover labels (computed once per space)."""
+        key = (model, layer)
+        if key not in self._segment_tags:
+            labels = self.labels_by_model.get(model)
+            taggram = self.collection.space(model, "taggram")
+            if labels is None or len(taggram) == 0:
+                return None
+            space = self.collection.space(model, layer)
+            self._segment_tags[key] = aligned_segment_tags(space, taggram, labels)
+        return self._segment_tags[key]
 
     @property
     def tags(self) -> list[str]:

@@ -32,7 +32,8 @@ def highlight_spec(artists, albums, tracks, tags) -> dict:
 def visible_points(state: AppState, settings: PanelSettings, artists, tags, every_n) -> PanelPoints:
     collection = state.collection
     chosen = tracks_matching(collection.tracks, state.tags_by_track, artists or (), tags or ())
-    return panel_points(collection, settings, chosen, int(every_n or 1))
+    tags = state.segment_tags(settings.model, settings.layer)
+    return panel_points(collection, settings, chosen, int(every_n or 1), tags)
 
 
 def panel_title(state: AppState, settings: PanelSettings) -> str:

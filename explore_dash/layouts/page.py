@@ -73,15 +73,21 @@ def page_layout(
         dark=True,
         className="mb-2",
     )
-    return dbc.Container(
+    return html.Div(
         [
             navbar,
-            dbc.Alert(id=ids.ERROR_MESSAGE, color="danger", is_open=False, dismissable=True),
-            dbc.Row([dbc.Col(sidebar, lg=3), dbc.Col(maps, lg=9)], className="g-2"),
-            dcc.Store(id=ids.SELECTION, data=[]),
+            dbc.Container(
+                [
+                    dbc.Alert(
+                        id=ids.ERROR_MESSAGE, color="danger", is_open=False, dismissable=True
+                    ),
+                    dbc.Row([dbc.Col(sidebar, lg=3), dbc.Col(maps, lg=9)], className="g-2"),
+                ],
+                fluid=True,
+            ),
+            dcc.Store(id=ids.SELECTION, data={}),
             dcc.Store(id=ids.PLAYLIST, data=[]),
             dcc.Store(id=ids.TRACK_NAMES, data=track_names),
             html.Div(id=ids.PLAYER_CUE, style={"display": "none"}),
-        ],
-        fluid=True,
+        ]
     )

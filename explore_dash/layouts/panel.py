@@ -77,6 +77,7 @@ def panel_layout(index: int, options: dict[str, list[dict]], settings: PanelSett
         id=ids.panel(ids.PANEL_GRAPH, index),
         config=GRAPH_CONFIG,
         style={"height": "68vh"},
+        responsive=True,
         clear_on_unhover=False,
     )
     return dbc.Card(

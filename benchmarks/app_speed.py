@@ -1,0 +1,222 @@
+"""Explorer speed in headless Chromium with a large synthetic collection.
+
+    python benchmarks/app_speed.py [--segments 100000] [--runs 3] [--json out.json]
+
+Measures, per run (medians printed):
+- page usable: navigation start to both panels drawn with every point;
+- hover to audio: pointer moved onto a point to the audio element requesting that segment;
+- box selection: pointer released after selecting ~10% of a panel to the other panel showing
+  the same selection.
+Targets (issue "The explorer"): usable <= 3 s, hover <= 150 ms, 10k selection <= 500 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.fake_collection import FakeTrack, write_fake_collection  # noqa: E402
+
+GRAPH = "document.getElementById('{{\"panel\":{0},\"type\":\"panel-graph\"}}')"
+
+
+def make_collection(root: Path, n_segments: int, per_track: int = 100):
+    n_tracks = n_segments // per_track
+    tracks = tuple(
+        FakeTrack(
+            t,
+            f"Artist {t % 97}/Album {t % 331}/Track {t}.wav",
+            f"Artist {t % 97}",
+            f"Album {t % 331}",
+            f"Track {t}",
+            "Electronic" if t % 3 else "Ambient",
+            per_track,
+            boost=(t % 50, (t + 7) % 50, (t + 13) % 50),
+        )
+        for t in range(n_tracks)
+    )
+    spaces = (("musicnn-msd", "embedding"), ("musicnn-msd", "taggram"), ("musicnn-mtt", "taggram"))
+    return write_fake_collection(root, tracks, spaces)
+
+
+def graph(panel: int) -> str:
+    return GRAPH.format(panel) + ".querySelector('.js-plotly-plot')"
+
+
+def start_browser():
+    from selenium import webdriver
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from conftest import pytest_setup_options
+
+    return webdriver.Chrome(options=pytest_setup_options())
+
+
+def wait(driver, script: str, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = driver.execute_script(script)
+        if value:
+            return value
+        time.sleep(0.02)
+    raise TimeoutError(script)
+
+
+def measure_page_usable(driver, url: str, n_points: int) -> float:
+    driver.get("about:blank")
+    driver.get(url)
+    ready = (
+        f"const a = {graph(0)}, b = {graph(1)};"
+        "const full = g => g && g._fullData && g._fullData[0] && g._fullData[0].customdata"
+        f" && g._fullData[0].customdata.length === {n_points};"
+        "return full(a) && full(b) ? performance.now() : null;"
+    )
+    return wait(driver, ready) / 1000.0
+
+
+def point_pixel(driver, panel: int, index: int):
+    return driver.execute_script(
+        f"const gd = {graph(panel)}; const t = gd._fullData[0];"
+        "const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;"
+        "const r = gd.getBoundingClientRect();"
+        f"return [r.left + xa._offset + xa.l2p(t.x[{index}]),"
+        f" r.top + ya._offset + ya.l2p(t.y[{index}])];"
+    )
+
+
+def move(driver, x: float, y: float) -> None:
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+
+    actions = ActionBuilder(driver)
+    actions.pointer_action.move_to_location(int(x), int(y))
+    actions.perform()
+
+
+def press(driver, down: bool) -> None:
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+
+    actions = ActionBuilder(driver)
+    if down:
+        actions.pointer_action.pointer_down()
+    else:
+        actions.pointer_action.pointer_up()
+    actions.perform()
+
+
+def measure_hover(driver, index: int) -> float:
+    driver.execute_script(
+        "window.__moved = null; window.__requested = null;"
+        f"{graph(0)}.addEventListener('mousemove', () => {{ window.__moved = performance.now(); }},"
+        " {capture: true, once: true});"
+        "const audio = document.getElementById('player');"
+        "audio.removeAttribute('src'); audio.load();"
+        "audio.addEventListener('loadstart', () => { window.__requested = performance.now(); },"
+        " {once: true});"
+    )
+    x, y = point_pixel(driver, 0, index)
+    move(driver, x, y)
+    wait(driver, "return window.__requested")
+    return driver.execute_script("return window.__requested - window.__moved") / 1000.0
+
+
+def measure_box_selection(driver, fraction: float) -> tuple[float, int]:
+    driver.execute_script(f"Plotly.relayout({graph(0)}, {{dragmode: 'select'}})")
+    time.sleep(0.5)
+    box = driver.execute_script(
+        f"const gd = {graph(0)}; const r = gd.getBoundingClientRect();"
+        "const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;"
+        "return [r.left + xa._offset, r.top + ya._offset, xa._length, ya._length];"
+    )
+    left, top, width, height = box
+    driver.execute_script(
+        "window.__released = null; window.__mirrored = null;"
+        f"document.addEventListener('mouseup', () => {{ window.__released = performance.now(); }},"
+        " {capture: true, once: true});"
+        f"const other = {graph(1)};"
+        "const check = () => { const s = other._fullData[0].selectedpoints;"
+        " if (s && s.length) { window.__mirrored = performance.now(); }"
+        " else { requestAnimationFrame(check); } };"
+        "requestAnimationFrame(check);"
+    )
+    x0, y0 = left + 2, top + 2
+    x1, y1 = left + width * fraction, top + height - 2
+    move(driver, x0, y0)
+    press(driver, True)
+    for step in range(1, 9):
+        move(driver, x0 + (x1 - x0) * step / 8, y0 + (y1 - y0) * step / 8)
+    press(driver, False)
+    wait(driver, "return window.__mirrored", timeout=30)
+    seconds = driver.execute_script("return window.__mirrored - window.__released") / 1000.0
+    count = driver.execute_script(f"return {graph(1)}._fullData[0].selectedpoints.length")
+    return seconds, count
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--segments", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--port", type=int, default=8071)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args(argv)
+
+    root = Path(tempfile.mkdtemp(prefix="explore-dash-bench-"))
+    started = time.perf_counter()
+    fake = make_collection(root, args.segments)
+    print(f"synthetic collection: {args.segments} segments ({time.perf_counter() - started:.1f} s)")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "explore_dash", "--library", str(fake.library), "--data",
+         str(fake.data_dir), "--no-extract", "--port", str(args.port)],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{args.port}/"
+    driver = None
+    results: dict[str, list[float]] = {"page_usable_s": [], "hover_to_audio_s": [],
+                                       "box_selection_s": []}  # fmt: skip
+    try:
+        import urllib.request
+
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError(server.stderr.read().decode()) from None
+                time.sleep(0.3)
+        driver = start_browser()
+        selected = 0
+        for run in range(args.runs):
+            results["page_usable_s"].append(measure_page_usable(driver, url, args.segments))
+            time.sleep(0.5)
+            results["hover_to_audio_s"].append(measure_hover(driver, 1000 + run * 7919))
+            seconds, selected = measure_box_selection(driver, 0.5)
+            results["box_selection_s"].append(seconds)
+    finally:
+        if driver is not None:
+            driver.quit()
+        server.terminate()
+        server.wait()
+    report = {name: statistics.median(values) for name, values in results.items()}
+    report["segments_per_panel"] = args.segments
+    report["selected_points"] = selected
+    report["runs"] = results
+    for name in ("page_usable_s", "hover_to_audio_s", "box_selection_s"):
+        print(f"{name:18s} median {report[name]:.3f}  runs {[round(v, 3) for v in results[name]]}")
+    print(f"selection size: {selected} points")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,63 @@
+"""The app factory and page layout: empty state, anonymized labels, no Essentia in the web side."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from explore_dash import ids
+from explore_dash.app import create_app
+from explore_dash.config import AppConfig
+from tests.fake_collection import write_fake_collection
+
+
+def components(node):
+    """Every component of a layout tree, depth first."""
+    yield node
+    children = getattr(node, "children", None)
+    if children is None:
+        return
+    for child in children if isinstance(children, list | tuple) else [children]:
+        if hasattr(child, "to_plotly_json"):
+            yield from components(child)
+
+
+def find(layout, component_id):
+    return [c for c in components(layout) if getattr(c, "id", None) == component_id]
+
+
+def test_layout001_empty_data_folder_shows_how_to_extract(tmp_path: Path):
+    (tmp_path / "lib").mkdir()
+    app = create_app(AppConfig(tmp_path / "lib", tmp_path / "data"))
+    (empty,) = find(app.layout, ids.EMPTY_STATE)
+    text = str(empty.to_plotly_json())
+    assert "No extracted tracks yet" in text and "python -m extraction" in text
+    assert not find(app.layout, ids.panel(ids.PANEL_GRAPH, 0))
+
+
+def test_layout002_two_panels_with_real_labels_or_neutral_codes(tmp_path: Path):
+    fake = write_fake_collection(tmp_path)
+    app = create_app(AppConfig(fake.library, fake.data_dir))
+    for panel in ids.PANELS:
+        assert find(app.layout, ids.panel(ids.PANEL_GRAPH, panel))
+    (architecture,) = find(app.layout, ids.panel(ids.PANEL_ARCHITECTURE, 0))
+    assert [o["label"] for o in architecture.options] == ["MusiCNN", "VGG"]
+    anonymous = create_app(AppConfig(fake.library, fake.data_dir, anonymize=True))
+    (architecture,) = find(anonymous.layout, ids.panel(ids.PANEL_ARCHITECTURE, 0))
+    assert [o["label"] for o in architecture.options] == ["A1", "A2"]
+    (projection,) = find(anonymous.layout, ids.panel(ids.PANEL_PROJECTION, 1))
+    assert [o["label"] for o in projection.options] == ["P1", "P2"]
+
+
+def test_layout003_web_side_never_imports_essentia_or_tensorflow(tmp_path: Path):
+    fake = write_fake_collection(tmp_path)
+    code = (
+        "import sys; from pathlib import Path;"
+        "from explore_dash.app import create_app; from explore_dash.config import AppConfig;"
+        f"create_app(AppConfig(Path({str(fake.library)!r}), Path({str(fake.data_dir)!r})));"
+        "heavy = [m for m in sys.modules if m.split('.')[0] in ('essentia', 'tensorflow', 'av')];"
+        "print(heavy); sys.exit(1 if heavy else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -1,0 +1,107 @@
+"""Panel figures and the thin helpers behind the callbacks."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from explore_dash.callbacks.playlist import move_up
+from explore_dash.data import SEGMENT_ID_STRIDE, Collection
+from explore_dash.figures import (
+    HIGHLIGHT_COLOR,
+    PanelSettings,
+    highlight_rows,
+    id_array,
+    panel_figure,
+    panel_points,
+    selected_indices,
+    typed_array,
+)
+from tests.fake_collection import write_fake_collection
+
+
+def decode(spec: dict) -> np.ndarray:
+    dtype = {"f4": "<f4", "f8": "<f8", "i4": "<i4"}[spec["dtype"]]
+    return np.frombuffer(base64.b64decode(spec["bdata"]), dtype=dtype)
+
+
+@pytest.fixture
+def collection(tmp_path: Path) -> Collection:
+    return Collection.load(write_fake_collection(tmp_path).data_dir)
+
+
+def test_typed_arrays_round_trip_exactly():
+    values = np.array([1.5, -2.25, 3e7], np.float32)
+    np.testing.assert_array_equal(decode(typed_array(values)), values)
+    ids = np.array([0, 5 * SEGMENT_ID_STRIDE + 3, 2**40 + 7], np.int64)
+    np.testing.assert_array_equal(decode(id_array(ids)).astype(np.int64), ids)
+
+
+def test_selected_indices_maps_ids_to_points():
+    shown = np.array([10, 11, 20, 30])
+    assert selected_indices(shown, [30, 10, 99]) == [0, 3]
+    assert selected_indices(shown, []) is None
+    assert selected_indices(shown, None) is None
+
+
+def test_panel_points_follow_selection_and_reduction(collection: Collection):
+    settings = PanelSettings("vgg", "mtt", "embedding", "std_pca")
+    everything = panel_points(collection, settings, collection.tracks.index.to_numpy(), 1)
+    assert len(everything.segment_ids) == 5 + 3 + 7 + 1 + 4
+    only_two = panel_points(collection, settings, np.array([2]), 2)
+    assert (only_two.segment_ids // SEGMENT_ID_STRIDE == 2).all()
+    assert (only_two.segment_ids % SEGMENT_ID_STRIDE).tolist() == [0, 2, 4, 6]
+    space = collection.space("vgg-mtt", "embedding")
+    np.testing.assert_array_equal(only_two.xy, space.std_pca[only_two.rows, :2])
+
+
+def test_panel_figure_has_base_highlight_and_marker_traces(collection: Collection):
+    settings = PanelSettings("musicnn", "msd", "taggram", "pca")
+    points = panel_points(collection, settings, collection.tracks.index.to_numpy(), 1)
+    red = highlight_rows(points, collection.tracks, {}, {"artists": ["Alpha"]})
+    selected = points.segment_ids[:3].tolist()
+    figure = panel_figure(points, collection.tracks, red, selected, title="t", uirevision="u")
+    base, overlay, marker = figure["data"]
+    assert base["type"] == overlay["type"] == "scattergl"
+    np.testing.assert_array_equal(decode(base["customdata"]), points.segment_ids)
+    assert base["selectedpoints"] == [0, 1, 2]
+    alpha = set(collection.tracks.index[collection.tracks.artist == "Alpha"])
+    overlay_ids = decode(overlay["customdata"]).astype(np.int64)
+    assert set(overlay_ids // SEGMENT_ID_STRIDE) == alpha
+    assert overlay["marker"]["color"] == HIGHLIGHT_COLOR
+    assert len(overlay["hovertext"]) == len(overlay_ids)
+    assert base["hovertext"][0].startswith("Alpha – Song A @ 0:00")
+    assert marker["x"] == []
+    assert figure["layout"]["uirevision"] == "u"
+
+
+def test_no_highlight_gives_an_empty_overlay(collection: Collection):
+    settings = PanelSettings("musicnn", "msd", "taggram", "pca")
+    points = panel_points(collection, settings, collection.tracks.index.to_numpy(), 1)
+    empty = {"artists": [], "albums": None, "tracks": [], "tags": []}
+    assert len(highlight_rows(points, collection.tracks, {}, empty)) == 0
+
+
+def test_move_up():
+    assert move_up([1, 2, 3], 3) == [1, 3, 2]
+    assert move_up([1, 2, 3], 1) == [1, 2, 3]
+    assert move_up([1, 2, 3], 9) == [1, 2, 3]
+
+
+def test_hover_labels_carry_segment_tags(collection: Collection):
+    settings = PanelSettings("musicnn", "msd", "embedding", "pca")
+    space = collection.space("musicnn-msd", "embedding")
+    tags = [f"tag{i}" for i in range(len(space))]
+    points = panel_points(collection, settings, np.array([2]), 3, tags)
+    figure = panel_figure(
+        points, collection.tracks, np.array([1, 0]), None, title="", uirevision=""
+    )
+    base, overlay, _ = figure["data"]
+    assert base["hovertext"] == [
+        f"Beta – Étude @ {t}<br>tag{row}"
+        for t, row in zip(["0:00", "0:08", "0:17"], points.rows, strict=True)
+    ]
+    assert overlay["hovertext"] == [base["hovertext"][1], base["hovertext"][0]]
