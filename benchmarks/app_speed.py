@@ -55,10 +55,9 @@ def graph(panel: int) -> str:
 def start_browser():
     from selenium import webdriver
 
-    sys.path.insert(0, str(REPO / "tests"))
-    from conftest import pytest_setup_options
+    from tests.browser_options import chrome_options
 
-    return webdriver.Chrome(options=pytest_setup_options())
+    return webdriver.Chrome(options=chrome_options())
 
 
 def wait(driver, script: str, timeout: float = 60.0):

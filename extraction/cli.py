@@ -22,7 +22,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         description="Index a music folder and extract MusiCNN/VGG taggrams and embeddings "
         "for every 3-second segment into parquet tables.",
     )
-    parser.add_argument("--library", required=True, type=Path, help="music folder to index")
+    parser.add_argument("--library", type=Path, help="music folder to index (required)")
     parser.add_argument(
         "--data",
         type=Path,
@@ -51,7 +51,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--list-models", action="store_true", help="list models and exit")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.library is None and not args.list_models:
+        parser.error("the following arguments are required: --library")
+    return args
 
 
 def default_workers() -> int:

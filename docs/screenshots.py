@@ -1,0 +1,77 @@
+"""Regenerate the README screenshots from a running explorer.
+
+    python -m explore_dash --library LIB --data DATA --no-extract --port 8060 &
+    python docs/screenshots.py --url http://127.0.0.1:8060/ --highlight-artist "Warzone 2100"
+
+Uses headless Chromium through selenium (the test extra), like the browser tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+GRAPH = "document.getElementById('{{\"panel\":{0},\"type\":\"panel-graph\"}}')"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="http://127.0.0.1:8060/")
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshot-explorer.png")
+    parser.add_argument("--highlight-artist", default=None)
+    parser.add_argument("--select-fraction", type=float, default=0.3)
+    args = parser.parse_args(argv)
+
+    from selenium import webdriver
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+    from selenium.webdriver.common.by import By
+
+    from tests.browser_options import chrome_options
+
+    driver = webdriver.Chrome(options=chrome_options())
+    driver.set_window_size(1600, 1000)
+    try:
+        driver.get(args.url)
+        graph = GRAPH.format(0) + ".querySelector('.js-plotly-plot')"
+        for _ in range(300):
+            if driver.execute_script(f"const g = {graph}; return g && g._fullData && true"):
+                break
+            time.sleep(0.1)
+        time.sleep(1)
+        if args.highlight_artist:
+            driver.find_element(By.ID, "highlight-artists").click()
+            for option in driver.find_elements(By.CSS_SELECTOR, "[role=option]"):
+                if option.text == args.highlight_artist:
+                    option.click()
+                    break
+            driver.find_element(By.TAG_NAME, "body").click()
+            time.sleep(2)
+        if args.select_fraction:
+            driver.execute_script(f"Plotly.relayout({graph}, {{dragmode: 'select'}})")
+            time.sleep(0.5)
+            left, top, width, height = driver.execute_script(
+                f"const gd = {graph}; const r = gd.getBoundingClientRect();"
+                "const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;"
+                "return [r.left + xa._offset, r.top + ya._offset, xa._length, ya._length];"
+            )
+            actions = ActionBuilder(driver)
+            actions.pointer_action.move_to_location(int(left + width * 0.55), int(top + 5))
+            actions.pointer_action.pointer_down()
+            x1 = left + width * (0.55 + args.select_fraction)
+            actions.pointer_action.move_to_location(int(x1), int(top + height * 0.6))
+            actions.pointer_action.pointer_up()
+            actions.perform()
+            time.sleep(3)
+        driver.save_screenshot(str(args.out))
+        print(args.out)
+    finally:
+        driver.quit()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
