@@ -12,6 +12,9 @@ def chrome_options():
     options = Options()
     options.add_argument("--headless=new")
     options.add_argument("--window-size=1600,1000")
+    # Root (CI, containers) cannot use the sandbox; /dev/shm is tiny in containers.
+    options.add_argument("--no-sandbox")
+    options.add_argument("--disable-dev-shm-usage")
     # No background connections: the machine may have no network, and Chromium would retry.
     options.add_argument("--disable-background-networking")
     options.add_argument("--disable-component-update")

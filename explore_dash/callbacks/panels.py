@@ -13,6 +13,7 @@ from explore_dash.figures import (
     highlight_rows,
     panel_figure,
     panel_points,
+    selected_indices,
 )
 from explore_dash.state import AppState
 
@@ -78,6 +79,7 @@ def register(app: Dash, state: AppState) -> None:
         State(ids.ARTISTS, "value"),
         State(ids.TAGS, "value"),
         State(ids.REDUCTION, "value"),
+        State(ids.SELECTION, "data"),
         prevent_initial_call=True,
     )
     def recolour(
@@ -92,6 +94,7 @@ def register(app: Dash, state: AppState) -> None:
         artists,
         tags,
         every_n,
+        selection,
     ):
         patches = []
         spec = highlight_spec(h_artists, h_albums, h_tracks, h_tags)
@@ -101,6 +104,8 @@ def register(app: Dash, state: AppState) -> None:
             patch = Patch()
             for key, value in highlight_arrays(points, red, state.collection.tracks).items():
                 patch["data"][1][key] = value
+            selected = (selection or {}).get("ids")
+            patch["data"][1]["selectedpoints"] = selected_indices(points.segment_ids[red], selected)
             patches.append(patch)
         return patches
 

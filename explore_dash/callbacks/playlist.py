@@ -57,10 +57,10 @@ def playlist_items(state: AppState, track_ids: list[int]) -> list:
                                 title="Remove",
                             ),
                         ],
-                        className="float-end",
+                        className="text-nowrap",
                     ),
                 ],
-                className="playlist-entry border-bottom py-1",
+                className="playlist-entry d-flex justify-content-between border-bottom py-1",
                 **{"data-track": str(entry.track)},
             )
         )

@@ -5,8 +5,13 @@ from __future__ import annotations
 from dash import ALL, Dash, Input, Output, Patch, State, no_update
 
 from explore_dash import ids
-from explore_dash.callbacks.panels import SETTING_KINDS, visible_points
-from explore_dash.figures import PanelSettings, selected_indices
+from explore_dash.callbacks.panels import (
+    HIGHLIGHT_INPUTS,
+    SETTING_KINDS,
+    highlight_spec,
+    visible_points,
+)
+from explore_dash.figures import PanelSettings, highlight_rows, selected_indices
 from explore_dash.state import AppState
 
 
@@ -29,10 +34,11 @@ def register(app: Dash, state: AppState) -> None:
         State(ids.ARTISTS, "value"),
         State(ids.TAGS, "value"),
         State(ids.REDUCTION, "value"),
+        *(State(component, "value") for component in HIGHLIGHT_INPUTS),
         prevent_initial_call=True,
     )
     def mirror_selection(
-        selection, architectures, datasets, layers, projections, artists, tags, every_n
+        selection, architectures, datasets, layers, projections, artists, tags, every_n, *highlight
     ):
         selection = selection or {}
         selected = selection.get("ids") or []
@@ -47,6 +53,11 @@ def register(app: Dash, state: AppState) -> None:
             points = visible_points(state, settings, artists, tags, every_n)
             patch = Patch()
             patch["data"][0]["selectedpoints"] = selected_indices(points.segment_ids, selected)
+            red = highlight_rows(
+                points, state.collection.tracks, state.tags_by_track, highlight_spec(*highlight)
+            )
+            overlay_ids = points.segment_ids[red]
+            patch["data"][1]["selectedpoints"] = selected_indices(overlay_ids, selected)
             # This panel's own earlier box/lasso outline no longer describes the selection.
             patch["layout"]["selections"] = []
             patches.append(patch)
