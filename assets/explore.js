@@ -123,49 +123,104 @@
     return id === null ? noUpdate() : play(id, names);
   }
 
-  function linkHover(hovers, names) {
+  // Top tags of point i of a trace, from the uint8 indices (3 per point) in its meta.
+  const tagCache = new WeakMap();
+  function tagsOf(trace, i) {
+    const meta = trace && trace.meta;
+    if (!meta || !meta.tags || !meta.labels) {
+      return "";
+    }
+    let codes = tagCache.get(meta.tags);
+    if (!codes) {
+      codes = Uint8Array.from(atob(meta.tags.bdata), (c) => c.charCodeAt(0));
+      tagCache.set(meta.tags, codes);
+    }
+    const names = [];
+    for (let k = i * 3; k < i * 3 + 3; k++) {
+      if (codes[k] !== undefined && codes[k] !== 255 && meta.labels[codes[k]]) {
+        names.push(meta.labels[codes[k]]);
+      }
+    }
+    return names.join(", ");
+  }
+
+  function labelElement(gd) {
+    const holder = gd.parentElement;
+    let label = holder.querySelector(".segment-label");
+    if (!label) {
+      holder.style.position = "relative";
+      label = document.createElement("div");
+      label.className = "segment-label";
+      label.hidden = true;
+      holder.appendChild(label);
+      // A zoom, resize or new map moves points: put the label back on its segment (or hide it).
+      gd.on("plotly_afterplot", () => {
+        if (!label.hidden && label.dataset.segment) {
+          labelSegment(gd, Number(label.dataset.segment), label.dataset.title);
+        }
+      });
+    }
+    return label;
+  }
+
+  // Label the segment `id` in panel `gd` (HTML over the plot: no Plotly redraw). Returns
+  // whether the segment is shown there.
+  function labelSegment(gd, id, title) {
+    const label = labelElement(gd);
+    for (let t = 0; t < 2; t++) {
+      const trace = gd._fullData[t];
+      const i = indexOf(trace, id);
+      if (i < 0) {
+        continue;
+      }
+      const xa = gd._fullLayout.xaxis;
+      const ya = gd._fullLayout.yaxis;
+      const px = xa._offset + xa.l2p(trace.x[i]);
+      const py = ya._offset + ya.l2p(trace.y[i]);
+      const inside = px >= xa._offset && px <= xa._offset + xa._length &&
+        py >= ya._offset && py <= ya._offset + ya._length;
+      if (!inside) {
+        break;
+      }
+      const tags = tagsOf(trace, i);
+      label.textContent = "";
+      label.appendChild(document.createTextNode(title));
+      if (tags) {
+        const small = document.createElement("div");
+        small.className = "segment-label-tags";
+        small.textContent = tags;
+        label.appendChild(small);
+      }
+      label.style.left = gd.offsetLeft + px + "px";
+      label.style.top = gd.offsetTop + py + "px";
+      label.classList.toggle("flip", px > xa._offset + xa._length * 0.6);
+      label.hidden = false;
+      label.dataset.segment = String(id);
+      label.dataset.title = title;
+      gd.dataset.labelledSegment = String(id);
+      return true;
+    }
+    label.hidden = true;
+    gd.dataset.labelledSegment = "";
+    return false;
+  }
+
+  // The hovered segment gets the same label in every panel that shows it.
+  function labelHover(hovers, names) {
     const event = triggered();
     const id = event ? firstPointId(event.value, event.id.panel) : null;
     if (id === null) {
       return noUpdate();
     }
-    const source = event.id.panel;
     const segment = segmentOf(id);
-    const label = trackName(names, segment.track) + " @ " + formatTime(segment.offset);
+    const title = trackName(names, segment.track) + " @ " + formatTime(segment.offset);
     for (let panel = 0; panel < hovers.length; panel++) {
-      if (panel === source) {
-        continue;
-      }
       const gd = graphDiv(panel);
-      if (!gd || !gd._fullData) {
-        continue;
+      if (gd && gd._fullData) {
+        labelSegment(gd, id, title);
       }
-      let annotations = [];
-      for (let t = 0; t < 2 && !annotations.length; t++) {
-        const trace = gd._fullData[t];
-        const i = indexOf(trace, id);
-        if (i >= 0) {
-          annotations = [
-            {
-              x: trace.x[i],
-              y: trace.y[i],
-              text: label,
-              showarrow: true,
-              arrowhead: 2,
-              ax: 24,
-              ay: -32,
-              bgcolor: "rgba(255,255,255,0.92)",
-              bordercolor: "#222",
-              font: { size: 11 },
-              name: "linked-hover",
-            },
-          ];
-        }
-      }
-      window.Plotly.relayout(gd, { annotations: annotations });
-      gd.dataset.linkedSegment = annotations.length ? String(id) : "";
     }
-    return label;
+    return title;
   }
 
   function collectSelection(selections, current) {
@@ -191,7 +246,19 @@
         }
       }
     }
+    if (current && current.ids && current.source !== event.id.panel && sameIds(ids, current.ids)) {
+      // Plotly re-emits the selection we mirrored into this panel: not a new selection.
+      return noUpdate();
+    }
     return { ids: ids, source: event.id.panel };
+  }
+
+  function sameIds(a, b) {
+    if (a.length !== b.length) {
+      return false;
+    }
+    const set = new Set(b);
+    return a.every((id) => set.has(id));
   }
 
   function resetZoom() {
@@ -205,7 +272,7 @@
 
   window.exploreDash = {
     listen: listen,
-    linkHover: linkHover,
+    labelHover: labelHover,
     collectSelection: collectSelection,
     resetZoom: resetZoom,
   };

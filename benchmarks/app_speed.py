@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO))
 
 from tests.fake_collection import FakeTrack, write_fake_collection  # noqa: E402
 
-GRAPH = "document.getElementById('{{\"panel\":{0},\"type\":\"panel-graph\"}}')"
+GRAPH = 'document.getElementById(\'{{"panel":{0},"type":"panel-graph"}}\')'
 
 
 def make_collection(root: Path, n_segments: int, per_track: int = 100):
@@ -49,7 +49,7 @@ def make_collection(root: Path, n_segments: int, per_track: int = 100):
 
 
 def graph(panel: int) -> str:
-    return GRAPH.format(panel) + ".querySelector('.js-plotly-plot')"
+    return GRAPH.format(panel) + "?.querySelector('.js-plotly-plot')"
 
 
 def start_browser():
@@ -57,7 +57,9 @@ def start_browser():
 
     from tests.browser_options import chrome_options
 
-    return webdriver.Chrome(options=chrome_options())
+    driver = webdriver.Chrome(options=chrome_options())
+    driver.set_script_timeout(120)
+    return driver
 
 
 def wait(driver, script: str, timeout: float = 60.0):
@@ -165,6 +167,9 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--port", type=int, default=8071)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--select-width", type=float, default=0.3, help="box width, as a fraction of the panel"
+    )
     args = parser.parse_args(argv)
 
     root = Path(tempfile.mkdtemp(prefix="explore-dash-bench-"))
@@ -178,6 +183,7 @@ def main(argv=None) -> int:
     )  # fmt: skip
     url = f"http://127.0.0.1:{args.port}/"
     driver = None
+    renderer = "unknown"
     results: dict[str, list[float]] = {"page_usable_s": [], "hover_to_audio_s": [],
                                        "box_selection_s": []}  # fmt: skip
     try:
@@ -193,13 +199,25 @@ def main(argv=None) -> int:
                     raise RuntimeError(server.stderr.read().decode()) from None
                 time.sleep(0.3)
         driver = start_browser()
+        renderer = driver.execute_script(
+            "const gl = document.createElement('canvas').getContext('webgl');"
+            "const info = gl && gl.getExtension('WEBGL_debug_renderer_info');"
+            "return info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : 'unknown';"
+        )
+        print(f"WebGL renderer: {renderer}")
         selected = 0
         for run in range(args.runs):
             results["page_usable_s"].append(measure_page_usable(driver, url, args.segments))
             time.sleep(0.5)
             results["hover_to_audio_s"].append(measure_hover(driver, 1000 + run * 7919))
-            seconds, selected = measure_box_selection(driver, 0.5)
+            seconds, selected = measure_box_selection(driver, args.select_width)
             results["box_selection_s"].append(seconds)
+            print(
+                f"run {run}: "
+                + ", ".join(f"{k} {v[-1]:.3f}" for k, v in results.items())
+                + f" ({selected} selected)",
+                flush=True,
+            )
     finally:
         if driver is not None:
             driver.quit()
@@ -207,6 +225,7 @@ def main(argv=None) -> int:
         server.wait()
     report = {name: statistics.median(values) for name, values in results.items()}
     report["segments_per_panel"] = args.segments
+    report["webgl_renderer"] = renderer
     report["selected_points"] = selected
     report["runs"] = results
     for name in ("page_usable_s", "hover_to_audio_s", "box_selection_s"):

@@ -13,6 +13,7 @@ from explore_dash.callbacks import register_callbacks
 from explore_dash.config import AppConfig
 from explore_dash.data import option_labels
 from explore_dash.layouts.page import page_layout
+from explore_dash.layouts.panel import DEFAULT_PANELS
 from explore_dash.state import AppState
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ def show_callback_error(error: Exception) -> None:
 def create_app(config: AppConfig, state: AppState | None = None) -> Dash:
     """Build the app for one library's data folder (tables are loaded once, here)."""
     state = state or AppState.load(config)
+    state.preload(DEFAULT_PANELS)
     app = Dash(
         __name__,
         title="explore-dash",

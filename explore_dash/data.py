@@ -499,6 +499,26 @@ def aligned_segment_tags(
     return tags
 
 
+def segment_tag_indices(space: Space, taggram_space: Space, k: int = 3) -> np.ndarray:
+    """Label indices of each row's ``k`` strongest tags, read from its model's taggram.
+
+    A compact form of :func:`aligned_segment_tags` for the browser, which holds the label list
+    once and draws hover labels itself.
+
+    Returns
+    -------
+    np.ndarray, shape (len(space), k), uint8
+        255 where the segment is missing from ``taggram_space``.
+    """
+    out = np.full((len(space), k), 255, np.uint8)
+    rows = taggram_space.rows_of(space.segment_ids)
+    found = rows >= 0
+    if found.any():
+        top = _top_columns(taggram_space.vector[rows[found]], k)
+        out[found, : top.shape[1]] = top
+    return out
+
+
 _GENRE_SEPARATORS = re.compile(r"[,;/]")
 
 

@@ -1,13 +1,15 @@
 """Panel figures: which segments a panel shows, and the Plotly figure dict that draws them.
 
-A panel's figure has three traces, always in this order:
+A panel's figure has two WebGL traces, always in this order:
 
-0. every visible segment (one WebGL trace, grey), carrying segment ids in ``customdata``;
-1. the highlighted segments drawn again in red on top (so they are never hidden);
-2. reserved for the linked-hover marker drawn client side.
+0. every visible segment (grey), carrying segment ids in ``customdata``;
+1. the highlighted segments drawn again in red on top (so they are never hidden).
 
-Arrays go to the browser as base64 typed arrays (``{"dtype", "bdata"}``, understood by
-plotly.js ≥ 2.28): a 100k-point panel is ~1 MB of coordinates instead of ~4 MB of JSON text.
+Hover labels are drawn by the browser (assets/explore.js) from the segment id, a track-name
+table sent once with the page, and each point's top-tag indices in the trace's ``meta``: that
+keeps a 100k-point panel at ~3 MB instead of ~10 MB of label strings, and lets the same label
+appear in the other panel. Arrays travel as base64 typed arrays (``{"dtype", "bdata"}``,
+understood by plotly.js ≥ 2.28).
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from explore_dash.data import (
     Collection,
     Space,
     highlight_mask,
-    hover_texts,
     model_name,
     project,
     visible_mask,
@@ -59,13 +60,17 @@ class PanelPoints:
         Rows of the panel's space.
     segment_ids : np.ndarray, shape (n,), int64
     xy : np.ndarray, shape (n, 2), float32
+    tags : np.ndarray, shape (n, 3), uint8, optional
+        Indices into ``labels`` of each segment's top tags (255: none).
+    labels : sequence of str
     """
 
     space: Space
     rows: np.ndarray
     segment_ids: np.ndarray
     xy: np.ndarray
-    segment_tags: Sequence[str] | None = None
+    tags: np.ndarray | None = None
+    labels: Sequence[str] = ()
 
 
 def panel_points(
@@ -73,30 +78,37 @@ def panel_points(
     settings: PanelSettings,
     track_ids: np.ndarray,
     every_n: int,
-    segment_tags: Sequence[str] | None = None,
+    tag_indices: np.ndarray | None = None,
+    labels: Sequence[str] = (),
 ) -> PanelPoints:
     """The visible segments of one panel: chosen tracks, thinned, projected to 2-D.
 
-    ``segment_tags`` (one string per row of the space) go into the hover labels.
+    Parameters
+    ----------
+    tag_indices : np.ndarray, shape (len(space), 3), uint8, optional
+        Top-tag label indices of every row of the panel's space, for hover labels.
     """
     space = collection.space(settings.model, settings.layer)
     rows = np.flatnonzero(visible_mask(space, track_ids, every_n))
     xy = project(space, settings.projection, rows) if len(rows) else np.zeros((0, 2), np.float32)
-    return PanelPoints(space, rows, space.segment_ids[rows], xy, segment_tags)
+    tags = tag_indices[rows] if tag_indices is not None else None
+    return PanelPoints(space, rows, space.segment_ids[rows], xy, tags, tuple(labels))
+
+
+_TYPED_ARRAY_CODES = {
+    np.dtype(np.float32): "f4",
+    np.dtype(np.float64): "f8",
+    np.dtype(np.int32): "i4",
+    np.dtype(np.uint8): "u1",
+}
 
 
 def typed_array(values: np.ndarray) -> dict:
     """A numpy array as a plotly.js typed-array spec (little-endian, base64)."""
     values = np.ascontiguousarray(values)
-    dtype = {np.dtype(np.float32): "f4", np.dtype(np.float64): "f8", np.dtype(np.int32): "i4"}[
-        values.dtype
-    ]
-    return {
-        "dtype": dtype,
-        "bdata": base64.b64encode(values.astype(values.dtype.newbyteorder("<")).tobytes()).decode(
-            "ascii"
-        ),
-    }
+    code = _TYPED_ARRAY_CODES[values.dtype]
+    little = values.astype(values.dtype.newbyteorder("<"), copy=False)
+    return {"dtype": code, "bdata": base64.b64encode(little.tobytes()).decode("ascii")}
 
 
 def id_array(segment_ids: np.ndarray) -> dict:
@@ -132,31 +144,22 @@ def highlight_rows(
     return np.flatnonzero(mask[points.rows])
 
 
-def highlight_arrays(points: PanelPoints, indices: np.ndarray, tracks: pd.DataFrame) -> dict:
-    """The data arrays of the red overlay trace (trace 1) for the highlighted ``indices``."""
+def trace_arrays(points: PanelPoints, indices: np.ndarray | None = None) -> dict:
+    """The data arrays of a trace showing ``points`` (or its ``indices``)."""
+    chosen = slice(None) if indices is None else indices
+    meta: dict = {"labels": list(points.labels)}
+    if points.tags is not None:
+        meta["tags"] = typed_array(np.ascontiguousarray(points.tags[chosen], np.uint8))
     return {
-        "x": typed_array(points.xy[indices, 0]),
-        "y": typed_array(points.xy[indices, 1]),
-        "customdata": id_array(points.segment_ids[indices]),
-        "hovertext": _hover(points, indices, tracks),
+        "x": typed_array(points.xy[chosen, 0]),
+        "y": typed_array(points.xy[chosen, 1]),
+        "customdata": id_array(points.segment_ids[chosen]),
+        "meta": meta,
     }
-
-
-def _hover(points: PanelPoints, indices: np.ndarray | None, tracks: pd.DataFrame) -> list[str]:
-    mask = np.zeros(len(points.space), bool)
-    rows = points.rows if indices is None else points.rows[indices]
-    mask[rows] = True
-    texts = hover_texts(points.space, tracks, mask, points.segment_tags)
-    if indices is None or np.all(np.diff(rows) > 0):
-        return texts
-    # hover_texts answers in row order; the overlay's indices may not be sorted.
-    order = np.argsort(np.argsort(rows))
-    return [texts[i] for i in order]
 
 
 def panel_figure(
     points: PanelPoints,
-    tracks: pd.DataFrame,
     highlighted: np.ndarray,
     selected: Sequence[int] | None,
     *,
@@ -175,46 +178,31 @@ def panel_figure(
         Plotly keeps zoom while this stays the same; it changes with the panel's space, so a
         new map starts unzoomed and a highlight or selection change keeps the user's zoom.
     """
-    hover = _hover(points, None, tracks)
-    base = {
+    common = {
         "type": "scattergl",
         "mode": "markers",
+        # Labels are drawn by assets/explore.js; "none" still emits hover events ("skip" not).
+        "hoverinfo": "none",
+        "selected": {"marker": {"opacity": SELECTED_OPACITY}},
+        "unselected": {"marker": {"opacity": UNSELECTED_OPACITY}},
+        "showlegend": False,
+    }
+    base = {
+        **common,
         "name": "segments",
-        "x": typed_array(points.xy[:, 0]),
-        "y": typed_array(points.xy[:, 1]),
-        "customdata": id_array(points.segment_ids),
-        "hovertext": hover,
-        "hovertemplate": "%{hovertext}<extra></extra>",
+        **trace_arrays(points),
         "marker": {"size": 5, "color": BASE_COLOR, "opacity": 0.75},
         "selectedpoints": selected_indices(points.segment_ids, selected),
-        "selected": {"marker": {"opacity": SELECTED_OPACITY}},
-        "unselected": {"marker": {"opacity": UNSELECTED_OPACITY}},
-        "showlegend": False,
     }
     red = {
-        "type": "scattergl",
-        "mode": "markers",
+        **common,
         "name": "highlight",
-        **highlight_arrays(points, highlighted, tracks),
-        "selectedpoints": selected_indices(points.segment_ids[highlighted], selected),
-        "selected": {"marker": {"opacity": SELECTED_OPACITY}},
-        "unselected": {"marker": {"opacity": UNSELECTED_OPACITY}},
-        "hovertemplate": "%{hovertext}<extra></extra>",
+        **trace_arrays(points, highlighted),
         "marker": {"size": 6, "color": HIGHLIGHT_COLOR, "opacity": 0.9},
-        "showlegend": False,
-    }
-    marker = {
-        "type": "scatter",
-        "mode": "markers",
-        "name": "linked hover",
-        "x": [],
-        "y": [],
-        "hoverinfo": "skip",
-        "marker": {"size": 16, "color": "rgba(0,0,0,0)", "line": {"width": 2, "color": "#111"}},
-        "showlegend": False,
+        "selectedpoints": selected_indices(points.segment_ids[highlighted], selected),
     }
     return {
-        "data": [base, red, marker],
+        "data": [base, red],
         "layout": {
             "title": {"text": title, "font": {"size": 13}, "x": 0.01},
             "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
@@ -225,7 +213,6 @@ def panel_figure(
             "uirevision": uirevision,
             "plot_bgcolor": "#fbfbfd",
             "paper_bgcolor": "#ffffff",
-            "annotations": [],
             "clickmode": "event+select",
         },
     }

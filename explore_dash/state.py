@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from explore_dash.config import AppConfig
 from explore_dash.data import (
     Collection,
-    aligned_segment_tags,
     all_tags,
     load_model_labels,
+    segment_tag_indices,
     track_tags,
 )
 
@@ -23,7 +25,7 @@ class AppState:
     collection: Collection
     tags_by_track: dict[int, set[str]] = field(default_factory=dict)
     labels_by_model: dict[str, list[str]] = field(default_factory=dict)
-    _segment_tags: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    _segment_tags: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def load(cls, config: AppConfig) -> AppState:
@@ -37,17 +39,22 @@ class AppState:
         self.tags_by_track = track_tags(self.collection, self.labels_by_model)
         self._segment_tags.clear()
 
-    def segment_tags(self, model: str, layer: str) -> list[str] | None:
-        """Each row's top taggram labels for a space's hover labels (computed once per space)."""
+    def segment_tags(self, model: str, layer: str) -> np.ndarray | None:
+        """Each row's top-3 taggram label indices, shape (n, 3) uint8 (computed once per space)."""
         key = (model, layer)
         if key not in self._segment_tags:
-            labels = self.labels_by_model.get(model)
             taggram = self.collection.space(model, "taggram")
-            if labels is None or len(taggram) == 0:
+            if model not in self.labels_by_model or len(taggram) == 0:
                 return None
             space = self.collection.space(model, layer)
-            self._segment_tags[key] = aligned_segment_tags(space, taggram, labels)
+            self._segment_tags[key] = segment_tag_indices(space, taggram)
         return self._segment_tags[key]
+
+    def preload(self, panels) -> None:
+        """Load the spaces (and hover tags) of the first panels shown, before the first request."""
+        for settings in panels:
+            if (settings.model, settings.layer) in self.collection.available_spaces():
+                self.segment_tags(settings.model, settings.layer)
 
     @property
     def tags(self) -> list[str]:

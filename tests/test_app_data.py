@@ -548,3 +548,17 @@ def test_tables_written_by_the_fake_follow_the_contract(fake: FakeCollection):
     assert schema.field("offset").type == pa.float32()
     assert schema.field("vector").type == pa.list_(pa.float32(), 256)
     assert schema.field("pca").type == pa.list_(pa.float32(), 32)
+
+
+def test_segment_tag_indices_follow_the_taggram(collection: Collection, fake: FakeCollection):
+    from explore_dash.data import segment_tag_indices
+
+    space = collection.space("vgg-msd", "embedding")
+    taggram = collection.space("vgg-msd", "taggram")
+    indices = segment_tag_indices(space, taggram)
+    assert indices.shape == (len(space), 3) and indices.dtype == np.uint8
+    for track in fake.ok_tracks():
+        rows = space.track == track.track
+        assert (indices[rows] == np.array(track.boost, np.uint8)).all()
+    missing = segment_tag_indices(space, Space.empty("vgg-msd", "taggram"))
+    assert (missing == 255).all()

@@ -69,8 +69,7 @@ def wait_for_points(duo, panel: int, count: int | None = None, timeout: float = 
 
 def selected_points(duo, panel: int):
     return duo.driver.execute_script(
-        f"const s = {graph_js(panel)}._fullData[0].selectedpoints;"
-        "return s ? Array.from(s) : null;"
+        f"const s = {graph_js(panel)}._fullData[0].selectedpoints;return s ? Array.from(s) : null;"
     )
 
 
@@ -165,8 +164,9 @@ def test_panel002_dropdown_changes_only_that_panel(app_duo):
     app_duo.driver.execute_script(RECORD_REQUESTS)
     choose_option(app_duo, "#" + _css_id({"panel": 0, "type": "panel-layer"}), "Taggram")
     wait_until(
-        lambda: app_duo.driver.execute_script(f"return {graph_js(0)}._fullData[0].x[0]")
-        != before_left,
+        lambda: (
+            app_duo.driver.execute_script(f"return {graph_js(0)}._fullData[0].x[0]") != before_left
+        ),
         message="left panel to redraw",
     )
     time.sleep(0.5)
@@ -201,21 +201,34 @@ def test_listen001_hover_plays_the_segment_from_its_offset(app_duo, collection):
     assert audio[0] == f"audio/{track}"
     assert float(audio[1]) == pytest.approx(number * SEGMENT_SECONDS, abs=1e-3)
     wait_until(
-        lambda: abs(
-            app_duo.driver.execute_script("return document.getElementById('player').currentTime")
-            - number * SEGMENT_SECONDS
-        )
-        < 0.5,
+        lambda: (
+            abs(
+                app_duo.driver.execute_script(
+                    "return document.getElementById('player').currentTime"
+                )
+                - number * SEGMENT_SECONDS
+            )
+            < 0.5
+        ),
         message="player to seek to the segment",
     )
     name = collection.by_id(track)
     assert app_duo.find_element("#now-playing").text.startswith(f"{name.artist} – {name.title}")
-    # Linked hover: the same segment is labelled in the other panel.
-    wait_until(
-        lambda: app_duo.driver.execute_script(f"return {graph_js(1)}.dataset.linkedSegment")
-        == str(segment),
-        message="linked label in the right panel",
+    # Linked hover: the same segment is labelled in both panels, with the same text.
+    for panel in (0, 1):
+        wait_until(
+            lambda p=panel: (
+                app_duo.driver.execute_script(f"return {graph_js(p)}.dataset.labelledSegment")
+                == str(segment)
+            ),
+            message=f"label in panel {panel}",
+        )
+    labels = app_duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('.segment-label'))"
+        ".filter(e => !e.hidden).map(e => e.innerText)"
     )
+    assert len(labels) == 2 and labels[0] == labels[1]
+    assert labels[0].startswith(f"{name.artist} – {name.title} @ ")
     assert_no_console_errors(app_duo)
 
 
@@ -260,8 +273,9 @@ def test_select001_box_selection_selects_same_segments_in_other_panel(app_duo):
     # The playlist lists the selected segments' tracks.
     tracks = {segment // SEGMENT_ID_STRIDE for segment in chosen}
     wait_until(
-        lambda: len(app_duo.driver.find_elements(By.CSS_SELECTOR, ".playlist-entry"))
-        == len(tracks),
+        lambda: (
+            len(app_duo.driver.find_elements(By.CSS_SELECTOR, ".playlist-entry")) == len(tracks)
+        ),
         message="playlist entries",
     )
     shown = {
@@ -293,14 +307,17 @@ def test_highlight001_colours_the_chosen_artist_in_both_panels(app_duo, collecti
 def test_playlist001_export_writes_the_selected_tracks(app_duo, collection, tmp_path):
     left, top, width, height = plot_box(app_duo, 1)
     box_select(app_duo, 1, (left + 2, top + 2), (left + width - 2, top + height - 2))
-    wait_until(lambda: app_duo.driver.find_elements(By.CSS_SELECTOR, ".playlist-entry"),
-               message="playlist")
+    wait_until(
+        lambda: app_duo.driver.find_elements(By.CSS_SELECTOR, ".playlist-entry"), message="playlist"
+    )
     button = app_duo.find_element("#playlist-export")
     app_duo.driver.execute_script("arguments[0].click()", button)
     saved = wait_until(
-        lambda: list((collection.data_dir / "playlists").glob("*.m3u8"))
-        if (collection.data_dir / "playlists").exists()
-        else None,
+        lambda: (
+            list((collection.data_dir / "playlists").glob("[!.]*.m3u8"))
+            if (collection.data_dir / "playlists").exists()
+            else None
+        ),
         message="saved playlist",
     )
     text = saved[0].read_text(encoding="utf-8")

@@ -24,7 +24,7 @@ from tests.fake_collection import write_fake_collection
 
 
 def decode(spec: dict) -> np.ndarray:
-    dtype = {"f4": "<f4", "f8": "<f8", "i4": "<i4"}[spec["dtype"]]
+    dtype = {"f4": "<f4", "f8": "<f8", "i4": "<i4", "u1": "u1"}[spec["dtype"]]
     return np.frombuffer(base64.b64decode(spec["bdata"]), dtype=dtype)
 
 
@@ -58,23 +58,22 @@ def test_panel_points_follow_selection_and_reduction(collection: Collection):
     np.testing.assert_array_equal(only_two.xy, space.std_pca[only_two.rows, :2])
 
 
-def test_panel_figure_has_base_highlight_and_marker_traces(collection: Collection):
+def test_panel_figure_has_base_and_highlight_traces(collection: Collection):
     settings = PanelSettings("musicnn", "msd", "taggram", "pca")
     points = panel_points(collection, settings, collection.tracks.index.to_numpy(), 1)
     red = highlight_rows(points, collection.tracks, {}, {"artists": ["Alpha"]})
     selected = points.segment_ids[:3].tolist()
-    figure = panel_figure(points, collection.tracks, red, selected, title="t", uirevision="u")
-    base, overlay, marker = figure["data"]
+    figure = panel_figure(points, red, selected, title="t", uirevision="u")
+    base, overlay = figure["data"]
     assert base["type"] == overlay["type"] == "scattergl"
+    assert base["hoverinfo"] == "none"  # labels are drawn by the browser
     np.testing.assert_array_equal(decode(base["customdata"]), points.segment_ids)
     assert base["selectedpoints"] == [0, 1, 2]
     alpha = set(collection.tracks.index[collection.tracks.artist == "Alpha"])
     overlay_ids = decode(overlay["customdata"]).astype(np.int64)
     assert set(overlay_ids // SEGMENT_ID_STRIDE) == alpha
+    assert overlay["selectedpoints"] == [0, 1, 2]  # Alpha's segments come first
     assert overlay["marker"]["color"] == HIGHLIGHT_COLOR
-    assert len(overlay["hovertext"]) == len(overlay_ids)
-    assert base["hovertext"][0].startswith("Alpha – Song A @ 0:00")
-    assert marker["x"] == []
     assert figure["layout"]["uirevision"] == "u"
 
 
@@ -91,17 +90,16 @@ def test_move_up():
     assert move_up([1, 2, 3], 9) == [1, 2, 3]
 
 
-def test_hover_labels_carry_segment_tags(collection: Collection):
+def test_points_carry_their_top_tag_indices_for_hover_labels(collection: Collection):
     settings = PanelSettings("musicnn", "msd", "embedding", "pca")
     space = collection.space("musicnn-msd", "embedding")
-    tags = [f"tag{i}" for i in range(len(space))]
-    points = panel_points(collection, settings, np.array([2]), 3, tags)
-    figure = panel_figure(
-        points, collection.tracks, np.array([1, 0]), None, title="", uirevision=""
+    tag_indices = np.arange(len(space) * 3, dtype=np.int64).reshape(-1, 3).astype(np.uint8)
+    labels = [f"label{i}" for i in range(50)]
+    points = panel_points(collection, settings, np.array([2]), 3, tag_indices, labels)
+    figure = panel_figure(points, np.array([1]), None, title="", uirevision="")
+    base, overlay = figure["data"]
+    assert base["meta"]["labels"] == labels
+    np.testing.assert_array_equal(decode(base["meta"]["tags"]), tag_indices[points.rows].ravel())
+    np.testing.assert_array_equal(
+        decode(overlay["meta"]["tags"]), tag_indices[points.rows[1]].ravel()
     )
-    base, overlay, _ = figure["data"]
-    assert base["hovertext"] == [
-        f"Beta – Étude @ {t}<br>tag{row}"
-        for t, row in zip(["0:00", "0:08", "0:17"], points.rows, strict=True)
-    ]
-    assert overlay["hovertext"] == [base["hovertext"][1], base["hovertext"][0]]

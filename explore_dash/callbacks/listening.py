@@ -19,7 +19,7 @@ def register(app: Dash) -> None:
         prevent_initial_call=True,
     )
     app.clientside_callback(
-        "function(hovers, names) { return window.exploreDash.linkHover(hovers, names); }",
+        "function(hovers, names) { return window.exploreDash.labelHover(hovers, names); }",
         Output(ids.PLAYER_CUE, "children"),
         Input(ids.panel(ids.PANEL_GRAPH, ALL), "hoverData"),
         State(ids.TRACK_NAMES, "data"),

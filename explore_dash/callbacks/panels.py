@@ -9,11 +9,11 @@ from explore_dash.data import tracks_matching
 from explore_dash.figures import (
     PanelPoints,
     PanelSettings,
-    highlight_arrays,
     highlight_rows,
     panel_figure,
     panel_points,
     selected_indices,
+    trace_arrays,
 )
 from explore_dash.state import AppState
 
@@ -34,7 +34,8 @@ def visible_points(state: AppState, settings: PanelSettings, artists, tags, ever
     collection = state.collection
     chosen = tracks_matching(collection.tracks, state.tags_by_track, artists or (), tags or ())
     tags = state.segment_tags(settings.model, settings.layer)
-    return panel_points(collection, settings, chosen, int(every_n or 1), tags)
+    labels = state.labels_by_model.get(settings.model, ())
+    return panel_points(collection, settings, chosen, int(every_n or 1), tags, labels)
 
 
 def panel_title(state: AppState, settings: PanelSettings) -> str:
@@ -64,7 +65,6 @@ def register(app: Dash, state: AppState) -> None:
         )
         figure = panel_figure(
             points,
-            state.collection.tracks,
             red,
             (selection or {}).get("ids"),
             title=panel_title(state, settings),
@@ -102,7 +102,7 @@ def register(app: Dash, state: AppState) -> None:
             points = visible_points(state, settings, artists, tags, every_n)
             red = highlight_rows(points, state.collection.tracks, state.tags_by_track, spec)
             patch = Patch()
-            for key, value in highlight_arrays(points, red, state.collection.tracks).items():
+            for key, value in trace_arrays(points, red).items():
                 patch["data"][1][key] = value
             selected = (selection or {}).get("ids")
             patch["data"][1]["selectedpoints"] = selected_indices(points.segment_ids[red], selected)

@@ -1,0 +1,633 @@
+"""t-SNE and UMAP maps of a space's segments, a disk cache of them, and numba's compile cache.
+
+Meant to run inside Dash background jobs, each a fresh process; nothing here imports Dash.
+openTSNE and umap-learn are imported on first use, so the web process starts fast and
+:func:`configure_numba_cache` can run before numba compiles anything. Measurements behind the
+choices made here are in docs/projections.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import subprocess
+import sys
+import warnings
+from collections.abc import Callable, Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import diskcache
+import numpy as np
+
+if TYPE_CHECKING:
+    from explore_dash.data import Space
+
+log = logging.getLogger(__name__)
+
+#: Reports progress in [0, 1]; called with increasing values, last with 1.0.
+Progress = Callable[[float], None]
+#: Polled during a computation; returning True stops it with :class:`ProjectionCancelled`.
+ShouldStop = Callable[[], bool]
+
+#: Fewer segments than this make no map worth drawing (UMAP's spectral start fails below 4).
+MIN_POINTS = 5
+#: Bumped whenever the inputs or settings below change the maps, so cached maps are not reused.
+ALGORITHM_VERSION = 1
+#: Stored principal components the maps are computed from (see :func:`projection_input`).
+INPUT_COMPONENTS = 32
+#: UMAP finds neighbours exactly (scikit-learn, no JIT) up to this many points, with pynndescent
+#: above. pynndescent's search cannot be kept in numba's disk cache, so every fresh process
+#: compiles it for ~20 s, more than exact search costs up to about 50k points.
+UMAP_EXACT_NEIGHBOURS_MAX = 50_000
+#: From this many points t-SNE uses every core (and FFT gradients); below, one thread: on a few
+#: hundred points thread hand-offs cost more than the work (300 points: 1.4 s on 1, 8.7 s on 2).
+TSNE_PARALLEL_FROM = 10_000
+#: t-SNE runs 250 exaggerated iterations then 500 more (openTSNE's defaults); callbacks every:
+TSNE_ITERATIONS = 750
+TSNE_CALLBACK_EVERY = 10
+#: Share of the run spent finding neighbours before the first optimisation report (measured at
+#: 50k points), so reported progress tracks time rather than iterations.
+TSNE_NEIGHBOURS_SHARE = 0.25
+UMAP_NEIGHBOURS_SHARE = 0.15
+
+
+class ProjectionError(ValueError):
+    """A projection cannot be computed for these points; the message says what to change."""
+
+
+class ProjectionCancelled(Exception):
+    """``should_stop`` asked a projection to stop; nothing was computed (not a failure)."""
+
+
+# -- inputs ---------------------------------------------------------------------------------------
+
+
+def projection_input(space: Space, rows: np.ndarray | None, name: str) -> np.ndarray:
+    """The features t-SNE or UMAP run on for ``rows`` of ``space``.
+
+    Both run on all 32 stored principal components: on the real collection they keep as much of
+    the vectors' neighbourhoods as the vectors themselves (trustworthiness within 0.01), run
+    faster, and need no read of the ``vector`` column (docs/projections.md).
+
+    Parameters
+    ----------
+    space : Space
+    rows : np.ndarray, shape (n_rows,) bool mask or (n,) int indices, or None for every row
+    name : str
+        A key of :data:`PROJECTION_FUNCTIONS`.
+
+    Returns
+    -------
+    np.ndarray, shape (n, 32), float32, C-contiguous
+
+    Raises
+    ------
+    ProjectionError
+        For an unknown projection name.
+    """
+    _check_name(name)
+    components = space.pca if rows is None else space.pca[rows]
+    return np.ascontiguousarray(components[:, :INPUT_COMPONENTS], dtype=np.float32)
+
+
+# -- t-SNE ----------------------------------------------------------------------------------------
+
+
+def tsne_perplexity(n_points: int, perplexity: float = 30.0) -> float:
+    """The perplexity t-SNE uses for ``n_points``: ``perplexity``, lowered for small selections.
+
+    t-SNE looks at the 3 × perplexity nearest neighbours of each point, so with fewer points
+    the perplexity drops to (n_points - 1) / 3 rather than failing: a small selection still
+    gets a map, its clusters just formed from fewer neighbours.
+    """
+    return float(min(perplexity, (n_points - 1) / 3))
+
+
+def project_tsne(
+    features: np.ndarray,
+    *,
+    seed: int = 0,
+    perplexity: float = 30.0,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+) -> np.ndarray:
+    """t-SNE map of ``features`` (openTSNE; FFT gradients on all cores from 10k points).
+
+    The same features and seed give the same map. Progress is reported after the neighbour
+    search and then every 10 of the 750 iterations; ``should_stop`` is polled at the same
+    points (not during the neighbour search, a few seconds at 50k points).
+
+    Parameters
+    ----------
+    features : np.ndarray, shape (n, d), float
+    seed : int
+    perplexity : float
+        Lowered for fewer than 3 × ``perplexity`` + 1 points (:func:`tsne_perplexity`).
+    progress : callable(float), optional
+    should_stop : callable() -> bool, optional
+
+    Returns
+    -------
+    np.ndarray, shape (n, 2), float32
+
+    Raises
+    ------
+    ProjectionError
+        Fewer than :data:`MIN_POINTS` points, or non-finite features.
+    ProjectionCancelled
+        When ``should_stop`` returned True.
+    """
+    features = _checked_features(features, "t-SNE")
+    _stop_if_asked(should_stop)
+    _report(progress, 0.0)
+    from openTSNE import TSNE
+
+    effective = tsne_perplexity(len(features), perplexity)
+    if effective < perplexity:
+        log.info("t-SNE of %d points: perplexity lowered to %.1f", len(features), effective)
+    watcher = _TsneWatcher(progress, should_stop)
+    tsne = TSNE(
+        perplexity=effective,
+        # Exact neighbours below 1000 points, Annoy above: openTSNE's own choice.
+        neighbors="auto",
+        # Barnes-Hut below 10k points, FFT above: FFT on a few hundred points is 20x slower.
+        negative_gradient_method="auto",
+        n_jobs=-1 if len(features) >= TSNE_PARALLEL_FROM else 1,
+        random_state=seed,
+        callbacks=watcher if (progress or should_stop) else None,
+        callbacks_every_iters=TSNE_CALLBACK_EVERY,
+        verbose=False,
+    )
+    embedding = tsne.fit(features)
+    if watcher.stopped:
+        raise ProjectionCancelled("t-SNE was cancelled")
+    _report(progress, 1.0)
+    return np.ascontiguousarray(embedding, dtype=np.float32)
+
+
+class _TsneWatcher:
+    """openTSNE callback: maps its iterations to overall progress and polls ``should_stop``."""
+
+    def __init__(self, progress: Progress | None, should_stop: ShouldStop | None) -> None:
+        self.progress = progress
+        self.should_stop = should_stop
+        self.calls = 0
+        self.stopped = False
+
+    def __call__(self, iteration: int, error: float, embedding: Any) -> bool:
+        # openTSNE restarts its iteration count for the second phase; count calls instead.
+        self.calls += 1
+        done = min(1.0, self.calls * TSNE_CALLBACK_EVERY / TSNE_ITERATIONS)
+        if self.should_stop is not None and self.should_stop():
+            self.stopped = True
+            return True
+        _report(self.progress, _overall(TSNE_NEIGHBOURS_SHARE, done))
+        return False
+
+
+# -- UMAP -----------------------------------------------------------------------------------------
+
+
+def umap_neighbours(n_points: int, n_neighbors: int = 15) -> int:
+    """The neighbourhood size UMAP uses for ``n_points``: ``n_neighbors``, at most n_points - 1.
+
+    As with t-SNE, a small selection gets a map from fewer neighbours rather than an error.
+    """
+    return int(min(n_neighbors, n_points - 1))
+
+
+def project_umap(
+    features: np.ndarray,
+    *,
+    seed: int = 0,
+    n_neighbors: int = 15,
+    min_dist: float = 0.1,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+) -> np.ndarray:
+    """UMAP map of ``features`` (umap-learn, fixed ``random_state``).
+
+    The same features and seed give the same map. The fixed seed makes umap-learn run its
+    optimisation on one thread; on 2 cores that cost nothing measurable (docs/projections.md).
+    Neighbours are found exactly up to :data:`UMAP_EXACT_NEIGHBOURS_MAX` points (no numba
+    compilation), with pynndescent above. Progress is reported after the neighbour search and
+    during the optimisation epochs, where ``should_stop`` is polled too (about every 0.1 s).
+
+    Parameters
+    ----------
+    features : np.ndarray, shape (n, d), float
+    seed : int
+    n_neighbors : int
+        Lowered to n - 1 for smaller selections (:func:`umap_neighbours`).
+    min_dist : float
+    progress : callable(float), optional
+    should_stop : callable() -> bool, optional
+
+    Returns
+    -------
+    np.ndarray, shape (n, 2), float32
+
+    Raises
+    ------
+    ProjectionError
+        Fewer than :data:`MIN_POINTS` points, or non-finite features.
+    ProjectionCancelled
+        When ``should_stop`` returned True.
+    """
+    features = _checked_features(features, "UMAP")
+    _stop_if_asked(should_stop)
+    _report(progress, 0.0)
+    umap = _import_umap()
+
+    k = umap_neighbours(len(features), n_neighbors)
+    if k < n_neighbors:
+        log.info("UMAP of %d points: n_neighbors lowered to %d", len(features), k)
+    knn = None
+    if len(features) <= UMAP_EXACT_NEIGHBOURS_MAX:
+        knn = _exact_neighbours(features, k)
+        _stop_if_asked(should_stop)
+        _report(progress, UMAP_NEIGHBOURS_SHARE)
+    # Epoch progress arrives through umap-learn's tqdm bar, its only hook into the loop.
+    stream = _EpochStream(progress, should_stop, start=UMAP_NEIGHBOURS_SHARE)
+    reducer = umap.UMAP(
+        n_neighbors=k,
+        min_dist=min_dist,
+        random_state=seed,
+        n_jobs=1,
+        precomputed_knn=knn if knn is not None else (None, None, None),
+        tqdm_kwds={
+            "disable": False,
+            "file": stream,
+            "bar_format": "{n}/{total}",
+            "mininterval": 0.1,
+        },
+        verbose=False,
+    )
+    with warnings.catch_warnings():
+        # Expected and harmless here: no search index (we never call transform) and numba
+        # declining to disk-cache pynndescent's search.
+        warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
+        warnings.filterwarnings("ignore", message="Cannot cache compiled function")
+        warnings.filterwarnings("ignore", message="Graph is not fully connected")
+        coordinates = reducer.fit_transform(features)
+    _report(progress, 1.0)
+    return np.ascontiguousarray(coordinates, dtype=np.float32)
+
+
+def _exact_neighbours(features: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each point's ``k`` nearest points (itself first), as UMAP's ``precomputed_knn`` wants.
+
+    Returns
+    -------
+    indices : np.ndarray, shape (n, k), int32
+    distances : np.ndarray, shape (n, k), float32
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    search = NearestNeighbors(n_neighbors=k - 1, n_jobs=-1).fit(features)
+    # kneighbors() without data leaves each point out; UMAP expects it as its own 0th neighbour.
+    distances, indices = search.kneighbors()
+    n = len(features)
+    indices = np.hstack([np.arange(n)[:, None], indices]).astype(np.int32)
+    distances = np.hstack([np.zeros((n, 1)), distances]).astype(np.float32)
+    return indices, distances
+
+
+class _EpochStream:
+    """A file for umap-learn's tqdm bar that turns ``"{n}/{total}"`` writes into progress."""
+
+    def __init__(self, progress: Progress | None, should_stop: ShouldStop | None, start: float):
+        self.progress = progress
+        self.should_stop = should_stop
+        self.start = start
+        self.stopped = False
+
+    def write(self, text: str) -> None:
+        if self.stopped:
+            return  # tqdm writes again while closing after we raised
+        if self.should_stop is not None and self.should_stop():
+            self.stopped = True
+            raise ProjectionCancelled("UMAP was cancelled")
+        done, _, total = text.strip().rpartition("\r")[2].partition("/")
+        if done.isdigit() and total.isdigit() and int(total) > 0:
+            _report(self.progress, _overall(self.start, int(done) / int(total)))
+
+    def flush(self) -> None:
+        pass
+
+
+# -- dispatch -------------------------------------------------------------------------------------
+
+#: Projection name → function(features, *, progress=None, should_stop=None) -> (n, 2) float32.
+PROJECTION_FUNCTIONS: dict[str, Callable[..., np.ndarray]] = {
+    "tsne": project_tsne,
+    "umap": project_umap,
+}
+
+
+def compute_projection(
+    name: str,
+    features: np.ndarray,
+    *,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+) -> np.ndarray:
+    """The ``name`` map of ``features`` with its default parameters and seed.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`PROJECTION_FUNCTIONS`.
+    features : np.ndarray, shape (n, d), float
+        Usually :func:`projection_input`.
+
+    Returns
+    -------
+    np.ndarray, shape (n, 2), float32
+
+    Raises
+    ------
+    ProjectionError
+        For an unknown name or unusable features.
+    ProjectionCancelled
+        When ``should_stop`` returned True.
+    """
+    return _check_name(name)(features, progress=progress, should_stop=should_stop)
+
+
+def _check_name(name: str) -> Callable[..., np.ndarray]:
+    try:
+        return PROJECTION_FUNCTIONS[name]
+    except KeyError:
+        raise ProjectionError(
+            f"unknown projection {name!r}; choose one of: {', '.join(PROJECTION_FUNCTIONS)}"
+        ) from None
+
+
+def _checked_features(features: np.ndarray, label: str) -> np.ndarray:
+    features = np.asarray(features, dtype=np.float32)
+    if features.ndim != 2:
+        raise ProjectionError(f"{label} needs a 2-D array of features, got shape {features.shape}")
+    if len(features) < MIN_POINTS:
+        raise ProjectionError(
+            f"{label} needs at least {MIN_POINTS} segments to draw a map, got {len(features)}; "
+            "select more segments (or tracks), or use PCA for a handful of points"
+        )
+    if not np.isfinite(features).all():
+        raise ProjectionError(
+            f"{label} cannot map non-finite features (NaN or infinity); "
+            "re-extract the collection to rebuild the segment tables"
+        )
+    return np.ascontiguousarray(features)
+
+
+def _report(progress: Progress | None, fraction: float) -> None:
+    if progress is not None:
+        progress(float(fraction))
+
+
+def _overall(start: float, fraction: float) -> float:
+    """``fraction`` of the way from ``start`` to 1, held below 1 until the result exists."""
+    return min(0.99, start + (1 - start) * fraction)
+
+
+def _stop_if_asked(should_stop: ShouldStop | None) -> None:
+    if should_stop is not None and should_stop():
+        raise ProjectionCancelled("projection was cancelled")
+
+
+# -- result cache ---------------------------------------------------------------------------------
+
+
+class CachedProjection(NamedTuple):
+    """A stored map: ``coordinates[i]`` is where segment ``segment_ids[i]`` lies.
+
+    Attributes
+    ----------
+    segment_ids : np.ndarray, shape (n,), int64
+    coordinates : np.ndarray, shape (n, 2), float32
+    """
+
+    segment_ids: np.ndarray
+    coordinates: np.ndarray
+
+    def aligned_to(self, segment_ids: np.ndarray) -> np.ndarray:
+        """The coordinates in the order of ``segment_ids``, shape (m, 2), float32.
+
+        Raises
+        ------
+        KeyError
+            When some of ``segment_ids`` are not in this map.
+        """
+        wanted = np.asarray(segment_ids, dtype=np.int64)
+        order = np.argsort(self.segment_ids, kind="stable")
+        sorted_ids = self.segment_ids[order]
+        positions = np.minimum(np.searchsorted(sorted_ids, wanted), max(len(sorted_ids) - 1, 0))
+        if len(wanted) and (len(sorted_ids) == 0 or np.any(sorted_ids[positions] != wanted)):
+            raise KeyError("segment ids not in this cached projection")
+        return self.coordinates[order[positions]]
+
+
+class ProjectionCache:
+    """Computed maps on disk, shared by every process that opens the same directory.
+
+    Also counts computations (each :meth:`set`) in the cache itself, so a test or a log can
+    tell whether a restarted app computed again or reused a stored map.
+
+    Parameters
+    ----------
+    directory : Path
+    size_limit : int
+        Bytes kept before the least recently stored maps are dropped (a 100k-point map with
+        its ids is 1.6 MB).
+    """
+
+    _COUNTER = "computations"
+
+    def __init__(self, directory: Path, size_limit: int = 2**30) -> None:
+        self.directory = Path(directory)
+        self._cache = diskcache.Cache(str(self.directory), size_limit=size_limit)
+
+    @staticmethod
+    def key(
+        model: str,
+        layer: str,
+        projection: str,
+        segment_ids: np.ndarray,
+        params: Mapping[str, Any],
+        data_version: int,
+    ) -> str:
+        """Hash of everything a map depends on; the order of ``segment_ids`` does not matter.
+
+        Parameters
+        ----------
+        segment_ids : np.ndarray, shape (n,), int
+        params : mapping
+            JSON-serializable projection parameters (seed, perplexity...).
+        data_version : int
+            ``state.json`` version: maps of older tables are not reused.
+        """
+        header = json.dumps(
+            {
+                "model": model,
+                "layer": layer,
+                "projection": projection,
+                "params": dict(params),
+                "data_version": int(data_version),
+                "algorithm_version": ALGORITHM_VERSION,
+            },
+            sort_keys=True,
+        )
+        digest = hashlib.sha256(header.encode())
+        digest.update(np.sort(np.asarray(segment_ids, dtype="<i8")).tobytes())
+        return digest.hexdigest()
+
+    def get(self, key: str) -> CachedProjection | None:
+        """The map stored under ``key``, or None."""
+        stored = self._cache.get(("map", key))
+        return None if stored is None else CachedProjection(*stored)
+
+    def set(self, key: str, segment_ids: np.ndarray, coordinates: np.ndarray) -> None:
+        """Store a freshly computed map and count one computation.
+
+        Parameters
+        ----------
+        segment_ids : np.ndarray, shape (n,), int
+        coordinates : np.ndarray, shape (n, 2), float
+        """
+        ids = np.asarray(segment_ids, dtype=np.int64)
+        coordinates = np.asarray(coordinates, dtype=np.float32)
+        if coordinates.shape != (len(ids), 2):
+            raise ValueError(f"{coordinates.shape} coordinates for {len(ids)} segment ids")
+        self._cache.set(("map", key), (ids, coordinates))
+        self._cache.incr(self._COUNTER, default=0)
+
+    def get_or_compute(
+        self, key: str, segment_ids: np.ndarray, compute: Callable[[], np.ndarray]
+    ) -> np.ndarray:
+        """The map under ``key`` in the order of ``segment_ids``; ``compute()`` and store on a miss.
+
+        Returns
+        -------
+        np.ndarray, shape (len(segment_ids), 2), float32
+        """
+        stored = self.get(key)
+        if stored is not None:
+            try:
+                return stored.aligned_to(segment_ids)
+            except KeyError:
+                log.warning("cached projection %s does not cover its segments; recomputing", key)
+        coordinates = compute()
+        self.set(key, segment_ids, coordinates)
+        return np.asarray(coordinates, dtype=np.float32)
+
+    @property
+    def computations(self) -> int:
+        """How many maps were stored in this directory, by any process, since it was created."""
+        return int(self._cache.get(self._COUNTER, 0))
+
+    def close(self) -> None:
+        self._cache.close()
+
+
+# -- numba compile cache --------------------------------------------------------------------------
+
+_warm = False
+_umap_caching_enabled = False
+
+
+def numba_cache_path(cache_dir: Path) -> Path:
+    """Where numba's compiled code goes under ``cache_dir``: one folder per library versions.
+
+    numba checks a cached function against its own source file only, so a cached umap function
+    could keep inlined code of an older pynndescent; a folder per version set avoids that.
+    """
+    versions = "-".join(
+        f"{package}{_version(package)}" for package in ("numba", "umap-learn", "pynndescent")
+    )
+    return Path(cache_dir) / versions
+
+
+def configure_numba_cache(cache_dir: Path) -> Path:
+    """Keep numba's compiled code in ``cache_dir`` for this process and the ones it starts.
+
+    Call at app start, before anything imports umap: functions decorated before this still
+    use numba's default cache location. Returns the folder used (:func:`numba_cache_path`).
+    """
+    path = numba_cache_path(cache_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    os.environ["NUMBA_CACHE_DIR"] = str(path)
+    if "numba" in sys.modules:
+        import numba
+
+        numba.config.CACHE_DIR = str(path)
+    if "umap" in sys.modules:
+        log.warning("umap was imported before configure_numba_cache; its cache stays elsewhere")
+    return path
+
+
+def warm_up(cache_dir: Path) -> None:
+    """Fill numba's disk cache with UMAP's compiled code by mapping a few hundred points.
+
+    A fresh process then loads instead of compiling (docs/projections.md has the timings).
+    Also runs a tiny t-SNE so its libraries are loaded. Cheap when called again in the same
+    process. Never run it in the Dash server process itself: numba's OpenMP threads make the
+    forked background jobs abort (use :func:`start_warm_up`).
+    """
+    global _warm
+    configure_numba_cache(cache_dir)
+    if _warm:
+        return
+    features = np.random.default_rng(0).normal(size=(200, 8)).astype(np.float32)
+    project_umap(features)
+    project_tsne(features)
+    _warm = True
+
+
+def start_warm_up(cache_dir: Path) -> subprocess.Popen[bytes]:
+    """Run :func:`warm_up` in a separate process (so the server never touches numba)."""
+    code = "import sys; from pathlib import Path; from explore_dash.projections import warm_up; "
+    code += "warm_up(Path(sys.argv[1]))"
+    return subprocess.Popen(
+        [sys.executable, "-c", code, str(cache_dir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _import_umap() -> Any:
+    """Import umap-learn with disk caching switched on for all its numba functions.
+
+    umap-learn and pynndescent mark only some functions ``cache=True``; without the others a
+    fresh process compiles for tens of seconds. Switching caching on is numba's public
+    ``Dispatcher.enable_caching``; functions numba cannot cache are compiled as before.
+    """
+    global _umap_caching_enabled
+    import umap
+
+    if _umap_caching_enabled:
+        return umap
+    from numba.core.registry import CPUDispatcher
+
+    _umap_caching_enabled = True
+    for module_name, module in list(sys.modules.items()):
+        if module is None or not module_name.startswith(("umap", "pynndescent")):
+            continue
+        for value in list(vars(module).values()):
+            if isinstance(value, CPUDispatcher) and not value.signatures:
+                try:
+                    value.enable_caching()
+                except Exception as error:  # a numba change must not stop the map
+                    log.debug("cannot enable numba caching for %s: %s", value, error)
+    return umap
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "0"

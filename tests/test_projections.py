@@ -1,0 +1,296 @@
+"""t-SNE and UMAP maps: shapes, seeds, small selections, progress, cancellation, the disk cache."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from explore_dash.data import Space
+from explore_dash.projections import (
+    INPUT_COMPONENTS,
+    MIN_POINTS,
+    PROJECTION_FUNCTIONS,
+    ProjectionCache,
+    ProjectionCancelled,
+    ProjectionError,
+    compute_projection,
+    configure_numba_cache,
+    numba_cache_path,
+    projection_input,
+    tsne_perplexity,
+    umap_neighbours,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+N_POINTS = 300
+
+
+def clustered(n: int = N_POINTS, dims: int = 16, seed: int = 0) -> np.ndarray:
+    """``n`` points in 4 Gaussian clusters, shape (n, dims), float32."""
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(scale=5.0, size=(4, dims))
+    return (centers[np.arange(n) % 4] + rng.normal(size=(n, dims))).astype(np.float32)
+
+
+@pytest.fixture(scope="module", params=sorted(PROJECTION_FUNCTIONS))
+def mapped(request):
+    """One projection of the clustered points, run twice: (name, first map, second, progress)."""
+    name = request.param
+    features = clustered()
+    reports: list[float] = []
+    first = compute_projection(name, features, progress=reports.append)
+    second = compute_projection(name, features)
+    return name, first, second, reports
+
+
+# -- maps -----------------------------------------------------------------------------------------
+
+
+def test_maps_have_one_finite_float32_point_per_segment(mapped):
+    _, first, _, _ = mapped
+    assert first.shape == (N_POINTS, 2)
+    assert first.dtype == np.float32
+    assert np.isfinite(first).all()
+    assert first.flags.c_contiguous
+
+
+def test_same_seed_gives_the_same_map(mapped):
+    _, first, second, _ = mapped
+    np.testing.assert_array_equal(first, second)
+
+
+def test_progress_rises_from_zero_to_one(mapped):
+    name, _, _, reports = mapped
+    assert reports[0] == 0.0
+    assert reports[-1] == 1.0
+    assert all(0.0 <= value <= 1.0 for value in reports)
+    assert all(a <= b for a, b in zip(reports, reports[1:], strict=False))
+    # More than start and end: a UI can show the optimisation advancing.
+    assert len(set(reports)) > 3, f"{name} reported only {sorted(set(reports))}"
+
+
+def test_maps_keep_clusters_apart(mapped):
+    _, first, _, _ = mapped
+    labels = np.arange(N_POINTS) % 4
+    centroids = np.array([first[labels == c].mean(axis=0) for c in range(4)])
+    spread = max(np.linalg.norm(first[labels == c] - centroids[c], axis=1).mean() for c in range(4))
+    gaps = [
+        np.linalg.norm(centroids[a] - centroids[b]) for a in range(4) for b in range(a + 1, 4)
+    ]
+    assert min(gaps) > 2 * spread
+
+
+@pytest.mark.parametrize("name", sorted(PROJECTION_FUNCTIONS))
+def test_small_selections_get_a_map_with_fewer_neighbours(name):
+    coordinates = compute_projection(name, clustered(12))
+    assert coordinates.shape == (12, 2)
+    assert np.isfinite(coordinates).all()
+
+
+def test_neighbourhoods_shrink_only_for_small_selections():
+    assert tsne_perplexity(10_000) == 30.0
+    assert tsne_perplexity(91) == 30.0
+    assert tsne_perplexity(31) == 10.0
+    assert umap_neighbours(10_000) == 15
+    assert umap_neighbours(8) == 7
+
+
+@pytest.mark.parametrize("name", sorted(PROJECTION_FUNCTIONS))
+def test_too_few_points_raise_an_actionable_error(name):
+    with pytest.raises(ProjectionError, match=f"at least {MIN_POINTS} segments.*select more"):
+        compute_projection(name, clustered(MIN_POINTS - 1))
+
+
+@pytest.mark.parametrize("name", sorted(PROJECTION_FUNCTIONS))
+def test_non_finite_features_are_refused(name):
+    features = clustered(20)
+    features[3, 2] = np.nan
+    with pytest.raises(ProjectionError, match="non-finite"):
+        compute_projection(name, features)
+
+
+def test_unknown_projection_names_the_known_ones():
+    with pytest.raises(ProjectionError, match="unknown projection 'pca3d'.*tsne.*umap"):
+        compute_projection("pca3d", clustered(20))
+
+
+# -- cancellation ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(PROJECTION_FUNCTIONS))
+def test_should_stop_cancels_during_the_optimisation(name):
+    polls = 0
+    reports: list[float] = []
+
+    def stop_on_third_poll() -> bool:
+        nonlocal polls
+        polls += 1
+        return polls >= 3
+
+    with pytest.raises(ProjectionCancelled):
+        compute_projection(
+            name, clustered(), progress=reports.append, should_stop=stop_on_third_poll
+        )
+    assert polls == 3
+    assert 1.0 not in reports
+
+
+@pytest.mark.parametrize("name", sorted(PROJECTION_FUNCTIONS))
+def test_should_stop_before_starting_computes_nothing(name):
+    reports: list[float] = []
+    with pytest.raises(ProjectionCancelled):
+        compute_projection(name, clustered(), progress=reports.append, should_stop=lambda: True)
+    assert reports == []
+
+
+# -- inputs ---------------------------------------------------------------------------------------
+
+
+def make_space(n: int = 10) -> Space:
+    rng = np.random.default_rng(1)
+    return Space(
+        "musicnn-msd",
+        "embedding",
+        np.arange(n, dtype=np.int64),
+        np.zeros(n, np.int32),
+        np.arange(n, dtype=np.float32) * 2.992,
+        rng.normal(size=(n, 32)).astype(np.float32),
+        rng.normal(size=(n, 32)).astype(np.float32),
+        _vector=rng.normal(size=(n, 200)).astype(np.float32),
+    )
+
+
+@pytest.mark.parametrize("name", sorted(PROJECTION_FUNCTIONS))
+def test_projection_input_takes_the_stored_components_of_the_rows(name):
+    space = make_space()
+    everything = projection_input(space, None, name)
+    assert everything.shape == (10, INPUT_COMPONENTS)
+    assert everything.dtype == np.float32 and everything.flags.c_contiguous
+    np.testing.assert_array_equal(everything, space.pca[:, :INPUT_COMPONENTS])
+    mask = np.arange(10) % 3 == 0
+    np.testing.assert_array_equal(projection_input(space, mask, name), everything[mask])
+    indices = np.array([7, 2])
+    np.testing.assert_array_equal(projection_input(space, indices, name), everything[indices])
+
+
+def test_projection_input_refuses_unknown_projections():
+    with pytest.raises(ProjectionError, match="unknown projection"):
+        projection_input(make_space(), None, "mds")
+
+
+# -- cache ----------------------------------------------------------------------------------------
+
+IDS = np.array([5, 1, 9, 65536], dtype=np.int64)
+PARAMS = {"seed": 0, "perplexity": 30.0}
+
+
+def test_cache_key_ignores_id_order_and_dtype():
+    key = ProjectionCache.key("vgg-msd", "embedding", "tsne", IDS, PARAMS, 3)
+    shuffled = IDS[[2, 0, 3, 1]].astype(np.int32)
+    assert ProjectionCache.key("vgg-msd", "embedding", "tsne", shuffled, dict(PARAMS), 3) == key
+    reordered_params = {"perplexity": 30.0, "seed": 0}
+    assert ProjectionCache.key("vgg-msd", "embedding", "tsne", IDS, reordered_params, 3) == key
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"model": "vgg-mtt"},
+        {"layer": "taggram"},
+        {"projection": "umap"},
+        {"segment_ids": IDS[:3]},
+        {"segment_ids": np.append(IDS, 10)},
+        {"params": {"seed": 1, "perplexity": 30.0}},
+        {"params": {"seed": 0}},
+        {"data_version": 4},
+    ],
+    ids=lambda change: next(iter(change)),
+)
+def test_cache_key_changes_with_everything_a_map_depends_on(change):
+    base = {
+        "model": "vgg-msd",
+        "layer": "embedding",
+        "projection": "tsne",
+        "segment_ids": IDS,
+        "params": PARAMS,
+        "data_version": 3,
+    }
+    assert ProjectionCache.key(**base) != ProjectionCache.key(**{**base, **change})
+
+
+def test_cache_round_trip_and_counter_survive_a_new_instance(tmp_path):
+    coordinates = np.arange(8, dtype=np.float64).reshape(4, 2)
+    key = ProjectionCache.key("vgg-msd", "embedding", "tsne", IDS, PARAMS, 3)
+    first = ProjectionCache(tmp_path)
+    assert first.get(key) is None
+    assert first.computations == 0
+    first.set(key, IDS, coordinates)
+    first.close()
+
+    again = ProjectionCache(tmp_path)
+    stored = again.get(key)
+    assert stored is not None
+    np.testing.assert_array_equal(stored.segment_ids, IDS)
+    assert stored.coordinates.dtype == np.float32
+    np.testing.assert_array_equal(stored.coordinates, coordinates)
+    np.testing.assert_array_equal(stored.aligned_to(IDS[::-1]), coordinates[::-1])
+    with pytest.raises(KeyError):
+        stored.aligned_to(np.array([5, 2]))
+    assert again.computations == 1
+
+
+def test_get_or_compute_computes_once_across_processes(tmp_path):
+    cache = ProjectionCache(tmp_path)
+    key = ProjectionCache.key("vgg-msd", "embedding", "umap", IDS, PARAMS, 3)
+    calls = []
+
+    def compute() -> np.ndarray:
+        calls.append(1)
+        return np.arange(8, dtype=np.float32).reshape(4, 2)
+
+    first = cache.get_or_compute(key, IDS, compute)
+    reversed_ids = IDS[::-1]
+    second = cache.get_or_compute(key, reversed_ids, compute)
+    assert len(calls) == 1
+    np.testing.assert_array_equal(second, first[::-1])
+    # Another process (as after an app restart) sees the stored map and the count.
+    script = (
+        "import sys; from pathlib import Path; "
+        "from explore_dash.projections import ProjectionCache; "
+        "cache = ProjectionCache(Path(sys.argv[1])); "
+        "print(cache.computations, cache.get(sys.argv[2]) is not None)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path), key],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=True,
+    )
+    assert result.stdout.split() == ["1", "True"]
+
+
+def test_cache_refuses_coordinates_that_do_not_match_the_ids(tmp_path):
+    with pytest.raises(ValueError, match="coordinates for 4 segment ids"):
+        ProjectionCache(tmp_path).set("k", IDS, np.zeros((3, 2)))
+
+
+# -- numba cache ----------------------------------------------------------------------------------
+
+
+def test_numba_cache_goes_to_a_folder_per_library_versions(tmp_path, monkeypatch):
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    if "numba" in sys.modules:
+        import numba
+
+        monkeypatch.setattr(numba.config, "CACHE_DIR", numba.config.CACHE_DIR)
+    path = configure_numba_cache(tmp_path)
+    assert path == numba_cache_path(tmp_path)
+    assert path.parent == tmp_path and path.is_dir()
+    assert "numba" in path.name and "umap-learn" in path.name and "pynndescent" in path.name
+    assert os.environ["NUMBA_CACHE_DIR"] == str(path)
