@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from dash import Dash, set_props
+import diskcache
+from dash import Dash, DiskcacheManager, set_props
 
 from explore_dash import ids
 from explore_dash.audio import register_audio_route
@@ -58,10 +59,24 @@ def show_callback_error(error: Exception) -> None:
     )
 
 
+def background_manager(cache_dir: Path) -> DiskcacheManager:
+    """Runs t-SNE/UMAP jobs in their own processes; compiled numba code is kept on disk.
+
+    The compile cache must be set before anything imports umap (the CLI fills it in a separate
+    warm-up process, so a user's first UMAP does not wait ~25 s for JIT compilation).
+    """
+    from explore_dash.projections import configure_numba_cache
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    configure_numba_cache(cache_dir / "numba")
+    return DiskcacheManager(diskcache.Cache(str(cache_dir / "jobs")))
+
+
 def create_app(config: AppConfig, state: AppState | None = None) -> Dash:
     """Build the app for one library's data folder (tables are loaded once, here)."""
     state = state or AppState.load(config)
     state.preload(DEFAULT_PANELS)
+    jobs = background_manager(state.cache_dir)
     app = Dash(
         __name__,
         title="explore-dash",
@@ -69,6 +84,7 @@ def create_app(config: AppConfig, state: AppState | None = None) -> Dash:
         suppress_callback_exceptions=True,
         update_title=None,
         on_error=show_callback_error,
+        background_callback_manager=jobs,
     )
     app.layout = build_layout(state)
     register_callbacks(app, state)

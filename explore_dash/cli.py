@@ -72,6 +72,11 @@ def run(
         library, data_dir, host=host, port=port, anonymize=anonymize, extract=not no_extract
     )
     app = create_app(config)
+    # Compile UMAP's numba code into the on-disk cache now, in its own process, so the first
+    # UMAP a user asks for does not wait for it.
+    from explore_dash.projections import start_warm_up
+
+    start_warm_up(data_dir / "cache" / "numba")
     if host not in ("127.0.0.1", "localhost", "::1"):
         log.warning(
             "serving on %s: anyone who can reach this address can browse and play your library",

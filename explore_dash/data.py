@@ -718,8 +718,8 @@ def option_labels(anonymize: bool = False) -> dict[str, list[dict[str, str]]]:
     """Dropdown/radio options (``{"label", "value"}``) for architecture, dataset, layer, projection.
 
     With ``anonymize`` the labels are neutral codes (A1/A2, D1/D2, L1/L2, P1...) so a listener
-    compares maps without knowing which network made them; values never change. Only the
-    projections in :data:`PROJECTIONS` are offered.
+    compares maps without knowing which network made them; values never change. PCA and
+    STD-PCA come from the stored columns; t-SNE and UMAP are computed on demand.
     """
     groups = {
         "architecture": ARCHITECTURES,
@@ -731,8 +731,6 @@ def option_labels(anonymize: bool = False) -> dict[str, list[dict[str, str]]]:
     for group, labels in groups.items():
         entries = []
         for number, (value, label) in enumerate(labels.items(), start=1):
-            if group == "projection" and value not in PROJECTIONS:
-                continue
             shown = f"{_CODE_PREFIXES[group]}{number}" if anonymize else label
             entries.append({"label": shown, "value": value})
         options[group] = entries

@@ -22,6 +22,9 @@ import numpy as np
 import pandas as pd
 
 from explore_dash.data import (
+    PROJECTIONS as STORED_PROJECTIONS,
+)
+from explore_dash.data import (
     Collection,
     Space,
     highlight_mask,
@@ -80,6 +83,7 @@ def panel_points(
     every_n: int,
     tag_indices: np.ndarray | None = None,
     labels: Sequence[str] = (),
+    coordinates: np.ndarray | None = None,
 ) -> PanelPoints:
     """The visible segments of one panel: chosen tracks, thinned, projected to 2-D.
 
@@ -87,10 +91,17 @@ def panel_points(
     ----------
     tag_indices : np.ndarray, shape (len(space), 3), uint8, optional
         Top-tag label indices of every row of the panel's space, for hover labels.
+    coordinates : np.ndarray, shape (n_visible, 2), optional
+        Computed map (t-SNE, UMAP) of the visible rows; stored projections are read otherwise.
     """
     space = collection.space(settings.model, settings.layer)
     rows = np.flatnonzero(visible_mask(space, track_ids, every_n))
-    xy = project(space, settings.projection, rows) if len(rows) else np.zeros((0, 2), np.float32)
+    if coordinates is not None:
+        xy = np.asarray(coordinates, np.float32)
+    elif settings.projection in STORED_PROJECTIONS and len(rows):
+        xy = project(space, settings.projection, rows)
+    else:
+        xy = np.zeros((len(rows), 2), np.float32)
     tags = tag_indices[rows] if tag_indices is not None else None
     return PanelPoints(space, rows, space.segment_ids[rows], xy, tags, tuple(labels))
 

@@ -26,6 +26,7 @@ class AppState:
     tags_by_track: dict[int, set[str]] = field(default_factory=dict)
     labels_by_model: dict[str, list[str]] = field(default_factory=dict)
     _segment_tags: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    _projection_cache: object | None = None
 
     @classmethod
     def load(cls, config: AppConfig) -> AppState:
@@ -49,6 +50,50 @@ class AppState:
             space = self.collection.space(model, layer)
             self._segment_tags[key] = segment_tag_indices(space, taggram)
         return self._segment_tags[key]
+
+    @property
+    def cache_dir(self) -> Path:
+        """Derived data of this library (projection maps, job state); safe to delete."""
+        return Path(self.config.data_dir) / "cache"
+
+    @property
+    def projection_cache(self):
+        from explore_dash.projections import ProjectionCache
+
+        if self._projection_cache is None:
+            self._projection_cache = ProjectionCache(self.cache_dir / "projections")
+        return self._projection_cache
+
+    def map_key(self, settings, segment_ids: np.ndarray) -> str:
+        return self.projection_cache.key(
+            settings.model,
+            settings.layer,
+            settings.projection,
+            segment_ids,
+            {"seed": 0},
+            self.collection.version,
+        )
+
+    def cached_map(self, settings, segment_ids: np.ndarray) -> np.ndarray | None:
+        """A stored t-SNE/UMAP map of exactly these segments, aligned to them, or None."""
+        stored = self.projection_cache.get(self.map_key(settings, segment_ids))
+        if stored is None:
+            return None
+        try:
+            return stored.aligned_to(segment_ids)
+        except KeyError:
+            return None
+
+    def compute_map(self, settings, points, progress=None) -> np.ndarray:
+        """Compute (and store) the t-SNE/UMAP map of a panel's visible segments."""
+        from explore_dash.projections import compute_projection, projection_input
+
+        features = projection_input(points.space, points.rows, settings.projection)
+        coordinates = compute_projection(settings.projection, features, progress=progress)
+        self.projection_cache.set(
+            self.map_key(settings, points.segment_ids), points.segment_ids, coordinates
+        )
+        return coordinates
 
     def preload(self, panels) -> None:
         """Load the spaces (and hover tags) of the first panels shown, before the first request."""

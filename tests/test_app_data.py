@@ -427,12 +427,12 @@ def test_option_labels():
     ]
     assert [o["label"] for o in options["dataset"]] == ["MSD", "MTT"]
     assert [o["value"] for o in options["layer"]] == ["taggram", "embedding"]
-    assert [o["label"] for o in options["projection"]] == ["PCA", "STD-PCA"]
+    assert [o["label"] for o in options["projection"]] == ["PCA", "STD-PCA", "t-SNE", "UMAP"]
     hidden = option_labels(anonymize=True)
     assert [o["label"] for o in hidden["architecture"]] == ["A1", "A2"]
     assert [o["label"] for o in hidden["dataset"]] == ["D1", "D2"]
     assert [o["label"] for o in hidden["layer"]] == ["L1", "L2"]
-    assert [o["label"] for o in hidden["projection"]] == ["P1", "P2"]
+    assert [o["label"] for o in hidden["projection"]] == ["P1", "P2", "P3", "P4"]
     for group in options:
         assert [o["value"] for o in options[group]] == [o["value"] for o in hidden[group]]
     assert {model_name(a["value"], d["value"]) for a in options["architecture"]

@@ -47,7 +47,7 @@ def test_layout002_two_panels_with_real_labels_or_neutral_codes(tmp_path: Path):
     (architecture,) = find(anonymous.layout, ids.panel(ids.PANEL_ARCHITECTURE, 0))
     assert [o["label"] for o in architecture.options] == ["A1", "A2"]
     (projection,) = find(anonymous.layout, ids.panel(ids.PANEL_PROJECTION, 1))
-    assert [o["label"] for o in projection.options] == ["P1", "P2"]
+    assert [o["label"] for o in projection.options] == ["P1", "P2", "P3", "P4"]
 
 
 def test_layout003_web_side_never_imports_essentia_or_tensorflow(tmp_path: Path):

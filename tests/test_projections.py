@@ -79,9 +79,7 @@ def test_maps_keep_clusters_apart(mapped):
     labels = np.arange(N_POINTS) % 4
     centroids = np.array([first[labels == c].mean(axis=0) for c in range(4)])
     spread = max(np.linalg.norm(first[labels == c] - centroids[c], axis=1).mean() for c in range(4))
-    gaps = [
-        np.linalg.norm(centroids[a] - centroids[b]) for a in range(4) for b in range(a + 1, 4)
-    ]
+    gaps = [np.linalg.norm(centroids[a] - centroids[b]) for a in range(4) for b in range(a + 1, 4)]
     assert min(gaps) > 2 * spread
 
 

@@ -1,11 +1,12 @@
-"""Drawing a panel, and re-colouring highlights in both panels."""
+"""Drawing a panel (stored, cached or computed in the background), and re-colouring highlights."""
 
 from __future__ import annotations
 
-from dash import ALL, MATCH, Dash, Input, Output, Patch, State
+from dash import ALL, MATCH, Dash, Input, Output, Patch, State, no_update
 
 from explore_dash import ids
-from explore_dash.data import tracks_matching
+from explore_dash.data import PROJECTION_LABELS, tracks_matching
+from explore_dash.data import PROJECTIONS as STORED_PROJECTIONS
 from explore_dash.figures import (
     PanelPoints,
     PanelSettings,
@@ -31,23 +32,54 @@ def highlight_spec(artists, albums, tracks, tags) -> dict:
 
 
 def visible_points(state: AppState, settings: PanelSettings, artists, tags, every_n) -> PanelPoints:
+    """The panel's segments; for t-SNE/UMAP with the cached map's coordinates when there is one
+    (``xy`` is zeros otherwise: use :func:`map_ready` to tell)."""
     collection = state.collection
     chosen = tracks_matching(collection.tracks, state.tags_by_track, artists or (), tags or ())
-    tags = state.segment_tags(settings.model, settings.layer)
+    tag_indices = state.segment_tags(settings.model, settings.layer)
     labels = state.labels_by_model.get(settings.model, ())
-    return panel_points(collection, settings, chosen, int(every_n or 1), tags, labels)
+    points = panel_points(collection, settings, chosen, int(every_n or 1), tag_indices, labels)
+    if settings.projection not in STORED_PROJECTIONS:
+        cached = state.cached_map(settings, points.segment_ids)
+        if cached is not None:
+            points.xy = cached
+    return points
+
+
+def map_ready(state: AppState, settings: PanelSettings, points: PanelPoints) -> bool:
+    return (
+        settings.projection in STORED_PROJECTIONS
+        or state.cached_map(settings, points.segment_ids) is not None
+    )
 
 
 def panel_title(state: AppState, settings: PanelSettings) -> str:
     if state.config.anonymize:
         return ""
-    return f"{settings.model} · {settings.layer} · {settings.projection.replace('_', '-')}"
+    projection = PROJECTION_LABELS.get(settings.projection, settings.projection)
+    return f"{settings.model} · {settings.layer} · {projection}"
+
+
+def draw(state: AppState, settings: PanelSettings, points: PanelPoints, selection, highlight):
+    """Figure and count text of a panel whose coordinates are known."""
+    red = highlight_rows(
+        points, state.collection.tracks, state.tags_by_track, highlight_spec(*highlight)
+    )
+    figure = panel_figure(
+        points,
+        red,
+        (selection or {}).get("ids"),
+        title=panel_title(state, settings),
+        uirevision=f"{settings}",
+    )
+    return figure, f"{len(points.segment_ids):,} segments"
 
 
 def register(app: Dash, state: AppState) -> None:
     @app.callback(
         Output(ids.panel(ids.PANEL_GRAPH, MATCH), "figure"),
         Output(ids.panel(ids.PANEL_COUNT, MATCH), "children"),
+        Output(ids.panel(ids.PANEL_JOB, MATCH), "data"),
         *(Input(ids.panel(kind, MATCH), "value") for kind in SETTING_KINDS),
         Input(ids.ARTISTS, "value"),
         Input(ids.TAGS, "value"),
@@ -60,17 +92,17 @@ def register(app: Dash, state: AppState) -> None:
     ):
         settings = PanelSettings(architecture, dataset, layer, projection)
         points = visible_points(state, settings, artists, tags, every_n)
-        red = highlight_rows(
-            points, state.collection.tracks, state.tags_by_track, highlight_spec(*highlight)
-        )
-        figure = panel_figure(
-            points,
-            red,
-            (selection or {}).get("ids"),
-            title=panel_title(state, settings),
-            uirevision=f"{settings}",
-        )
-        return figure, f"{len(points.segment_ids):,} segments"
+        if map_ready(state, settings, points):
+            return *draw(state, settings, points, selection, highlight), no_update
+        # Not computed yet: the panel's background job takes over (see register_map_jobs).
+        job = {
+            "settings": [architecture, dataset, layer, projection],
+            "artists": artists,
+            "tags": tags,
+            "every_n": every_n,
+        }
+        name = PROJECTION_LABELS.get(projection, projection)
+        return no_update, f"computing {name} for {len(points.segment_ids):,} segments…", job
 
     @app.callback(
         Output(ids.panel(ids.PANEL_GRAPH, ALL), "figure", allow_duplicate=True),
@@ -100,6 +132,9 @@ def register(app: Dash, state: AppState) -> None:
         spec = highlight_spec(h_artists, h_albums, h_tracks, h_tags)
         for settings in map(PanelSettings, architectures, datasets, layers, projections):
             points = visible_points(state, settings, artists, tags, every_n)
+            if not map_ready(state, settings, points):
+                patches.append(no_update)  # its background job draws with the highlight
+                continue
             red = highlight_rows(points, state.collection.tracks, state.tags_by_track, spec)
             patch = Patch()
             for key, value in trace_arrays(points, red).items():
@@ -115,3 +150,51 @@ def register(app: Dash, state: AppState) -> None:
         Input(ids.panel(ids.PANEL_RESET, MATCH), "n_clicks"),
         prevent_initial_call=True,
     )
+
+    for panel in ids.PANELS:
+        register_map_job(app, state, panel)
+
+
+def register_map_job(app: Dash, state: AppState, panel: int) -> None:
+    """t-SNE / UMAP of one panel as a Dash background job: progress, cancel, page stays live.
+
+    One callback per panel (fixed ids, not pattern matching) so each panel has its own job,
+    progress bar and cancel button, and the other panel stays usable meanwhile.
+    """
+
+    @app.callback(
+        Output(ids.panel(ids.PANEL_GRAPH, panel), "figure", allow_duplicate=True),
+        Output(ids.panel(ids.PANEL_COUNT, panel), "children", allow_duplicate=True),
+        Input(ids.panel(ids.PANEL_JOB, panel), "data"),
+        State(ids.SELECTION, "data"),
+        *(State(component, "value") for component in HIGHLIGHT_INPUTS),
+        background=True,
+        running=[
+            (
+                Output(ids.panel(ids.PANEL_PROGRESS_BOX, panel), "style"),
+                {"display": "flex"},
+                {"display": "none"},
+            ),
+        ],
+        progress=[
+            Output(ids.panel(ids.PANEL_PROGRESS, panel), "value"),
+            Output(ids.panel(ids.PANEL_PROGRESS, panel), "label"),
+        ],
+        cancel=[Input(ids.panel(ids.PANEL_CANCEL, panel), "n_clicks")],
+        prevent_initial_call=True,
+    )
+    def compute_map(set_progress, job, selection, *highlight):
+        if not job:
+            return no_update, no_update
+        settings = PanelSettings(*job["settings"])
+        points = visible_points(state, settings, job["artists"], job["tags"], job["every_n"])
+
+        def report(fraction: float) -> None:
+            set_progress((round(100 * fraction), f"{100 * fraction:.0f} %"))
+
+        set_progress((0, "starting"))
+        try:
+            points.xy = state.compute_map(settings, points, progress=report)
+        except ValueError as error:  # ProjectionError: too few points and the like
+            return no_update, str(error)
+        return draw(state, settings, points, selection, highlight)

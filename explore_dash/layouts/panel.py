@@ -61,6 +61,24 @@ def panel_layout(index: int, options: dict[str, list[dict]], settings: PanelSett
         ],
         className="g-2",
     )
+    progress = html.Div(
+        [
+            dbc.Progress(
+                id=ids.panel(ids.PANEL_PROGRESS, index),
+                value=0,
+                striped=True,
+                animated=True,
+                className="flex-grow-1 me-2",
+                style={"height": "1.2rem"},
+            ),
+            dbc.Button(
+                "Cancel", id=ids.panel(ids.PANEL_CANCEL, index), size="sm", color="secondary"
+            ),
+        ],
+        id=ids.panel(ids.PANEL_PROGRESS_BOX, index),
+        className="align-items-center mb-1",
+        style={"display": "none"},
+    )
     footer = html.Div(
         [
             html.Span(id=ids.panel(ids.PANEL_COUNT, index), className="small text-muted"),
@@ -80,7 +98,12 @@ def panel_layout(index: int, options: dict[str, list[dict]], settings: PanelSett
         responsive=True,
         clear_on_unhover=False,
     )
+    job = dcc.Store(id=ids.panel(ids.PANEL_JOB, index))
     return dbc.Card(
-        [dbc.CardHeader(header), dbc.CardBody(graph, className="p-1"), dbc.CardFooter(footer)],
+        [
+            dbc.CardHeader(header),
+            dbc.CardBody([progress, graph, job], className="p-1"),
+            dbc.CardFooter(footer),
+        ],
         className="h-100",
     )
