@@ -55,5 +55,11 @@ PANEL_PROGRESS = "panel-progress"
 PANEL_PROGRESS_BOX = "panel-progress-box"
 PANEL_CANCEL = "panel-cancel"
 
+
+def cancel_button(index: int) -> str:
+    """A plain string id: Dash background callbacks cannot cancel from dict ids."""
+    return f"{PANEL_CANCEL}-{index}"
+
+
 PLAYLIST_REMOVE = "playlist-remove"
 PLAYLIST_UP = "playlist-up"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +27,6 @@ class AppState:
     tags_by_track: dict[int, set[str]] = field(default_factory=dict)
     labels_by_model: dict[str, list[str]] = field(default_factory=dict)
     _segment_tags: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
-    _projection_cache: object | None = None
 
     @classmethod
     def load(cls, config: AppConfig) -> AppState:
@@ -56,16 +56,25 @@ class AppState:
         """Derived data of this library (projection maps, job state); safe to delete."""
         return Path(self.config.data_dir) / "cache"
 
-    @property
+    @contextlib.contextmanager
     def projection_cache(self):
+        """The on-disk map cache, opened for one use and closed again.
+
+        Background jobs are forked from this process; an SQLite connection (diskcache) open
+        across a fork loses the child's writes, so no connection is ever left open here.
+        """
         from explore_dash.projections import ProjectionCache
 
-        if self._projection_cache is None:
-            self._projection_cache = ProjectionCache(self.cache_dir / "projections")
-        return self._projection_cache
+        cache = ProjectionCache(self.cache_dir / "projections")
+        try:
+            yield cache
+        finally:
+            cache.close()
 
     def map_key(self, settings, segment_ids: np.ndarray) -> str:
-        return self.projection_cache.key(
+        from explore_dash.projections import ProjectionCache
+
+        return ProjectionCache.key(
             settings.model,
             settings.layer,
             settings.projection,
@@ -76,7 +85,8 @@ class AppState:
 
     def cached_map(self, settings, segment_ids: np.ndarray) -> np.ndarray | None:
         """A stored t-SNE/UMAP map of exactly these segments, aligned to them, or None."""
-        stored = self.projection_cache.get(self.map_key(settings, segment_ids))
+        with self.projection_cache() as cache:
+            stored = cache.get(self.map_key(settings, segment_ids))
         if stored is None:
             return None
         try:
@@ -90,9 +100,8 @@ class AppState:
 
         features = projection_input(points.space, points.rows, settings.projection)
         coordinates = compute_projection(settings.projection, features, progress=progress)
-        self.projection_cache.set(
-            self.map_key(settings, points.segment_ids), points.segment_ids, coordinates
-        )
+        with self.projection_cache() as cache:
+            cache.set(self.map_key(settings, points.segment_ids), points.segment_ids, coordinates)
         return coordinates
 
     def preload(self, panels) -> None:

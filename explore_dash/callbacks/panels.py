@@ -163,6 +163,14 @@ def register_map_job(app: Dash, state: AppState, panel: int) -> None:
     """
 
     @app.callback(
+        Output(ids.panel(ids.PANEL_COUNT, panel), "children", allow_duplicate=True),
+        Input(ids.cancel_button(panel), "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def say_cancelled(_clicks):
+        return "map cancelled: choose a projection to try again"
+
+    @app.callback(
         Output(ids.panel(ids.PANEL_GRAPH, panel), "figure", allow_duplicate=True),
         Output(ids.panel(ids.PANEL_COUNT, panel), "children", allow_duplicate=True),
         Input(ids.panel(ids.PANEL_JOB, panel), "data"),
@@ -180,7 +188,7 @@ def register_map_job(app: Dash, state: AppState, panel: int) -> None:
             Output(ids.panel(ids.PANEL_PROGRESS, panel), "value"),
             Output(ids.panel(ids.PANEL_PROGRESS, panel), "label"),
         ],
-        cancel=[Input(ids.panel(ids.PANEL_CANCEL, panel), "n_clicks")],
+        cancel=[Input(ids.cancel_button(panel), "n_clicks")],
         prevent_initial_call=True,
     )
     def compute_map(set_progress, job, selection, *highlight):

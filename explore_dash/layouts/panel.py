@@ -71,9 +71,7 @@ def panel_layout(index: int, options: dict[str, list[dict]], settings: PanelSett
                 className="flex-grow-1 me-2",
                 style={"height": "1.2rem"},
             ),
-            dbc.Button(
-                "Cancel", id=ids.panel(ids.PANEL_CANCEL, index), size="sm", color="secondary"
-            ),
+            dbc.Button("Cancel", id=ids.cancel_button(index), size="sm", color="secondary"),
         ],
         id=ids.panel(ids.PANEL_PROGRESS_BOX, index),
         className="align-items-center mb-1",

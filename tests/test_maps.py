@@ -1,0 +1,130 @@
+"""t-SNE / UMAP in the explorer: background jobs with progress, a disk cache, cancel."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("selenium", reason="browser tests need the test extra (dash[testing])")
+
+from explore_dash.app import create_app  # noqa: E402
+from explore_dash.config import AppConfig  # noqa: E402
+from explore_dash.figures import PanelSettings  # noqa: E402
+from explore_dash.projections import ProjectionCache  # noqa: E402
+from explore_dash.state import AppState  # noqa: E402
+from tests.fake_collection import FakeTrack, write_fake_collection  # noqa: E402
+from tests.test_browser import (  # noqa: E402
+    _css_id,
+    assert_no_console_errors,
+    choose_option,
+    graph_js,
+    wait_for_points,
+    wait_until,
+)
+
+PROGRESS_BOX = {"panel": 1, "type": "panel-progress-box"}
+COUNT = {"panel": 1, "type": "panel-count"}
+
+
+def computations(data_dir: Path) -> int:
+    cache = ProjectionCache(data_dir / "cache" / "projections")
+    try:
+        return cache.computations
+    finally:
+        cache.close()
+
+
+def watch_progress(duo) -> None:
+    """Record whether panel 1's progress box is ever shown (the job may be quick)."""
+    duo.driver.execute_script(
+        "window.__progressShown = false;"
+        f"const box = document.getElementById('{_css_id(PROGRESS_BOX).replace(chr(92), '')}');"
+        "new MutationObserver(() => { if (box.style.display === 'flex') {"
+        " window.__progressShown = true; } }).observe(box, {attributes: true});"
+    )
+
+
+def count_text(duo) -> str:
+    return duo.find_element("#" + _css_id(COUNT)).text
+
+
+def test_map001_umap_shows_progress_then_map_and_a_restart_uses_the_cache(dash_duo, tmp_path):
+    fake = write_fake_collection(tmp_path)
+    config = AppConfig(fake.library, fake.data_dir)
+    dash_duo.start_server(create_app(config))
+    before = wait_for_points(dash_duo, 1)
+    watch_progress(dash_duo)
+    choose_option(dash_duo, "#" + _css_id({"panel": 1, "type": "panel-projection"}), "UMAP")
+    wait_until(
+        lambda: (
+            "UMAP"
+            in (
+                dash_duo.driver.execute_script(f"return {graph_js(1)}._fullLayout.title.text") or ""
+            )
+        ),
+        timeout=120,
+        message="UMAP map",
+    )
+    assert count_text(dash_duo) == "20 segments"
+    assert dash_duo.driver.execute_script("return window.__progressShown")
+    xs = dash_duo.driver.execute_script(f"return Array.from({graph_js(1)}._fullData[0].x)")
+    assert len(xs) == 20 and sorted(wait_for_points(dash_duo, 1)) == sorted(before)
+    assert computations(fake.data_dir) == 1
+    assert_no_console_errors(dash_duo)
+
+    # A fresh app on the same data folder draws the stored map without computing it again.
+    restarted = AppState.load(config)
+    settings = PanelSettings("musicnn", "msd", "taggram", "umap")
+    ids = restarted.collection.space("musicnn-msd", "taggram").segment_ids
+    cached = restarted.cached_map(settings, ids)
+    assert cached is not None
+    np.testing.assert_allclose(np.sort(cached[:, 0]), np.sort(np.asarray(xs, np.float32)))
+    assert computations(fake.data_dir) == 1
+
+
+def test_map002_a_different_music_selection_is_a_different_map(tmp_path):
+    fake = write_fake_collection(tmp_path)
+    state = AppState.load(AppConfig(fake.library, fake.data_dir))
+    settings = PanelSettings("vgg", "mtt", "embedding", "tsne")
+    ids = state.collection.space("vgg-mtt", "embedding").segment_ids
+    assert state.map_key(settings, ids) != state.map_key(settings, ids[::2])
+    assert state.map_key(settings, ids) == state.map_key(settings, ids[::-1])
+    umap = PanelSettings("vgg", "mtt", "embedding", "umap")
+    assert state.map_key(settings, ids) != state.map_key(umap, ids)
+
+
+def big_collection(root: Path):
+    tracks = tuple(
+        FakeTrack(t, f"A{t % 7}/B/{t}.wav", f"A{t % 7}", "B", f"T{t}", "Rock", 100)
+        for t in range(60)
+    )
+    return write_fake_collection(root, tracks, (("musicnn-msd", "embedding"),
+                                                ("musicnn-msd", "taggram")))  # fmt: skip
+
+
+def test_map003_cancel_stops_the_job(dash_duo, tmp_path):
+    fake = big_collection(tmp_path)
+    dash_duo.start_server(create_app(AppConfig(fake.library, fake.data_dir)))
+    before = wait_for_points(dash_duo, 1)
+    choose_option(dash_duo, "#" + _css_id({"panel": 1, "type": "panel-projection"}), "t-SNE")
+    box = "#" + _css_id(PROGRESS_BOX)
+    wait_until(
+        lambda: dash_duo.find_element(box).value_of_css_property("display") == "flex",
+        timeout=30,
+        message="progress bar",
+    )
+    dash_duo.find_element("#panel-cancel-1").click()
+    wait_until(
+        lambda: dash_duo.find_element(box).value_of_css_property("display") == "none",
+        message="progress bar to go away",
+    )
+    assert count_text(dash_duo).startswith("map cancelled")
+    time.sleep(3)
+    assert computations(fake.data_dir) == 0  # the job never finished
+    assert sorted(wait_for_points(dash_duo, 1)) == sorted(before)  # the old map stays
+    # The other panel and the controls still work.
+    choose_option(dash_duo, "#" + _css_id({"panel": 0, "type": "panel-layer"}), "Taggram")
+    assert len(wait_for_points(dash_duo, 0)) == 6000
