@@ -18,29 +18,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from extraction.store import TRACK_SCHEMA
+
 SEGMENT_SECONDS = 2.992
 PCA_COMPONENTS = 32
 N_LABELS = 50
 EMBEDDING_DIMS = {"musicnn-msd": 200, "musicnn-mtt": 200, "vgg-msd": 256, "vgg-mtt": 256}
 ALL_SPACES = tuple((model, layer) for model in EMBEDDING_DIMS for layer in ("taggram", "embedding"))
 
-TRACKS_SCHEMA = pa.schema(
-    [
-        ("track", pa.int32()),
-        ("path", pa.string()),
-        ("size", pa.int64()),
-        ("mtime_ns", pa.int64()),
-        ("duration", pa.float64()),
-        ("artist", pa.string()),
-        ("album", pa.string()),
-        ("title", pa.string()),
-        ("genre", pa.string()),
-        ("year", pa.int32()),
-        ("track_number", pa.int32()),
-        ("status", pa.string()),
-        ("error", pa.string()),
-    ]
-)
+# The documented tracks table schema, from the code that writes real ones.
+TRACKS_SCHEMA = TRACK_SCHEMA
 
 
 @dataclass(frozen=True)
