@@ -30,7 +30,6 @@ PLAYLIST_NAME = "playlist-name"
 PLAYLIST_EXPORT = "playlist-export"
 PLAYLIST_DOWNLOAD = "playlist-download"
 PLAYLIST_MESSAGE = "playlist-message"
-PLAYLIST_CLEAR = "playlist-clear"
 
 # Page
 EMPTY_STATE = "empty-state"
