@@ -88,7 +88,10 @@ def child(args: argparse.Namespace) -> None:
             raise SystemExit("nothing cached; run a compute first")
         coordinates = stored.aligned_to(ids)
     else:
-        coordinates = compute_projection(args.projection, features)
+        # With progress and cancellation hooks, as the app's background jobs run it.
+        coordinates = compute_projection(
+            args.projection, features, progress=lambda fraction: None, should_stop=lambda: False
+        )
         cache.set(key, ids, coordinates)
     seconds = time.perf_counter() - start
     assert coordinates.shape == (args.n, 2)
@@ -123,14 +126,18 @@ def speed(args: argparse.Namespace) -> dict:
             f"{results['warm_up']['warm']['seconds']:.1f} s on a filled one",
             flush=True,
         )
-        print(f"{'projection':<10} {'points':>7} {'cold s':>8} {'warm s':>8} {'cached s':>9}")
+        print(
+            f"{'projection':<10} {'points':>7} {'cold s':>8} {'warm s':>8} {'cached s':>9} "
+            f"{'load':>9}"
+        )
         for n in args.sizes:
             for projection in args.projections:
                 row = measure(projection, n, args.repeats, scratch_path)
                 results["sizes"].setdefault(str(n), {})[projection] = row
                 print(
                     f"{LABELS[projection]:<10} {n:>7} {row['cold']:>8.1f} "
-                    f"{row['warm_median']:>8.1f} {row['cached_median']:>9.2f}",
+                    f"{row['warm_median']:>8.1f} {row['cached_median']:>9.2f} "
+                    f"{row['load_average'][0]:>4.1f}-{row['load_average'][1]:<4.1f}",
                     flush=True,
                 )
     return results
@@ -138,6 +145,7 @@ def speed(args: argparse.Namespace) -> dict:
 
 def measure(projection: str, n: int, repeats: int, scratch: Path) -> dict:
     """Cold, warm (median of ``repeats``) and cached seconds for one projection and size."""
+    load_before = os.getloadavg()[0]
     numba_cache = scratch / f"numba-{projection}-{n}"
     result_cache = scratch / f"results-{projection}-{n}"
     common = ["--projection", projection, "--n", str(n), "--result-cache", str(result_cache)]
@@ -158,6 +166,8 @@ def measure(projection: str, n: int, repeats: int, scratch: Path) -> dict:
         "cached_median": statistics.median(c["seconds"] for c in cached),
         # Every compute stored one map; reads stored none.
         "computations_after": cached[-1]["computations"],
+        # Other work on the machine slows everything: 1-minute load before and after.
+        "load_average": [load_before, os.getloadavg()[0]],
     }
 
 
