@@ -65,7 +65,9 @@ def test_map001_umap_shows_progress_then_map_and_a_restart_uses_the_cache(dash_d
                 dash_duo.driver.execute_script(f"return {graph_js(1)}._fullLayout.title.text") or ""
             )
         ),
-        timeout=120,
+        # A fresh data folder means a cold numba compile inside the job: ~30 s idle, far more
+        # on a busy 2-core machine.
+        timeout=400,
         message="UMAP map",
     )
     assert count_text(dash_duo) == "20 segments"
