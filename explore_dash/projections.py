@@ -153,27 +153,48 @@ def project_tsne(
     _report(progress, 0.0)
     from openTSNE import TSNE
 
-    effective = tsne_perplexity(len(features), perplexity)
+    n_points = len(features)
+    effective = tsne_perplexity(n_points, perplexity)
     if effective < perplexity:
-        log.info("t-SNE of %d points: perplexity lowered to %.1f", len(features), effective)
+        log.info("t-SNE of %d points: perplexity lowered to %.1f", n_points, effective)
+    n_jobs = -1 if n_points >= TSNE_PARALLEL_FROM else 1
+    affinities = _tsne_affinities(features, effective, seed, n_jobs)
+    _stop_if_asked(should_stop)
     watcher = _TsneWatcher(progress, should_stop)
     tsne = TSNE(
-        perplexity=effective,
-        neighbors="exact" if len(features) <= TSNE_EXACT_NEIGHBOURS_MAX else "annoy",
         # Barnes-Hut below 10k points, FFT above: FFT on a few hundred points is 20x slower.
         negative_gradient_method="auto",
         ints_in_interval=TSNE_INTS_IN_INTERVAL,
-        n_jobs=-1 if len(features) >= TSNE_PARALLEL_FROM else 1,
+        n_jobs=n_jobs,
         random_state=seed,
         callbacks=watcher if (progress or should_stop) else None,
         callbacks_every_iters=TSNE_CALLBACK_EVERY,
         verbose=False,
     )
-    embedding = tsne.fit(features)
+    embedding = tsne.fit(features, affinities=affinities)
     if watcher.stopped:
         raise ProjectionCancelled("t-SNE was cancelled")
     _report(progress, 1.0)
     return np.ascontiguousarray(embedding, dtype=np.float32)
+
+
+def _tsne_affinities(features: np.ndarray, perplexity: float, seed: int, n_jobs: int) -> Any:
+    """openTSNE's perplexity-based affinities of ``features``, from an index chosen here.
+
+    Handing openTSNE the index skips its own choice, which imports pynndescent just to see
+    whether it is installed: tens of seconds of numba compilation in a fresh process.
+    """
+    from openTSNE import affinity, nearest_neighbors
+
+    k = min(len(features) - 1, int(3 * perplexity))
+    if len(features) <= TSNE_EXACT_NEIGHBOURS_MAX:
+        index_class = nearest_neighbors.Sklearn
+    else:
+        index_class = nearest_neighbors.Annoy
+    index = index_class(features, k, metric="euclidean", n_jobs=n_jobs, random_state=seed)
+    return affinity.PerplexityBasedNN(
+        perplexity=perplexity, knn_index=index, n_jobs=n_jobs, random_state=seed
+    )
 
 
 class _TsneWatcher:

@@ -281,6 +281,20 @@ def test_cache_refuses_coordinates_that_do_not_match_the_ids(tmp_path):
 # -- numba cache ----------------------------------------------------------------------------------
 
 
+def test_tsne_never_loads_numba():
+    # openTSNE's own neighbour-method choice imports pynndescent: ~30 s of numba compilation in
+    # a fresh process with a cold cache.
+    script = (
+        "import sys, numpy as np; from explore_dash.projections import project_tsne; "
+        "project_tsne(np.random.default_rng(0).normal(size=(1200, 4))); "
+        "print(sorted(m for m in ('numba', 'pynndescent', 'umap') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
 def test_numba_cache_goes_to_a_folder_per_library_versions(tmp_path, monkeypatch):
     monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
     if "numba" in sys.modules:
