@@ -7,15 +7,20 @@ ever served; everything else is a plain 404, so the route cannot be used to read
 from __future__ import annotations
 
 import logging
+import os
 import re
+import time
+import zlib
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 import flask
 from werkzeug.exceptions import NotFound
-from werkzeug.utils import send_file
+from werkzeug.wsgi import wrap_file
 
 from explore_dash.data import Collection
+from extraction.library import library_file_path
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +66,8 @@ def resolve_library_file(library: Path, relative: str) -> Path | None:
 
     Refuses absolute paths, ``..`` components and anything whose resolved path (after following
     symlinks) is outside the library's resolved root; the last check alone would suffice, the
-    others make the intent plain.
+    others make the intent plain. A name with bytes that are not UTF-8 is stored with those
+    bytes mapped to private-use characters and is found again here (``library_file_path``).
     """
     if not relative or "\x00" in relative:
         return None
@@ -70,7 +76,7 @@ def resolve_library_file(library: Path, relative: str) -> Path | None:
         return None
     try:
         root = Path(library).resolve(strict=True)
-        real = (root / posix).resolve(strict=True)
+        real = library_file_path(root, posix.as_posix()).resolve(strict=True)
     except (OSError, RuntimeError):  # missing, unreadable, or a symlink loop
         return None
     if not real.is_relative_to(root) or not real.is_file():
@@ -105,6 +111,30 @@ def normalize_range(header: str | None, size: int) -> str | None:
     return f"bytes={int(first)}-{int(last) if last else ''}"
 
 
+def file_response(
+    server: flask.Flask, handle: BinaryIO, info: os.stat_result, stored: str, environ: dict
+) -> flask.Response:
+    """Serve an open file with validators and byte ranges, like Werkzeug's ``send_file``.
+
+    Not ``send_file`` itself: it encodes the file's path as UTF-8 for its ETag and headers,
+    which fails for a name holding bytes that are not UTF-8. Everything here comes from the
+    stored (always valid) path and from ``fstat`` of the handle actually served.
+    """
+    response = server.response_class(
+        wrap_file(environ, handle), mimetype=audio_mime_type(stored), direct_passthrough=True
+    )
+    response.content_length = info.st_size
+    response.last_modified = info.st_mtime
+    name_sum = zlib.adler32(stored.encode("utf-8")) & 0xFFFFFFFF
+    response.set_etag(f"{info.st_mtime_ns}-{info.st_size}-{name_sum}")
+    response.cache_control.max_age = AUDIO_MAX_AGE
+    response.expires = int(time.time() + AUDIO_MAX_AGE)
+    response = response.make_conditional(environ, accept_ranges=True, complete_length=info.st_size)
+    if response.status_code == 304:  # no body will be read from the file
+        handle.close()
+    return response
+
+
 def register_audio_route(
     server: flask.Flask, get_collection: Callable[[], Collection], library: Path
 ) -> None:
@@ -124,33 +154,28 @@ def register_audio_route(
         tracks = get_collection().tracks
         if track is None or track not in tracks.index:
             raise NotFound()
-        path = resolve_library_file(library, str(tracks.at[track, "path"]))
+        stored = str(tracks.at[track, "path"])
+        path = resolve_library_file(library, stored)
         if path is None:
             log.warning(
                 "track %d: %r is not a file in the library", track, tracks.at[track, "path"]
             )
             raise NotFound()
         try:
-            size = path.stat().st_size
-        except OSError:
-            raise NotFound() from None
-        environ = dict(flask.request.environ)
-        environ.pop("HTTP_RANGE", None)
-        wanted = normalize_range(flask.request.headers.get("Range"), size)
-        if wanted is not None:
-            environ["HTTP_RANGE"] = wanted
-        try:
-            response = send_file(
-                path,
-                environ,
-                mimetype=audio_mime_type(path),
-                conditional=True,
-                etag=True,
-                max_age=AUDIO_MAX_AGE,
-                response_class=server.response_class,
-            )
+            handle = open(path, "rb")  # noqa: SIM115 - the response closes it
         except OSError:  # vanished or unreadable between the checks and the open
             raise NotFound() from None
+        try:
+            info = os.fstat(handle.fileno())
+            environ = dict(flask.request.environ)
+            environ.pop("HTTP_RANGE", None)
+            wanted = normalize_range(flask.request.headers.get("Range"), info.st_size)
+            if wanted is not None:
+                environ["HTTP_RANGE"] = wanted
+            response = file_response(server, handle, info, stored, environ)
+        except BaseException:
+            handle.close()
+            raise
         # Personal music: browsers may cache it, shared proxies should not.
         response.cache_control.public = False
         response.cache_control.private = True

@@ -41,12 +41,39 @@ TAG_FIELDS: tuple[str, ...] = (
 )
 
 
+# Bytes of a file name that are not UTF-8 (a Latin-1 name copied from an old disk, say) reach
+# Python as lone surrogates U+DC80..U+DCFF (PEP 383), which parquet's UTF-8 strings cannot hold.
+# They are stored as the private-use characters U+EF80..U+EFFF instead, one per byte, so the
+# stored path is valid text and still names exactly one file (see ``library_file_path``).
+_SURROGATE_TO_PRIVATE = {code: code - 0xDC80 + 0xEF80 for code in range(0xDC80, 0xDD00)}
+_PRIVATE_TO_SURROGATE = {v: k for k, v in _SURROGATE_TO_PRIVATE.items()}
+_PRIVATE_TO_REPLACEMENT = dict.fromkeys(_PRIVATE_TO_SURROGATE, 0xFFFD)
+
+
+def stored_path(relative: str) -> str:
+    """A relative path as found on disk (``os.fsdecode``) -> its text in ``tracks.parquet``."""
+    return relative.translate(_SURROGATE_TO_PRIVATE)
+
+
+def library_file_path(root: Path, stored: str) -> Path:
+    """The file a ``tracks.parquet`` path names below ``root`` (inverse of :func:`stored_path`).
+
+    A real name using those private-use characters (nobody's, in practice) is still found: the
+    literal name is tried when the byte-mapped one does not exist.
+    """
+    on_disk = stored.translate(_PRIVATE_TO_SURROGATE)
+    if on_disk != stored and not os.path.lexists(Path(root) / on_disk):
+        return Path(root) / stored
+    return Path(root) / on_disk
+
+
 @dataclass(frozen=True)
 class LibraryFile:
     """One audio file found in the library.
 
     ``path`` is relative to the library root, with POSIX separators, so a library moved to
-    another disk or machine keeps its track ids.
+    another disk or machine keeps its track ids. Undecodable name bytes are mapped as by
+    :func:`stored_path`; open the file with :func:`library_file_path`.
     """
 
     path: str
@@ -112,6 +139,7 @@ def scan_library(root: Path) -> list[LibraryFile]:
             if not os.path.isfile(real):
                 continue
             relative = PurePosixPath(*Path(os.path.relpath(full, root)).parts).as_posix()
+            relative = stored_path(relative)
             found.append(LibraryFile(relative, stat.st_size, stat.st_mtime_ns))
     found.sort(key=lambda f: f.path)
     return found
@@ -163,8 +191,11 @@ def _clean(value: object) -> str | None:
 
 
 def tags_from_path(relative_path: str) -> dict[str, str | None]:
-    """Fallback tags for an untagged file: ``Artist/Album/Title.ext`` folder convention."""
-    parts = PurePosixPath(relative_path).parts
+    """Fallback tags for an untagged file: ``Artist/Album/Title.ext`` folder convention.
+
+    Undecodable name bytes show as U+FFFD, as a file manager would show them.
+    """
+    parts = PurePosixPath(relative_path.translate(_PRIVATE_TO_REPLACEMENT)).parts
     title = PurePosixPath(parts[-1]).stem
     album = parts[-2] if len(parts) >= 2 else None
     artist = parts[-3] if len(parts) >= 3 else None
@@ -185,7 +216,9 @@ def read_tags(root: Path, relative_path: str) -> dict[str, object]:
 
     tags: dict[str, object] = dict.fromkeys(TAG_FIELDS)
     try:
-        found = TinyTag.get(Path(root) / relative_path, tags=True, duration=True, image=False)
+        found = TinyTag.get(
+            library_file_path(root, relative_path), tags=True, duration=True, image=False
+        )
     except Exception as error:  # noqa: BLE001 - hostile files raise anything; tags are optional
         log.debug("no tags for %s: %s", relative_path, error)
     else:

@@ -19,7 +19,13 @@ import numpy as np
 import pandas as pd
 
 from extraction.errors import AudioDecodeError
-from extraction.library import LibraryFile, assign_track_ids, read_tags, scan_library
+from extraction.library import (
+    LibraryFile,
+    assign_track_ids,
+    library_file_path,
+    read_tags,
+    scan_library,
+)
 from extraction.pca import pca_columns
 from extraction.registry import LAYERS, ModelSpec
 from extraction.store import (
@@ -159,7 +165,7 @@ class TrackExtractor:
         }
         n_segments = 0
         try:
-            for patches in iter_patches(self.library / task.file.path):
+            for patches in iter_patches(library_file_path(self.library, task.file.path)):
                 for runner in self.runners:
                     for layer, values in runner.predict(patches).items():
                         outputs[(runner.spec.name, layer)].append(values)
