@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from extraction.errors import ExtractionError
 from extraction.pipeline import Progress, Summary, TrackResult, run_extraction
+from extraction.status import ProgressGroup, StatusFile
 from extraction.store import STATUS_OK, DataStore, default_data_dir
 
 log = logging.getLogger("extraction")
@@ -142,13 +144,32 @@ def run(
     store = DataStore(data or default_data_dir(library))
     store.prepare()
     with store.exclusive():
-        return run_extraction(
-            library, store, specs, workers=workers, force=force, progress=TqdmProgress(not quiet)
-        )
+        # Only the lock holder writes the status file the app polls.
+        status = StatusFile(store.root)
+        progress = ProgressGroup([TqdmProgress(not quiet), status])
+        try:
+            summary = run_extraction(
+                library, store, specs, workers=workers, force=force, progress=progress
+            )
+        except KeyboardInterrupt:
+            status.finish("interrupted")
+            raise
+        except Exception as error:
+            status.finish("failed", str(error))
+            raise
+        status.finish("done")
+        return summary
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    # SIGTERM (a service manager, or the app stopping) ends the run like Ctrl-C: finished
+    # tracks are staged and merged before the process exits.
+    signal.signal(signal.SIGTERM, _interrupt)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

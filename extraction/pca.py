@@ -137,3 +137,27 @@ def pca_columns(vectors: np.ndarray, width: int = PCA_COMPONENTS) -> tuple[np.nd
     plain = project(vectors, fit_basis(vectors, n_components=width), width)
     standardized = project(vectors, fit_basis(vectors, standardize=True, n_components=width), width)
     return plain, standardized
+
+
+def matching_signs(coordinates: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Per-axis signs that turn ``coordinates`` to agree with ``reference`` on the same rows.
+
+    A refit on a grown collection finds nearly the same axes, but an eigensolver's sign (and
+    the loading convention of :func:`orient_components`) can flip between fits: the map would
+    mirror itself while the user watches it grow. Flipping each new axis to correlate
+    positively with the previous coordinates of the segments both fits share keeps it steady.
+
+    Parameters
+    ----------
+    coordinates : np.ndarray, shape (n_shared, width)
+        New coordinates of the shared segments.
+    reference : np.ndarray, shape (n_shared, width)
+        Their previous coordinates.
+
+    Returns
+    -------
+    np.ndarray, shape (width,), float32
+        +1 or -1 per axis (+1 where the axes do not correlate either way).
+    """
+    agreement = np.einsum("ij,ij->j", coordinates.astype(np.float64), reference.astype(np.float64))
+    return np.where(agreement < 0, -1.0, 1.0).astype(np.float32)

@@ -8,12 +8,13 @@ idempotent, so a run killed at any point is finished by the next one without red
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,7 @@ from extraction.library import (
     read_tags,
     scan_library,
 )
-from extraction.pca import pca_columns
+from extraction.pca import matching_signs, pca_columns
 from extraction.registry import LAYERS, ModelSpec
 from extraction.store import (
     STATUS_ERROR,
@@ -266,6 +267,9 @@ def merge_staged(store: DataStore, removed: set[int] | None = None) -> bool:
             parts.append(new.select(np.isin(new.track, ok_ids)))
         block = SegmentBlock.concat(parts).sorted()
         pca, std_pca = pca_columns(block.vector)
+        previous = store.read_projection_columns(*space)
+        if previous is not None:
+            pca, std_pca = keep_orientation(block, (pca, std_pca), previous)
         store.write_segments(*space, block, pca, std_pca)
 
     store.write_tracks(merged)
@@ -275,6 +279,49 @@ def merge_staged(store: DataStore, removed: set[int] | None = None) -> bool:
     store.write_state(state)
     store.clear_staged(batches)
     return True
+
+
+def segment_keys(track: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """One int64 per segment (track, offset in milliseconds), for matching rows of two tables."""
+    return track.astype(np.int64) * (1 << 32) + np.rint(offset.astype(np.float64) * 1000).astype(
+        np.int64
+    )
+
+
+def keep_orientation(
+    block: SegmentBlock,
+    columns: tuple[np.ndarray, np.ndarray],
+    previous: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Flip refitted ``pca``/``std_pca`` axes to agree with the table they replace.
+
+    Parameters
+    ----------
+    block : SegmentBlock
+        The merged segments (n rows).
+    columns : (pca, std_pca), each np.ndarray, shape (n, width)
+    previous : (track, offset, pca, std_pca) of the old table
+
+    Returns
+    -------
+    pca, std_pca : np.ndarray, shape (n, width)
+    """
+    old_track, old_offset, *old_columns = previous
+    _, new_rows, old_rows = np.intersect1d(
+        segment_keys(block.track, block.offset),
+        segment_keys(old_track, old_offset),
+        assume_unique=True,
+        return_indices=True,
+    )
+    if len(new_rows) == 0:
+        return columns
+    aligned = []
+    for new, old in zip(columns, old_columns, strict=True):
+        width = min(new.shape[1], old.shape[1])
+        signs = np.ones(new.shape[1], dtype=np.float32)
+        signs[:width] = matching_signs(new[new_rows, :width], old[old_rows, :width])
+        aligned.append(new * signs)
+    return aligned[0], aligned[1]
 
 
 # -- a whole run --------------------------------------------------------------------------------
@@ -301,6 +348,7 @@ def run_extraction(
     progress: Progress | None = None,
     stage_every_tracks: int = 8,
     stage_every_seconds: float = 30.0,
+    merge_every_seconds: float | None = 60.0,
 ) -> Summary:
     """Bring the data folder up to date with the library. The caller holds ``store.exclusive()``.
 
@@ -314,6 +362,10 @@ def run_extraction(
         Extraction processes.
     force : bool
         Redo every file.
+    merge_every_seconds : float or None
+        Merge finished tracks into the tables (where the app sees them) during the run: right
+        after the first track, then at most this often, and never more than a fifth of the time
+        (a merge rewrites every table). None merges only at the end.
     """
     progress = progress or Progress()
     started = time.perf_counter()
@@ -340,10 +392,12 @@ def run_extraction(
     state["pending_ids"] = {f.path: ids[f.path] for f, _ in todo if f.path not in known}
     store.write_state(state)
 
+    todo = spread_order(todo)
     tasks = [TrackTask(file, track, read_tags(library, file.path)) for file, track in todo]
     progress.start(sum(t.tags.get("duration") or 0.0 for t in tasks), len(tasks))
     pending: list[TrackResult] = []
     last_stage = time.monotonic()
+    merges = MergeSchedule(merge_every_seconds)
 
     def flush() -> None:
         nonlocal pending, last_stage
@@ -358,8 +412,11 @@ def run_extraction(
             _count(summary, result)
             progress.advance(result)
             due = time.monotonic() - last_stage >= stage_every_seconds
-            if len(pending) >= stage_every_tracks or due:
+            if len(pending) >= stage_every_tracks or due or merges.due():
                 flush()
+            if merges.due():
+                with merges.timed():
+                    merge_staged(store, removed)
     finally:
         # Also on Ctrl-C: every finished track is kept, and the tables show it.
         progress.close()
@@ -367,6 +424,63 @@ def run_extraction(
         merge_staged(store, removed)
     summary.wall_seconds = time.perf_counter() - started
     return summary
+
+
+def spread_order(todo: Sequence[tuple[LibraryFile, int]]) -> list[tuple[LibraryFile, int]]:
+    """Interleave folders so the first tracks done sample the whole library.
+
+    The map is usable while extraction runs; taking one track from each album folder in turn
+    (rather than finishing ``A/`` before starting ``Z/``) makes its first minutes show every
+    corner of the collection. Within a folder the order is kept.
+
+    Parameters
+    ----------
+    todo : sequence of (LibraryFile, track id)
+
+    Returns
+    -------
+    list of (LibraryFile, track id)
+        The same items, round-robin over parent folders (folders in sorted order).
+    """
+    by_folder: dict[str, list[tuple[LibraryFile, int]]] = {}
+    for item in todo:
+        by_folder.setdefault(PurePosixPath(item[0].path).parent.as_posix(), []).append(item)
+    queues = [by_folder[folder] for folder in sorted(by_folder)]
+    ordered: list[tuple[LibraryFile, int]] = []
+    for rank in range(max((len(q) for q in queues), default=0)):
+        ordered.extend(queue[rank] for queue in queues if rank < len(queue))
+    return ordered
+
+
+class MergeSchedule:
+    """When a running extraction merges finished tracks into the tables the app reads.
+
+    The first merge comes as soon as anything is finished (the user's first map); later ones
+    at least ``every_seconds`` apart, and at least four times as far apart as the last merge
+    took, so merging never costs more than a fifth of the run however big the tables grow.
+    """
+
+    def __init__(self, every_seconds: float | None) -> None:
+        self.every_seconds = every_seconds
+        self.last_end: float | None = None
+        self.last_cost = 0.0
+
+    def due(self) -> bool:
+        if self.every_seconds is None:
+            return False
+        if self.last_end is None:
+            return True
+        gap = max(self.every_seconds, 4.0 * self.last_cost)
+        return time.monotonic() - self.last_end >= gap
+
+    @contextlib.contextmanager
+    def timed(self) -> Iterator[None]:
+        start = time.monotonic()
+        try:
+            yield
+        finally:
+            self.last_end = time.monotonic()
+            self.last_cost = self.last_end - start
 
 
 def _count(summary: Summary, result: TrackResult) -> None:

@@ -320,6 +320,21 @@ class DataStore:
             list_column_to_matrix(table.column("vector")),
         )
 
+    def read_projection_columns(
+        self, model: str, layer: str
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        """``track``, ``offset``, ``pca`` and ``std_pca`` of one table, or None if absent."""
+        path = self.segment_path(model, layer)
+        if not path.exists():
+            return None
+        table = pq.read_table(path, columns=["track", "offset", "pca", "std_pca"])
+        return (
+            table.column("track").to_numpy().astype(np.int32),
+            table.column("offset").to_numpy().astype(np.float32),
+            list_column_to_matrix(table.column("pca")),
+            list_column_to_matrix(table.column("std_pca")),
+        )
+
     def segment_tracks(self, model: str, layer: str) -> set[int]:
         """Ids of the tracks present in one (model, layer) table."""
         path = self.segment_path(model, layer)

@@ -1,0 +1,175 @@
+"""The running extraction's progress as a small JSON file in the data folder, for the app to poll.
+
+The web process never talks to the extraction process directly: it reads ``progress.json``
+(written atomically, at most a few times a second) and ``state.json``'s version. A reader may
+find the file missing (no extraction ever ran) or left over by a killed run; ``pid`` and
+``updated`` let it tell a live run from a stale file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from extraction.pipeline import Progress, TrackResult
+from extraction.store import STATUS_OK, atomic_write_text
+
+log = logging.getLogger(__name__)
+
+STATUS_FILE = "progress.json"
+
+#: Phases of a run, in order; "done", "interrupted" and "failed" are final.
+PHASES = ("scanning", "extracting", "done", "interrupted", "failed")
+FINAL_PHASES = frozenset({"done", "interrupted", "failed"})
+
+#: Failures listed in the file (the tracks table keeps every reason).
+MAX_LISTED_FAILURES = 200
+
+
+@dataclass
+class ExtractionStatus:
+    """What the page shows about a run.
+
+    Attributes
+    ----------
+    phase : str
+        One of :data:`PHASES`.
+    tracks_total, tracks_done, tracks_failed : int
+        Tracks to extract in this run (unchanged ones are not counted), finished (ok or failed),
+        failed.
+    audio_total_seconds, audio_done_seconds : float
+        Audio of the tracks to extract, and of those finished.
+    eta_seconds : float or None
+        Estimated time left, from the audio rate so far; None until a track has finished.
+    failures : list of [path, reason]
+        The most recent failures (at most :data:`MAX_LISTED_FAILURES`).
+    error : str or None
+        Why a ``failed`` run stopped.
+    pid : int
+        Process writing the file.
+    started, updated : float
+        Unix times.
+    """
+
+    phase: str = "scanning"
+    tracks_total: int = 0
+    tracks_done: int = 0
+    tracks_failed: int = 0
+    audio_total_seconds: float = 0.0
+    audio_done_seconds: float = 0.0
+    eta_seconds: float | None = None
+    failures: list[list[str]] = field(default_factory=list)
+    error: str | None = None
+    pid: int = field(default_factory=os.getpid)
+    started: float = field(default_factory=time.time)
+    updated: float = field(default_factory=time.time)
+
+    @property
+    def running(self) -> bool:
+        return self.phase not in FINAL_PHASES
+
+
+def estimate_eta(done_seconds: float, total_seconds: float, elapsed: float) -> float | None:
+    """Seconds left at the audio rate so far; None before any audio is done."""
+    if done_seconds <= 0 or elapsed <= 0:
+        return None
+    return max(total_seconds - done_seconds, 0.0) * elapsed / done_seconds
+
+
+def status_path(data_dir: Path) -> Path:
+    return Path(data_dir) / STATUS_FILE
+
+
+def read_status(data_dir: Path) -> ExtractionStatus | None:
+    """The last status written to ``data_dir``; None when absent or unreadable."""
+    try:
+        raw = json.loads(status_path(data_dir).read_text(encoding="utf-8"))
+        known = {name: raw[name] for name in ExtractionStatus.__dataclass_fields__ if name in raw}
+        return ExtractionStatus(**known)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+class StatusFile(Progress):
+    """Writes an :class:`ExtractionStatus` to ``<data>/progress.json`` as a run advances.
+
+    Parameters
+    ----------
+    data_dir : Path
+    min_interval : float
+        Seconds between writes while tracks finish (start and end are always written).
+    """
+
+    def __init__(self, data_dir: Path, min_interval: float = 0.5) -> None:
+        self.path = status_path(data_dir)
+        self.min_interval = min_interval
+        self.status = ExtractionStatus()
+        self._clock_start = time.monotonic()
+        self._last_write = 0.0
+        self.write()
+
+    def write(self) -> None:
+        self.status.updated = time.time()
+        self._last_write = time.monotonic()
+        try:
+            atomic_write_text(json.dumps(asdict(self.status)), self.path)
+        except Exception as error:  # noqa: BLE001 - progress display must never stop a run
+            log.warning("cannot write %s: %s", self.path, error)
+
+    def start(self, total_audio_seconds: float, total_tracks: int) -> None:
+        self.status.phase = "extracting"
+        self.status.tracks_total = total_tracks
+        self.status.audio_total_seconds = float(total_audio_seconds)
+        self._clock_start = time.monotonic()
+        self.write()
+
+    def advance(self, result: TrackResult) -> None:
+        status = self.status
+        status.tracks_done += 1
+        status.audio_done_seconds += float(result.row.get("duration") or 0.0)
+        if result.row["status"] != STATUS_OK:
+            status.tracks_failed += 1
+            status.failures.append([str(result.row["path"]), str(result.row["error"])])
+            del status.failures[:-MAX_LISTED_FAILURES]
+        status.eta_seconds = estimate_eta(
+            status.audio_done_seconds,
+            status.audio_total_seconds,
+            time.monotonic() - self._clock_start,
+        )
+        if time.monotonic() - self._last_write >= self.min_interval:
+            self.write()
+
+    def close(self) -> None:
+        self.write()
+
+    def finish(self, phase: str, error: str | None = None) -> None:
+        """Record how the run ended: ``done``, ``interrupted`` or ``failed`` (with ``error``)."""
+        self.status.phase = phase
+        self.status.error = error
+        if phase == "done":
+            self.status.eta_seconds = 0.0
+        self.write()
+
+
+class ProgressGroup(Progress):
+    """Forwards every progress event to several reporters (the terminal bar and the file)."""
+
+    def __init__(self, reporters: Sequence[Progress]) -> None:
+        self.reporters = list(reporters)
+
+    def start(self, total_audio_seconds: float, total_tracks: int) -> None:
+        for reporter in self.reporters:
+            reporter.start(total_audio_seconds, total_tracks)
+
+    def advance(self, result: TrackResult) -> None:
+        for reporter in self.reporters:
+            reporter.advance(result)
+
+    def close(self) -> None:
+        for reporter in self.reporters:
+            reporter.close()

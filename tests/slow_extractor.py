@@ -1,0 +1,67 @@
+"""The real extraction CLI with the networks replaced by a slow, deterministic fake.
+
+    python tests/slow_extractor.py --seconds-per-track 0.5 --library L --data D [extraction args]
+
+Everything but the networks is real: scanning, planning, staging, merging, PCA, the status file,
+the lock, signal handling. Each track gets 3–6 segments of seeded random vectors of the right
+width for every requested model and layer, after sleeping ``--seconds-per-track``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from extraction import pipeline  # noqa: E402
+from extraction.features import SEGMENT_SECONDS  # noqa: E402
+from extraction.store import STATUS_OK, SegmentBlock  # noqa: E402
+
+
+def fake_segments(track: int, specs) -> dict:
+    """Seeded vectors of every requested (model, layer) for one track."""
+    n = 3 + track % 4
+    rng = np.random.default_rng(track)
+    segments = {}
+    for spec in specs:
+        for layer, layer_spec in spec.layers.items():
+            vectors = rng.random(size=(n, layer_spec.dims)).astype(np.float32)
+            segments[(spec.name, layer)] = SegmentBlock(
+                np.full(n, track, np.int32),
+                (np.arange(n) * SEGMENT_SECONDS).astype(np.float32),
+                vectors,
+            )
+    return segments
+
+
+def slow_fake_extract_tracks(seconds_per_track: float):
+    def extract_tracks(library, specs, tasks, workers=1):
+        for task in tasks:
+            time.sleep(seconds_per_track)
+            segments = fake_segments(task.track, specs)
+            duration = len(next(iter(segments.values()))) * SEGMENT_SECONDS
+            yield pipeline.TrackResult(
+                pipeline.track_row(task, STATUS_OK, None, duration), segments, duration
+            )
+
+    return extract_tracks
+
+
+def main(argv: list[str]) -> int:
+    seconds = 0.0
+    if argv[:1] == ["--seconds-per-track"]:
+        seconds, argv = float(argv[1]), argv[2:]
+    pipeline.extract_tracks = slow_fake_extract_tracks(seconds)
+    from extraction.cli import main as extraction_main
+
+    return extraction_main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
