@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 import subprocess
 import sys
@@ -28,6 +29,26 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--anonymize", action="store_true", help="neutral codes for model names")
     parser.add_argument("--debug", action="store_true", help="Dash debug mode")
     return parser.parse_args(argv)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
+
+def exposure_warning(host: str) -> str | None:
+    """The warning to log when serving on ``host`` lets other machines in, else None."""
+    if is_loopback(host):
+        return None
+    return (
+        f"serving on {host or 'every interface'}: anyone who can reach this address can "
+        "browse and play your library (use --host 127.0.0.1 to keep it to this machine)"
+    )
 
 
 def data_dir_for(library: Path, data: Path | None) -> Path:
@@ -77,11 +98,9 @@ def run(
     from explore_dash.projections import start_warm_up
 
     start_warm_up(data_dir / "cache" / "numba")
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        log.warning(
-            "serving on %s: anyone who can reach this address can browse and play your library",
-            host,
-        )
+    warning = exposure_warning(host)
+    if warning:
+        log.warning(warning)
     print(f"explore-dash: serving {library} at http://{host}:{port}/", flush=True)
     app.run(host=host, port=port, debug=debug)
     return 0

@@ -1,0 +1,227 @@
+"""The web server under attack and under load: what it binds to, what it serves, how it fails."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+
+import pytest
+
+from benchmarks.server_load import (
+    callback_body,
+    layout_values,
+    run_load,
+    selection_callback_key,
+)
+from explore_dash.app import create_app
+from explore_dash.cli import exposure_warning, is_loopback, parse_args
+from explore_dash.config import AppConfig
+from tests.fake_collection import FakeCollection, write_fake_collection, write_wav
+
+SONG = "Alpha/First Album/01 Song A.wav"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory) -> tuple[FakeCollection, object, dict[str, bytes]]:
+    """The whole app on a fake collection, with secret files around the library."""
+    root = tmp_path_factory.mktemp("served")
+    fake = write_fake_collection(root)
+    secrets = {}
+    for name in ("secret.wav", "library-secret.txt"):
+        write_wav(root / name, hz=1234.0 + len(name))
+        secrets[name] = (root / name).read_bytes()
+    (root / "library-secret.txt").write_bytes(b"password=hunter2")
+    secrets["library-secret.txt"] = b"password=hunter2"
+    (fake.library / "escape.wav").symlink_to(root / "secret.wav")
+    app = create_app(AppConfig(fake.library, fake.data_dir))
+    return fake, app, secrets
+
+
+def test_server001_loopback_by_default_and_a_warning_anywhere_else():
+    assert parse_args(["--library", "x"]).host == "127.0.0.1"
+    for host in ("127.0.0.1", "127.0.1.1", "::1", "[::1]", "localhost", "LOCALHOST"):
+        assert is_loopback(host) and exposure_warning(host) is None, host
+    for host in ("0.0.0.0", "", "::", "192.168.1.20", "10.0.0.1", "example.org", "my-laptop"):
+        warning = exposure_warning(host)
+        assert warning and "anyone who can reach this address" in warning, host
+
+
+ATTACKS = [
+    "/audio/..%2F..%2Fsecret.wav",
+    "/audio/..%2f..%2fsecret.wav",
+    "/audio/%2e%2e%2fsecret.wav",
+    "/audio/%252e%252e%252fsecret.wav",
+    "/audio/..",
+    "/audio/../secret.wav",
+    "/audio/../../secret.wav",
+    "/audio//etc/passwd",
+    "/audio/%2Fetc%2Fpasswd",
+    "/audio/escape.wav",
+    "/audio/-1",
+    "/audio/-0",
+    "/audio/3",  # the error track: in the table, never playable
+    "/audio/4",  # a gap in the ids
+    "/audio/2147483647",
+    "/audio/2147483648",
+    "/audio/99999999999999999999999999999999",
+    "/audio/1e3",
+    "/audio/0x1",
+    "/audio/%C2%B2",  # superscript two
+    "/audio/%D9%A0",  # Arabic-Indic zero
+    "/audio/0%00",
+    "/audio/%00",
+    "/audio/0%20",
+    "/audio/ 0",
+    "/audio/0/..",
+    "/audio/0/../1",
+    "/audio/0;1",
+    "/audio/" + "9" * 5000,
+]
+
+
+@pytest.mark.parametrize("url", ATTACKS)
+def test_server002_the_audio_route_never_leaves_the_library(served, url: str):
+    fake, app, secrets = served
+    with app.server.test_client() as client, client.get(url) as response:
+        assert response.status_code in (200, 404), (url, response.status_code)
+        if response.status_code == 200:
+            # Not an /audio/<id> URL once decoded (it holds a slash): Dash's catch-all route
+            # answers with the app's own page, as for any unknown path.
+            assert response.mimetype == "text/html", url
+            assert b'id="react-entry-point"' in response.data
+        assert response.data not in secrets.values()
+        assert b"Traceback" not in response.data and b'File "' not in response.data
+
+
+def test_server003_the_audio_route_serves_its_tracks_and_ignores_query_strings(served):
+    fake, app, _ = served
+    with app.server.test_client() as client, client.get("/audio/0?path=../../secret.wav") as r:
+        assert r.status_code == 200 and r.data == (fake.library / SONG).read_bytes()
+
+
+def test_server004_random_range_headers_never_break_the_audio_route(served):
+    fake, app, _ = served
+    song = (fake.library / SONG).read_bytes()
+    rng = random.Random(4)
+    alphabet = "bytes=-,0123456789 \t;xyzBYTES" + "\u0661\u00b2"
+    with app.server.test_client() as client:
+        for _ in range(300):
+            header = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
+            if rng.random() < 0.5:
+                header = "bytes=" + header
+            with client.get("/audio/0", headers={"Range": header}) as response:
+                assert response.status_code in (200, 206, 416), header
+                if response.status_code == 200:
+                    assert response.data == song, header
+                elif response.status_code == 206:
+                    first, last = response.headers["Content-Range"][6:].split("/")[0].split("-")
+                    assert response.data == song[int(first) : int(last) + 1], header
+
+
+BAD_VALUES = [
+    None,
+    "",
+    "x",
+    -1,
+    2**63,
+    1e308,
+    True,
+    [],
+    [None],
+    {},
+    {"ids": "all"},
+    {"ids": [None, "1", -5, 1e30]},
+    {"ids": list(range(0, 200000, 7)), "source": 7},
+    {"source": "left"},
+    "\U0001f3b5" * 2000,
+    [[["deep"]]],
+]
+
+
+def server_callbacks(app) -> list[str]:
+    """Every callback that runs on the server, background jobs (their own processes) aside."""
+    return [
+        key
+        for key, callback in app.callback_map.items()
+        if "callback" in callback and not callback.get("background")
+    ]
+
+
+def assert_handled(response, what: str) -> None:
+    """A callback request got an answer: a result, no update, or an error without internals."""
+    assert response.status_code in (200, 204, 400, 404, 405, 415, 422, 500), (what, response)
+    text = response.get_data(as_text=True)
+    assert "Traceback" not in text and 'File "' not in text, what
+    if response.status_code == 200:
+        json.loads(text)
+
+
+def test_server005_malformed_callback_requests_get_an_error_not_a_crash(served):
+    _, app, _ = served
+    url = "/_dash-update-component"
+    with app.server.test_client() as client:
+        for raw in (b"", b"{", b"not json", b"[]", b"null", b"42", b'"x"', b"{}", b"\xff\xfe"):
+            with client.post(url, data=raw, content_type="application/json") as response:
+                assert response.status_code in (400, 415, 422, 500), raw
+                assert_handled(response, raw)
+        for body in (
+            {"output": "no-such-component.children", "inputs": [], "state": []},
+            {"output": 7, "inputs": "x"},
+            {"output": selection_callback_key(app)},
+            {"output": selection_callback_key(app), "inputs": [{"id": 1}], "outputs": None},
+        ):
+            with client.post(url, json=body) as response:
+                assert_handled(response, body)
+        with client.post(url, data="{}", content_type="text/plain") as response:
+            assert_handled(response, "text/plain")
+
+
+def test_server006_callbacks_with_wrong_values_answer_and_the_server_keeps_serving(served):
+    fake, app, _ = served
+    initial = layout_values(app)
+    rng = random.Random(6)
+    statuses: dict[int, int] = {}
+    with app.server.test_client() as client:
+        for key in server_callbacks(app):
+            for _ in range(len(BAD_VALUES)):
+
+                def value(component_id, prop):
+                    if rng.random() < 0.6:
+                        return rng.choice(BAD_VALUES)
+                    return initial.get((json.dumps(component_id, sort_keys=True), prop))
+
+                body = callback_body(app, key, value)
+                with client.post("/_dash-update-component", json=body) as response:
+                    assert_handled(response, (key, body))
+                    statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+        print("statuses of bad callback requests:", statuses)
+        # Still serving, and still right.
+        key = selection_callback_key(app)
+        selected = {"ids": [1, 2], "source": 0}
+        body = callback_body(
+            app,
+            key,
+            lambda i, p: (
+                selected
+                if i == "selection-store"
+                else initial.get((json.dumps(i, sort_keys=True), p))
+            ),
+        )
+        with client.post("/_dash-update-component", json=body) as response:
+            assert response.status_code == 200
+            assert "selectedpoints" in response.get_data(as_text=True)
+        with client.get("/audio/0") as response:
+            assert response.status_code == 200
+            assert response.data == (fake.library / SONG).read_bytes()
+
+
+def test_server007_twenty_clients_hover_and_select_with_no_server_error(served):
+    _, app, _ = served
+    seconds = float(os.environ.get("EXPLORE_DASH_LOAD_SECONDS", "10"))
+    report = run_load(app, clients=20, seconds=seconds, seed=7)
+    print(report.summary())
+    assert report.server_errors == []
+    assert report.unexpected == []
+    assert set(report.latencies) == {"audio", "selection"}
+    assert report.requests >= 100  # the clients really ran, concurrently, the whole time
