@@ -107,12 +107,20 @@ def callback_body(
 
 
 def selection_callback_key(app: Dash) -> str:
-    """The server callback that mirrors a selection into the other panel."""
-    for key, callback in app.callback_map.items():
-        inputs = [i["id"] for i in callback.get("inputs", ())]
-        if "callback" in callback and inputs == ["selection-store"] and "panel-graph" in key:
-            return key
-    raise LookupError("no selection callback registered")
+    """The server callback a box/lasso selection triggers (mirroring it, or the playlist).
+
+    The one drawing the other panel if the server does that, else any server callback fed by
+    the selection store.
+    """
+    keys = [
+        key
+        for key, callback in app.callback_map.items()
+        if "callback" in callback
+        and "selection-store" in [i["id"] for i in callback.get("inputs", ())]
+    ]
+    if not keys:
+        raise LookupError("no server callback takes the selection")
+    return next((key for key in keys if "panel-graph" in key), keys[0])
 
 
 def layout_values(app: Dash) -> dict[tuple[str, str], object]:
