@@ -1,14 +1,33 @@
-"""Run one frozen auto-tagging network on log-mel patches with Essentia's TensorflowPredict."""
+"""Run frozen auto-tagging networks on log-mel patches with Essentia's TensorflowPredict.
+
+``ModelRunner`` runs one network in this process. ``InferencePool`` runs every requested network
+in worker processes, one patch batch per task: Essentia holds the GIL for a whole
+``TensorflowPredict`` call, so processes (not threads) are what spread inference over the cores,
+and a batch (not a track) as the unit keeps every core busy even on one long file.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+import multiprocessing
+import os
+import signal
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
 from extraction.errors import ModelError
 from extraction.essentia_env import import_essentia_standard
 from extraction.registry import LAYERS, ModelSpec
+
+log = logging.getLogger(__name__)
+
+Tag = TypeVar("Tag")
+Layers = dict[str, np.ndarray]
+"""``{layer: array of shape (n_patches, dims)}`` of one model."""
 
 # On 2 CPU cores the time per patch hardly depends on the batch size (1 to 64 measured:
 # MusiCNN ≈ 55-65 ms, VGG ≈ 25-30 ms per patch); 16 keeps memory small with no loss.
@@ -115,3 +134,122 @@ class ModelRunner:
             for start in range(0, len(patches), self.batch_size)
         ]
         return {layer: np.concatenate([batch[layer] for batch in batches]) for layer in LAYERS}
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def limit_tensorflow_threads(intra_op: int) -> None:
+    """Size the thread pools of TensorFlow sessions created from now on in this process.
+
+    Essentia's ``TensorflowPredict`` has no thread parameter, but the TensorFlow it carries (2.5)
+    reads ``TF_NUM_INTRAOP_THREADS`` / ``TF_NUM_INTEROP_THREADS`` when a session is created
+    (checked: the thread count of the process follows them). Values already in the environment
+    win, so a user can still override them. ``TF_FORCE_GPU_ALLOW_GROWTH`` lets several worker
+    processes share one GPU instead of the first one reserving all its memory.
+    """
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(intra_op))
+    os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+    os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
+
+
+# -- worker processes ---------------------------------------------------------------------------
+_worker_runners: list[ModelRunner] = []
+
+
+def _init_worker(specs: Sequence[ModelSpec], intra_op_threads: int, batch_size: int) -> None:
+    # Ctrl-C reaches the whole process group: the parent handles it and shuts the pool down.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    limit_tensorflow_threads(intra_op_threads)
+    _worker_runners[:] = [ModelRunner(spec, batch_size) for spec in specs]
+
+
+def _predict_in_worker(patches: np.ndarray) -> dict[str, Layers]:
+    return {runner.spec.name: runner.predict(patches) for runner in _worker_runners}
+
+
+class InferencePool(Generic[Tag]):
+    """Every requested model on patch batches, in worker processes, results in submission order.
+
+    ``submit`` queues a batch with a caller's tag and returns the results that finished meanwhile;
+    at most ``max_pending`` batches are in flight, so ``submit`` blocks (returning finished work)
+    rather than let a fast decoder queue a whole library in memory. ``drain`` returns the rest.
+
+    Parameters
+    ----------
+    specs : sequence of ModelSpec
+        Models to run on every batch.
+    workers : int
+        Worker processes (spawned: TensorFlow's thread pools do not survive a fork).
+    intra_op_threads : int, optional
+        TensorFlow threads per worker; default: the usable cores divided among the workers.
+    batch_size : int, optional
+        Patches per session run inside a worker.
+    max_pending : int, optional
+        Batches in flight; default twice the workers, so a worker never waits for the decoder.
+    """
+
+    def __init__(
+        self,
+        specs: Sequence[ModelSpec],
+        workers: int,
+        *,
+        intra_op_threads: int | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        max_pending: int | None = None,
+    ) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be positive, got {workers}")
+        threads = intra_op_threads or max(1, usable_cores() // workers)
+        self._executor = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(list(specs), threads, batch_size),
+        )
+        self._max_pending = max_pending or 2 * workers
+        self._pending: deque[tuple[Tag, Future]] = deque()
+
+    def _collect_first(self) -> tuple[Tag, dict[str, Layers] | Exception]:
+        tag, future = self._pending.popleft()
+        try:
+            return tag, future.result()
+        except ModelError as error:
+            return tag, error
+
+    def submit(
+        self, tag: Tag, patches: np.ndarray
+    ) -> Iterator[tuple[Tag, dict[str, Layers] | Exception]]:
+        """Queue one batch; yield ``(tag, {model: {layer: values}})`` of finished batches.
+
+        A batch a model failed on yields ``(tag, ModelError)``. A worker that died (killed,
+        out of memory) raises ``concurrent.futures.process.BrokenProcessPool``.
+        """
+        self._pending.append((tag, self._executor.submit(_predict_in_worker, patches)))
+        while self._pending and (
+            len(self._pending) >= self._max_pending or self._pending[0][1].done()
+        ):
+            yield self._collect_first()
+
+    def drain(self) -> Iterator[tuple[Tag, dict[str, Layers] | Exception]]:
+        """Yield the results of every batch still in flight, in submission order."""
+        while self._pending:
+            yield self._collect_first()
+
+    def close(self) -> None:
+        """Stop the workers (batches still in flight are abandoned)."""
+        for _, future in self._pending:
+            future.cancel()
+        self._pending.clear()
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> InferencePool[Tag]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -149,76 +148,134 @@ def track_row(task: TrackTask, status: str, error: str | None, duration: float |
     }
 
 
-class TrackExtractor:
-    """Runs every requested network on one track: decode and mel once, one pass per model."""
+class _TrackOutputs:
+    """One track's layer values, gathered batch by batch in patch order."""
 
-    def __init__(self, library: Path, specs: Sequence[ModelSpec]) -> None:
-        from extraction.inference import ModelRunner
-
-        self.library = Path(library)
-        self.runners = [ModelRunner(spec) for spec in specs]
-
-    def __call__(self, task: TrackTask) -> TrackResult:
-        from extraction.features import SEGMENT_SECONDS, iter_patches, segment_offsets
-
-        outputs: dict[Space, list[np.ndarray]] = {
-            (runner.spec.name, layer): [] for runner in self.runners for layer in LAYERS
+    def __init__(self, task: TrackTask, specs: Sequence[ModelSpec]) -> None:
+        self.task = task
+        self.parts: dict[Space, list[np.ndarray]] = {
+            (spec.name, layer): [] for spec in specs for layer in LAYERS
         }
-        n_segments = 0
-        try:
-            for patches in iter_patches(library_file_path(self.library, task.file.path)):
-                for runner in self.runners:
-                    for layer, values in runner.predict(patches).items():
-                        outputs[(runner.spec.name, layer)].append(values)
-                n_segments += len(patches)
-        except AudioDecodeError as error:
-            return TrackResult(track_row(task, STATUS_ERROR, str(error), task.tags.get("duration")))
-        except Exception as error:  # noqa: BLE001 - one odd file must never stop a library run
-            log.exception("unexpected failure on %s", task.file.path)
-            reason = f"unexpected {type(error).__name__}: {error}"
-            return TrackResult(track_row(task, STATUS_ERROR, reason, task.tags.get("duration")))
-        offsets = segment_offsets(n_segments)
-        tracks = np.full(n_segments, task.track, dtype=np.int32)
+        self.n_segments = 0
+        self.error: str | None = None
+        self.submitted = 0  # batches handed to an inference pool
+        self.received = 0
+        self.decoded = False  # no more batches will come
+
+    @property
+    def done(self) -> bool:
+        return self.decoded and self.received == self.submitted
+
+    def add(self, values: dict[str, dict[str, np.ndarray]]) -> None:
+        """Append one batch: ``{model: {layer: array (n, dims)}}``."""
+        for model, layers in values.items():
+            for layer, array in layers.items():
+                self.parts[(model, layer)].append(array)
+        self.n_segments += len(next(iter(next(iter(values.values())).values())))
+
+    def fail(self, error: BaseException) -> None:
+        """Keep the first reason the track failed; its segments are dropped."""
+        if self.error is not None:
+            return
+        if isinstance(error, AudioDecodeError):
+            self.error = str(error)
+        else:
+            log.error("unexpected failure on %s", self.task.file.path, exc_info=error)
+            self.error = f"unexpected {type(error).__name__}: {error}"
+
+    def result(self) -> TrackResult:
+        from extraction.features import SEGMENT_SECONDS, segment_offsets
+
+        task = self.task
+        if self.error is not None:
+            return TrackResult(track_row(task, STATUS_ERROR, self.error, task.tags.get("duration")))
+        offsets = segment_offsets(self.n_segments)
+        tracks = np.full(self.n_segments, task.track, dtype=np.int32)
         segments = {
             space: SegmentBlock(tracks, offsets, np.concatenate(parts).astype(np.float32))
-            for space, parts in outputs.items()
+            for space, parts in self.parts.items()
         }
-        duration = task.tags.get("duration") or n_segments * SEGMENT_SECONDS
+        duration = task.tags.get("duration") or self.n_segments * SEGMENT_SECONDS
         return TrackResult(
             track_row(task, STATUS_OK, None, duration), segments, audio_seconds=float(duration)
         )
 
 
-# -- worker processes ---------------------------------------------------------------------------
-_worker_extractor: TrackExtractor | None = None
+class TrackExtractor:
+    """Runs every requested network on one track in this process: decode and mel once."""
+
+    def __init__(self, library: Path, specs: Sequence[ModelSpec]) -> None:
+        from extraction.inference import ModelRunner
+
+        self.library = Path(library)
+        self.specs = list(specs)
+        self.runners = [ModelRunner(spec) for spec in specs]
+
+    def __call__(self, task: TrackTask) -> TrackResult:
+        from extraction.features import iter_patches
+
+        outputs = _TrackOutputs(task, self.specs)
+        try:
+            for patches in iter_patches(library_file_path(self.library, task.file.path)):
+                outputs.add({runner.spec.name: runner.predict(patches) for runner in self.runners})
+        except Exception as error:  # noqa: BLE001 - one odd file must never stop a library run
+            outputs.fail(error)
+        return outputs.result()
 
 
-def _init_worker(library: Path, specs: Sequence[ModelSpec]) -> None:
-    global _worker_extractor
-    _worker_extractor = TrackExtractor(library, specs)
-
-
-def _run_in_worker(task: TrackTask) -> TrackResult:
-    assert _worker_extractor is not None
-    return _worker_extractor(task)
+# Patches per task sent to an inference worker (48 s of audio): small enough that the workers
+# share even a short track, large enough that sending it costs nothing next to the networks.
+POOL_BATCH_PATCHES = 16
 
 
 def extract_tracks(
     library: Path, specs: Sequence[ModelSpec], tasks: Iterable[TrackTask], workers: int = 1
 ) -> Iterator[TrackResult]:
-    """Extract tasks, in this process (``workers == 1``) or in a pool of worker processes.
+    """Extract tasks, in this process (``workers == 1``) or with worker processes.
 
-    Results come in completion order. Workers are spawned (not forked): TensorFlow's thread pools
-    do not survive a fork.
+    With several workers this process decodes and computes mel patches (about 1 % of the
+    work per model) while ``workers`` spawned processes run every network on batches of
+    patches, each with ``cores / workers`` TensorFlow threads. Results come in completion order
+    (a track whose batches are all done overtakes a longer one started before it).
     """
     if workers <= 1:
         extractor = TrackExtractor(library, specs)
         for task in tasks:
             yield extractor(task)
         return
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=_init_worker, initargs=(library, list(specs))) as pool:
-        yield from pool.imap_unordered(_run_in_worker, tasks, chunksize=1)
+    yield from _extract_pooled(library, specs, tasks, workers)
+
+
+def _extract_pooled(
+    library: Path, specs: Sequence[ModelSpec], tasks: Iterable[TrackTask], workers: int
+) -> Iterator[TrackResult]:
+    from extraction.features import iter_patches
+    from extraction.inference import InferencePool
+
+    def finished(results: Iterator[tuple[_TrackOutputs, object]]) -> Iterator[TrackResult]:
+        for track, values in results:
+            track.received += 1
+            if isinstance(values, Exception):
+                track.fail(values)
+            elif track.error is None:
+                track.add(values)  # type: ignore[arg-type]
+            if track.done:
+                yield track.result()
+
+    with InferencePool[_TrackOutputs](specs, workers) as pool:
+        for task in tasks:
+            track = _TrackOutputs(task, specs)
+            try:
+                path = library_file_path(library, task.file.path)
+                for patches in iter_patches(path, batch_patches=POOL_BATCH_PATCHES):
+                    track.submitted += 1
+                    yield from finished(pool.submit(track, patches))
+            except Exception as error:  # noqa: BLE001 - one odd file must never stop a run
+                track.fail(error)
+            track.decoded = True
+            if track.done:
+                yield track.result()
+        yield from finished(pool.drain())
 
 
 # -- merging ------------------------------------------------------------------------------------
