@@ -15,7 +15,7 @@ from explore_dash.config import AppConfig
 from explore_dash.data import option_labels
 from explore_dash.layouts.page import page_layout
 from explore_dash.layouts.panel import DEFAULT_PANELS
-from explore_dash.state import AppState
+from explore_dash.state import AppState, library_choices
 
 log = logging.getLogger(__name__)
 
@@ -23,27 +23,24 @@ log = logging.getLogger(__name__)
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
 
-def _track_label(artist: str, title: str) -> str:
-    return " – ".join(part for part in (artist, title) if part)
-
-
 def build_layout(state: AppState):
-    tracks = state.collection.tracks
-    labels = {
-        int(t): _track_label(a, n)
-        for t, a, n in zip(tracks.index, tracks["artist"], tracks["title"], strict=True)
-    }
+    """The page as of now: built on each page load, so a reload shows the latest tracks."""
+    from explore_dash.progress import POLL_IDLE_MS, POLL_RUNNING_MS, extraction_view, process_alive
+
+    state.refresh()
+    status = state.extraction
+    running = extraction_view(status, status is not None and process_alive(status.pid)).running
     return page_layout(
         options=option_labels(state.config.anonymize),
-        artists=sorted(a for a in tracks["artist"].unique() if a),
-        albums=sorted(a for a in tracks["album"].unique() if a),
-        tracks=[{"label": labels[t], "value": t} for t in sorted(labels, key=labels.get)],
-        tags=state.tags,
-        track_names={str(t): name for t, name in labels.items()},
+        **library_choices(state),
         empty=state.empty,
         library=str(state.config.library),
         data_dir=str(state.config.data_dir),
-        n_tracks=len(tracks),
+        n_tracks=len(state.collection.tracks),
+        data_version=state.collection.version,
+        # Just started: the extraction may not have written its status yet.
+        extracting=running or (state.config.extract and (status is None or status.running)),
+        poll_ms=POLL_RUNNING_MS if running or state.config.extract else POLL_IDLE_MS,
     )
 
 
@@ -86,7 +83,7 @@ def create_app(config: AppConfig, state: AppState | None = None) -> Dash:
         on_error=show_callback_error,
         background_callback_manager=jobs,
     )
-    app.layout = build_layout(state)
+    app.layout = lambda: build_layout(state)
     register_callbacks(app, state)
     register_audio_route(app.server, lambda: state.collection, Path(config.library))
     app.server.config["EXPLORE_DASH_STATE"] = state

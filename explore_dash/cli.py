@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import logging
+import signal
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -61,10 +62,40 @@ def data_dir_for(library: Path, data: Path | None) -> Path:
     return default_data_dir(library)
 
 
-def extract(library: Path, data: Path) -> int:
-    """Bring the tables up to date in a child process (Essentia never loads in the web process)."""
-    command = [sys.executable, "-m", "extraction", "--library", str(library), "--data", str(data)]
-    return subprocess.call(command)
+def extraction_command(library: Path, data: Path) -> list[str]:
+    """The extraction child process (Essentia never loads in the web process)."""
+    return [sys.executable, "-m", "extraction", "--library", str(library), "--data", str(data)]
+
+
+def start_extraction(library: Path, data: Path) -> subprocess.Popen:
+    """Index and extract the library in a separate process, while the app serves.
+
+    The child gets its own session, so a Ctrl-C in the terminal reaches this process only;
+    :func:`stop_extraction` then stops the child once (a second SIGINT arriving during its
+    final merge would cut the merge short: harmless, as the next start finishes it, but slow).
+    """
+    return subprocess.Popen(extraction_command(library, data), start_new_session=True)
+
+
+def stop_extraction(process: subprocess.Popen, timeout: float = 120.0) -> int | None:
+    """Ask the extraction to stop like Ctrl-C does (it stages and merges finished tracks)."""
+    if process.poll() is not None:
+        return process.returncode
+    process.send_signal(signal.SIGINT)
+    try:
+        return process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        log.warning("extraction did not stop within %.0f s: terminating it", timeout)
+        process.terminate()
+        try:
+            return process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            return process.wait()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def run(
@@ -85,24 +116,36 @@ def run(
         return 2
     library = library.resolve()
     data_dir = data_dir_for(library, data)
-    if not no_extract:
-        code = extract(library, data_dir)
-        if code not in (0, 130):
-            print("explore-dash: extraction failed; serving what is there", file=sys.stderr)
+    data_dir.mkdir(parents=True, exist_ok=True)
     config = AppConfig(
         library, data_dir, host=host, port=port, anonymize=anonymize, extract=not no_extract
     )
-    app = create_app(config)
-    # Compile UMAP's numba code into the on-disk cache now, in its own process, so the first
-    # UMAP a user asks for does not wait for it.
-    from explore_dash.projections import start_warm_up
+    # SIGTERM stops the app like Ctrl-C, so the extraction is stopped cleanly too. SIGINT is
+    # set explicitly: a shell starting us in the background would have it ignored.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    extraction = None if no_extract else start_extraction(library, data_dir)
+    warm_up = None
+    try:
+        app = create_app(config)
+        # Compile UMAP's numba code into the on-disk cache now, in its own (low-priority)
+        # process, so the first UMAP a user asks for does not wait for it.
+        from explore_dash.projections import start_warm_up
 
-    start_warm_up(data_dir / "cache" / "numba")
-    warning = exposure_warning(host)
-    if warning:
-        log.warning(warning)
-    print(f"explore-dash: serving {library} at http://{host}:{port}/", flush=True)
-    app.run(host=host, port=port, debug=debug)
+        warm_up = start_warm_up(data_dir / "cache" / "numba")
+        warning = exposure_warning(host)
+        if warning:
+            log.warning(warning)
+        print(f"explore-dash: serving {library} at http://{host}:{port}/", flush=True)
+        app.run(host=host, port=port, debug=debug, use_reloader=False)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if warm_up is not None and warm_up.poll() is None:
+            warm_up.terminate()
+        if extraction is not None and extraction.poll() is None:
+            print("explore-dash: stopping extraction (finished tracks are kept)…", flush=True)
+            stop_extraction(extraction)
     return 0
 
 

@@ -371,6 +371,14 @@ class Collection:
             self._spaces[key] = space
             return space
 
+    def changed_on_disk(self) -> bool:
+        """Whether ``state.json`` looks different from when this collection was read (a stat)."""
+        return _stamp(self.state_path) != self._state_stamp
+
+    def mark_seen(self, other: Collection) -> None:
+        """Remember ``other``'s look at ``state.json`` (same version: nothing to reload)."""
+        self._state_stamp = other._state_stamp
+
     def reload_if_changed(self) -> bool:
         """Reload when ``state.json``'s version changed; a stat call when nothing did.
 

@@ -31,6 +31,15 @@ PLAYLIST_EXPORT = "playlist-export"
 PLAYLIST_DOWNLOAD = "playlist-download"
 PLAYLIST_MESSAGE = "playlist-message"
 
+# Extraction running beside the app
+EXTRACTION_BOX = "extraction-box"
+EXTRACTION_BAR = "extraction-bar"
+EXTRACTION_TEXT = "extraction-text"
+EXTRACTION_FAILURES = "extraction-failures"
+LIBRARY_POLL = "library-poll"
+DATA_VERSION = "data-version-store"
+LIBRARY_SUMMARY = "library-summary"
+
 # Page
 EMPTY_STATE = "empty-state"
 ERROR_MESSAGE = "error-message"

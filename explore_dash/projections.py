@@ -624,6 +624,8 @@ def start_warm_up(cache_dir: Path) -> subprocess.Popen[bytes]:
         [sys.executable, "-c", code, str(cache_dir)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        # Low priority: at start-up the extraction (the user's first map) comes first.
+        preexec_fn=lambda: os.nice(10),
     )
 
 

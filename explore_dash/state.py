@@ -35,6 +35,37 @@ class AppState:
         state.refresh_tags()
         return state
 
+    def refresh(self) -> bool:
+        """Pick up tables a running extraction has merged since the last look.
+
+        A stat call when nothing changed. On a new version the collection is read into a new
+        object and swapped in whole, with its tags: a callback that took ``state.collection``
+        keeps reading one consistent version.
+
+        Returns
+        -------
+        bool
+            Whether a new version was loaded.
+        """
+        current = self.collection
+        if not current.changed_on_disk():
+            return False
+        fresh = Collection.load(Path(self.config.data_dir))
+        if fresh.version == current.version:
+            current.mark_seen(fresh)
+            return False
+        tags_by_track = track_tags(fresh, self.labels_by_model or load_model_labels())
+        self.collection, self.tags_by_track = fresh, tags_by_track
+        self._segment_tags = {}
+        return True
+
+    @property
+    def extraction(self):
+        """The running (or last) extraction's status, or None when none ever ran here."""
+        from extraction.status import read_status
+
+        return read_status(Path(self.config.data_dir))
+
     def refresh_tags(self) -> None:
         self.labels_by_model = load_model_labels()
         self.tags_by_track = track_tags(self.collection, self.labels_by_model)
@@ -117,3 +148,28 @@ class AppState:
     @property
     def empty(self) -> bool:
         return not self.collection.available_spaces() or self.collection.tracks.empty
+
+
+def _track_label(artist: str, title: str) -> str:
+    return " – ".join(part for part in (artist, title) if part)
+
+
+def track_names(tracks) -> dict[int, str]:
+    """Track id -> "artist – title" for every playable track."""
+    return {
+        int(t): _track_label(a, n)
+        for t, a, n in zip(tracks.index, tracks["artist"], tracks["title"], strict=True)
+    }
+
+
+def library_choices(state: AppState) -> dict:
+    """Options of every control that lists the library's artists, albums, tracks and tags."""
+    tracks = state.collection.tracks
+    labels = track_names(tracks)
+    return {
+        "artists": sorted(a for a in tracks["artist"].unique() if a),
+        "albums": sorted(a for a in tracks["album"].unique() if a),
+        "tracks": [{"label": labels[t], "value": t} for t in sorted(labels, key=labels.get)],
+        "tags": state.tags,
+        "track_names": {str(t): name for t, name in labels.items()},
+    }

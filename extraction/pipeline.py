@@ -405,7 +405,7 @@ def run_extraction(
     progress: Progress | None = None,
     stage_every_tracks: int = 8,
     stage_every_seconds: float = 30.0,
-    merge_every_seconds: float | None = 60.0,
+    merge_every_seconds: float | None = 30.0,
 ) -> Summary:
     """Bring the data folder up to date with the library. The caller holds ``store.exclusive()``.
 

@@ -45,7 +45,7 @@ def slow_fake_extract_tracks(seconds_per_track: float):
         for task in tasks:
             time.sleep(seconds_per_track)
             segments = fake_segments(task.track, specs)
-            duration = len(next(iter(segments.values()))) * SEGMENT_SECONDS
+            duration = task.tags.get("duration") or len(next(iter(segments.values()))) * SEGMENT_SECONDS
             yield pipeline.TrackResult(
                 pipeline.track_row(task, STATUS_OK, None, duration), segments, duration
             )

@@ -24,16 +24,35 @@ def components(node):
 
 
 def find(layout, component_id):
+    """Components with this id in a layout (or a layout function, called as Dash would)."""
+    layout = layout() if callable(layout) else layout
     return [c for c in components(layout) if getattr(c, "id", None) == component_id]
 
 
 def test_layout001_empty_data_folder_shows_how_to_extract(tmp_path: Path):
     (tmp_path / "lib").mkdir()
-    app = create_app(AppConfig(tmp_path / "lib", tmp_path / "data"))
+    app = create_app(AppConfig(tmp_path / "lib", tmp_path / "data", extract=False))
     (empty,) = find(app.layout, ids.EMPTY_STATE)
     text = str(empty.to_plotly_json())
     assert "No extracted tracks yet" in text and "python -m extraction" in text
-    assert not find(app.layout, ids.panel(ids.PANEL_GRAPH, 0))
+    assert empty.style is None  # shown
+    # The panels are there, empty, ready for the first tracks.
+    assert find(app.layout, ids.panel(ids.PANEL_GRAPH, 0))
+
+
+def test_layout001b_empty_while_extracting_says_the_map_is_coming(tmp_path: Path):
+    (tmp_path / "lib").mkdir()
+    app = create_app(AppConfig(tmp_path / "lib", tmp_path / "data", extract=True))
+    (empty,) = find(app.layout, ids.EMPTY_STATE)
+    text = str(empty.to_plotly_json())
+    assert "Building your map" in text and "first tracks" in text
+
+
+def test_layout001c_empty_state_hidden_once_there_are_tracks(tmp_path: Path):
+    fake = write_fake_collection(tmp_path)
+    app = create_app(AppConfig(fake.library, fake.data_dir))
+    (empty,) = find(app.layout, ids.EMPTY_STATE)
+    assert empty.style == {"display": "none"}
 
 
 def test_layout002_two_panels_with_real_labels_or_neutral_codes(tmp_path: Path):

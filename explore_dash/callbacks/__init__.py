@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import Dash
 
-from explore_dash.callbacks import listening, panels, playlist, selection
+from explore_dash.callbacks import library, listening, panels, playlist, selection
 from explore_dash.state import AppState
 
 
@@ -13,3 +13,4 @@ def register_callbacks(app: Dash, state: AppState) -> None:
     selection.register(app, state)
     playlist.register(app, state)
     listening.register(app)
+    library.register(app, state)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dash import ALL, MATCH, Dash, Input, Output, Patch, State, no_update
+from dash import ALL, MATCH, Dash, Input, Output, Patch, State, ctx, no_update
 
 from explore_dash import ids
 from explore_dash.data import PROJECTION_LABELS, tracks_matching
@@ -16,6 +16,7 @@ from explore_dash.figures import (
     selected_indices,
     trace_arrays,
 )
+from explore_dash.progress import process_alive
 from explore_dash.state import AppState
 
 SETTING_KINDS = (ids.PANEL_ARCHITECTURE, ids.PANEL_DATASET, ids.PANEL_LAYER, ids.PANEL_PROJECTION)
@@ -44,6 +45,11 @@ def visible_points(state: AppState, settings: PanelSettings, artists, tags, ever
         if cached is not None:
             points.xy = cached
     return points
+
+
+def extraction_running(state: AppState) -> bool:
+    status = state.extraction
+    return status is not None and status.running and process_alive(status.pid)
 
 
 def map_ready(state: AppState, settings: PanelSettings, points: PanelPoints) -> bool:
@@ -84,16 +90,37 @@ def register(app: Dash, state: AppState) -> None:
         Input(ids.ARTISTS, "value"),
         Input(ids.TAGS, "value"),
         Input(ids.REDUCTION, "value"),
+        Input(ids.DATA_VERSION, "data"),
         State(ids.SELECTION, "data"),
         *(State(component, "value") for component in HIGHLIGHT_INPUTS),
     )
     def draw_panel(
-        architecture, dataset, layer, projection, artists, tags, every_n, selection, *highlight
+        architecture,
+        dataset,
+        layer,
+        projection,
+        artists,
+        tags,
+        every_n,
+        _version,
+        selection,
+        *highlight,
     ):
         settings = PanelSettings(architecture, dataset, layer, projection)
         points = visible_points(state, settings, artists, tags, every_n)
         if map_ready(state, settings, points):
             return *draw(state, settings, points, selection, highlight), no_update
+        if ctx.triggered_id == ids.DATA_VERSION and extraction_running(state):
+            # New tracks while extraction runs: keep this t-SNE/UMAP map rather than
+            # recomputing it at every merge; it is redone once the extraction is over.
+            return (
+                no_update,
+                (
+                    f"{len(points.segment_ids):,} segments now; this map shows the earlier ones "
+                    "and is redrawn when extraction ends"
+                ),
+                no_update,
+            )
         # Not computed yet: the panel's background job takes over (see register_map_jobs).
         job = {
             "settings": [architecture, dataset, layer, projection],

@@ -10,24 +10,56 @@ from explore_dash.layouts.panel import DEFAULT_PANELS, panel_layout
 from explore_dash.layouts.sidebar import highlight_card, listen_card, music_card, playlist_card
 
 
-def empty_state(library: str, data_dir: str) -> dbc.Alert:
-    """What a user sees before any track has been extracted."""
+def empty_state(library: str, data_dir: str, extracting: bool, visible: bool) -> dbc.Alert:
+    """What a user sees before any track has been extracted (hidden once tracks arrive)."""
+    if extracting:
+        body = html.P(
+            "Extracting your library: the map appears here as soon as the first tracks are "
+            "analysed, and fills in while the rest are (progress on the left)."
+        )
+        title = "Building your map"
+    else:
+        body = html.P(
+            [
+                "No segment tables were found in ",
+                html.Code(data_dir),
+                ". Extract the library first: ",
+                html.Code(f'python -m extraction --library "{library}"'),
+                ", or start the app without --no-extract.",
+            ]
+        )
+        title = "No extracted tracks yet"
     return dbc.Alert(
-        [
-            html.H5("No extracted tracks yet"),
-            html.P(
-                [
-                    "No segment tables were found in ",
-                    html.Code(data_dir),
-                    ". Extract the library first: ",
-                    html.Code(f'python -m extraction --library "{library}"'),
-                    ", or start the app without --no-extract.",
-                ]
-            ),
-        ],
+        [html.H5(title), body],
         id=ids.EMPTY_STATE,
         color="info",
-        className="m-3",
+        className="mb-2",
+        style=None if visible else {"display": "none"},
+    )
+
+
+def library_summary(n_tracks: int, library: str) -> str:
+    return f"{n_tracks} tracks · {library}"
+
+
+def extraction_box() -> html.Div:
+    """Extraction progress, filled in by the library poll (hidden when nothing runs)."""
+    return html.Div(
+        dbc.Card(
+            [
+                dbc.CardHeader("Library"),
+                dbc.CardBody(
+                    [
+                        dbc.Progress(id=ids.EXTRACTION_BAR, value=0, className="mb-1"),
+                        html.Div(id=ids.EXTRACTION_TEXT, className="small"),
+                        html.Div(id=ids.EXTRACTION_FAILURES, className="small"),
+                    ]
+                ),
+            ],
+            className="mb-2",
+        ),
+        id=ids.EXTRACTION_BOX,
+        style={"display": "none"},
     )
 
 
@@ -43,19 +75,27 @@ def page_layout(
     library: str,
     data_dir: str,
     n_tracks: int,
+    data_version: int = 0,
+    extracting: bool = False,
+    poll_ms: int = 15_000,
 ) -> dbc.Container:
-    """Controls on the left, two linked panels on the right."""
-    if empty:
-        maps = empty_state(library, data_dir)
-    else:
-        maps = dbc.Row(
+    """Controls on the left, two linked panels on the right.
+
+    The panels are there even before any track is extracted: a running extraction fills them
+    in (the library poll bumps the data version, the panels redraw, keeping zoom and selection).
+    """
+    maps = [
+        empty_state(library, data_dir, extracting, visible=empty),
+        dbc.Row(
             [
                 dbc.Col(panel_layout(i, options, settings), lg=6, className="mb-2")
                 for i, settings in enumerate(DEFAULT_PANELS)
             ],
             className="g-2",
-        )
+        ),
+    ]
     sidebar = [
+        extraction_box(),
         music_card(artists, tags),
         highlight_card(artists, albums, tracks, tags),
         listen_card(),
@@ -65,7 +105,11 @@ def page_layout(
         dbc.Container(
             [
                 dbc.NavbarBrand("explore-dash"),
-                html.Span(f"{n_tracks} tracks · {library}", className="text-light small"),
+                html.Span(
+                    library_summary(n_tracks, library),
+                    id=ids.LIBRARY_SUMMARY,
+                    className="text-light small",
+                ),
             ],
             fluid=True,
         ),
@@ -88,6 +132,8 @@ def page_layout(
             dcc.Store(id=ids.SELECTION, data={}),
             dcc.Store(id=ids.PLAYLIST, data=[]),
             dcc.Store(id=ids.TRACK_NAMES, data=track_names),
+            dcc.Store(id=ids.DATA_VERSION, data=data_version),
+            dcc.Interval(id=ids.LIBRARY_POLL, interval=poll_ms),
             html.Div(id=ids.PLAYER_CUE, style={"display": "none"}),
         ]
     )
