@@ -1,7 +1,19 @@
 // Per-event work of the explorer, run in the browser: playing the hovered segment, labelling it
-// in the other panel, collecting selected ids, resetting zoom. No server round trip on hover.
+// in the other panel, collecting selected ids and showing them in the other panel, resetting
+// zoom. No server round trip on hover or selection.
 (function () {
   "use strict";
+
+  // Plotly asks for a multisampled WebGL context. Its markers are already smoothed by their own
+  // shader, and software WebGL (SwiftShader: headless Chromium, machines without a GPU) pays
+  // for every sample: without it the first draw of two 100k-point panels is about 2x faster.
+  const getContext = HTMLCanvasElement.prototype.getContext;
+  HTMLCanvasElement.prototype.getContext = function (type, attributes) {
+    if (String(type).startsWith("webgl") && this.classList.contains("gl-canvas")) {
+      attributes = Object.assign({}, attributes, { antialias: false });
+    }
+    return getContext.call(this, type, attributes);
+  };
 
   const SEGMENT_ID_STRIDE = 65536; // must match explore_dash.data.SEGMENT_ID_STRIDE
   const SEGMENT_SECONDS = 2.992; // must match explore_dash.data.SEGMENT_SECONDS
@@ -223,6 +235,116 @@
     return title;
   }
 
+  // The linked selection is drawn over every panel that Plotly is not showing it in (the panel
+  // where it was made shows its own): a 2-D canvas over the plot area veils the other points and
+  // draws the selected ones again. Restyling `selectedpoints` instead would make Plotly redraw all
+  // of that panel's WebGL points, seconds for 100k points in software WebGL; this takes a few ms.
+  const VEIL = "rgba(251, 251, 253, 0.8)"; // plot background: unselected points fade to ~0.15
+  const SELECTED_FILL = "rgba(138, 151, 168, 0.95)"; // figures.BASE_COLOR, SELECTED_OPACITY
+  const HIGHLIGHT_FILL = "rgba(224, 36, 43, 0.95)"; // figures.HIGHLIGHT_COLOR
+  let selection = { ids: [], source: null };
+  const drawnIds = {}; // panel -> ids drawn on its selection layer (read by tests)
+
+  function selectionLayer(gd, panel) {
+    const holder = gd.parentElement;
+    let canvas = holder.querySelector(".selection-layer");
+    if (!canvas) {
+      holder.style.position = "relative";
+      canvas = document.createElement("canvas");
+      canvas.className = "selection-layer";
+      canvas.hidden = true;
+      holder.appendChild(canvas);
+      // A zoom, resize, new map or new highlight moves or recolours points: draw again.
+      gd.on("plotly_afterplot", () => drawSelection(panel));
+    }
+    return canvas;
+  }
+
+  function nativeSelection(gd) {
+    const trace = gd._fullData && gd._fullData[0];
+    return Boolean(trace && trace.selectedpoints && trace.selectedpoints.length);
+  }
+
+  function drawSelection(panel) {
+    const gd = graphDiv(panel);
+    if (!gd || !gd._fullData || !gd._fullLayout) {
+      return;
+    }
+    const canvas = selectionLayer(gd, panel);
+    const base = gd._fullData[0];
+    const show = selection.ids.length > 0 && base &&
+      (panel !== selection.source || !nativeSelection(gd));
+    drawnIds[panel] = [];
+    if (!show) {
+      canvas.hidden = true;
+      return;
+    }
+    const xa = gd._fullLayout.xaxis;
+    const ya = gd._fullLayout.yaxis;
+    const ratio = window.devicePixelRatio || 1;
+    canvas.style.left = gd.offsetLeft + xa._offset + "px";
+    canvas.style.top = gd.offsetTop + ya._offset + "px";
+    canvas.style.width = xa._length + "px";
+    canvas.style.height = ya._length + "px";
+    canvas.width = Math.round(xa._length * ratio);
+    canvas.height = Math.round(ya._length * ratio);
+    const context = canvas.getContext("2d");
+    context.setTransform(ratio, 0, 0, ratio, 0, 0);
+    context.fillStyle = VEIL;
+    context.fillRect(0, 0, xa._length, ya._length);
+    const red = gd._fullData[1];
+    const grey = new Path2D();
+    const highlighted = new Path2D();
+    const drawn = [];
+    for (const id of selection.ids) {
+      const i = indexOf(base, id);
+      if (i < 0) {
+        continue;
+      }
+      const px = xa.l2p(base.x[i]);
+      const py = ya.l2p(base.y[i]);
+      if (!(px >= 0 && px <= xa._length && py >= 0 && py <= ya._length)) {
+        continue;
+      }
+      const path = indexOf(red, id) >= 0 ? highlighted : grey;
+      const radius = path === highlighted ? 3 : 2.5; // figures: marker sizes 6 and 5
+      path.moveTo(px + radius, py);
+      path.arc(px, py, radius, 0, 2 * Math.PI);
+      drawn.push(id);
+    }
+    context.fillStyle = SELECTED_FILL;
+    context.fill(grey);
+    context.fillStyle = HIGHLIGHT_FILL;
+    context.fill(highlighted);
+    canvas.hidden = false;
+    drawnIds[panel] = drawn;
+  }
+
+  // Show `next` in every panel; a panel still showing an earlier selection of its own loses it
+  // (after the layer is drawn, as that costs Plotly a full redraw).
+  function mirrorSelection(next) {
+    selection = { ids: next.ids || [], source: next.source };
+    const stale = [];
+    for (let panel = 0; ; panel++) {
+      const gd = graphDiv(panel);
+      if (!gd) {
+        break;
+      }
+      drawSelection(panel);
+      if (panel !== selection.source && gd._fullData && nativeSelection(gd)) {
+        stale.push(gd);
+      }
+    }
+    if (stale.length) {
+      setTimeout(() => {
+        for (const gd of stale) {
+          const none = gd._fullData.map(() => null);
+          window.Plotly.update(gd, { selectedpoints: none }, { selections: [] });
+        }
+      }, 0);
+    }
+  }
+
   function collectSelection(selections, current) {
     const event = triggered();
     if (!event || typeof event.id !== "object") {
@@ -231,7 +353,8 @@
     const data = event.value;
     const empty = !data || !data.points || !data.points.length;
     if (empty && current && current.source !== undefined && current.source !== event.id.panel) {
-      // Clearing the mirrored panel's outline fires a deselect there: not the user's doing.
+      // Clearing an earlier selection of the other panel fires a deselect there: not the
+      // user's doing.
       return noUpdate();
     }
     const ids = [];
@@ -246,19 +369,14 @@
         }
       }
     }
-    if (current && current.ids && current.source !== event.id.panel && sameIds(ids, current.ids)) {
-      // Plotly re-emits the selection we mirrored into this panel: not a new selection.
-      return noUpdate();
-    }
-    return { ids: ids, source: event.id.panel };
+    const next = { ids: ids, source: event.id.panel };
+    mirrorSelection(next);
+    return next;
   }
 
-  function sameIds(a, b) {
-    if (a.length !== b.length) {
-      return false;
-    }
-    const set = new Set(b);
-    return a.every((id) => set.has(id));
+  function screenConfig(config) {
+    const ratio = Math.min(4, Math.max(1, Math.round(window.devicePixelRatio || 1)));
+    return Object.assign({}, config, { plotGlPixelRatio: ratio });
   }
 
   function resetZoom() {
@@ -274,6 +392,8 @@
     listen: listen,
     labelHover: labelHover,
     collectSelection: collectSelection,
+    shownSelection: (panel) => drawnIds[panel] || [],
     resetZoom: resetZoom,
+    screenConfig: screenConfig,
   };
 })();

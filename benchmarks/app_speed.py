@@ -140,11 +140,10 @@ def measure_box_selection(driver, fraction: float) -> tuple[float, int]:
     left, top, width, height = box
     driver.execute_script(
         "window.__released = null; window.__mirrored = null;"
-        f"document.addEventListener('mouseup', () => {{ window.__released = performance.now(); }},"
+        "document.addEventListener('mouseup', () => { window.__released = performance.now(); },"
         " {capture: true, once: true});"
-        f"const other = {graph(1)};"
-        "const check = () => { const s = other._fullData[0].selectedpoints;"
-        " if (s && s.length) { window.__mirrored = performance.now(); }"
+        "const check = () => { const s = window.exploreDash.shownSelection(1);"
+        " if (s.length) { window.__mirrored = performance.now(); }"
         " else { requestAnimationFrame(check); } };"
         "requestAnimationFrame(check);"
     )
@@ -157,7 +156,7 @@ def measure_box_selection(driver, fraction: float) -> tuple[float, int]:
     press(driver, False)
     wait(driver, "return window.__mirrored", timeout=30)
     seconds = driver.execute_script("return window.__mirrored - window.__released") / 1000.0
-    count = driver.execute_script(f"return {graph(1)}._fullData[0].selectedpoints.length")
+    count = driver.execute_script("return window.exploreDash.shownSelection(1).length")
     return seconds, count
 
 

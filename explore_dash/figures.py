@@ -127,13 +127,6 @@ def id_array(segment_ids: np.ndarray) -> dict:
     return typed_array(np.asarray(segment_ids, dtype=np.float64))
 
 
-def selected_indices(segment_ids: np.ndarray, selected: Sequence[int] | None) -> list[int] | None:
-    """Point indices of ``selected`` ids among ``segment_ids``; None when nothing is selected."""
-    if not selected:
-        return None
-    return np.flatnonzero(np.isin(segment_ids, np.asarray(selected, np.int64))).tolist()
-
-
 def highlight_rows(
     points: PanelPoints,
     tracks: pd.DataFrame,
@@ -172,19 +165,19 @@ def trace_arrays(points: PanelPoints, indices: np.ndarray | None = None) -> dict
 def panel_figure(
     points: PanelPoints,
     highlighted: np.ndarray,
-    selected: Sequence[int] | None,
     *,
     title: str,
     uirevision: str,
 ) -> dict:
     """The figure dict of one panel.
 
+    The linked selection is not part of it: the browser draws it over the panel
+    (assets/explore.js), which costs no redraw of the WebGL points.
+
     Parameters
     ----------
     highlighted : np.ndarray, shape (k,), int64
         Indices into ``points`` to draw in red.
-    selected : sequence of int, optional
-        Selected segment ids (the linked selection), or None.
     uirevision : str
         Plotly keeps zoom while this stays the same; it changes with the panel's space, so a
         new map starts unzoomed and a highlight or selection change keeps the user's zoom.
@@ -203,14 +196,12 @@ def panel_figure(
         "name": "segments",
         **trace_arrays(points),
         "marker": {"size": 5, "color": BASE_COLOR, "opacity": 0.75},
-        "selectedpoints": selected_indices(points.segment_ids, selected),
     }
     red = {
         **common,
         "name": "highlight",
         **trace_arrays(points, highlighted),
         "marker": {"size": 6, "color": HIGHLIGHT_COLOR, "opacity": 0.9},
-        "selectedpoints": selected_indices(points.segment_ids[highlighted], selected),
     }
     return {
         "data": [base, red],

@@ -73,6 +73,35 @@ def selected_points(duo, panel: int):
     )
 
 
+def shown_selection(duo, panel: int) -> list[int]:
+    """Segment ids drawn on a panel's selection layer (assets/explore.js)."""
+    return duo.driver.execute_script(f"return window.exploreDash.shownSelection({panel})")
+
+
+def layer_pixel(duo, panel: int, segment: int):
+    """RGBA of the selection layer at segment's point, or None when the layer is hidden."""
+    return duo.driver.execute_script(
+        f"const gd = {graph_js(panel)}; const t = gd._fullData[0];"
+        "const canvas = gd.parentElement.querySelector('.selection-layer');"
+        "if (!canvas || canvas.hidden) { return null; }"
+        f"const i = Array.from(t.customdata).indexOf({segment});"
+        "const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;"
+        "const ratio = canvas.width / xa._length;"
+        "const px = Math.round(xa.l2p(t.x[i]) * ratio), py = Math.round(ya.l2p(t.y[i]) * ratio);"
+        "return Array.from(canvas.getContext('2d').getImageData(px, py, 1, 1).data);"
+    )
+
+
+def assert_layer_draws_selected_points(duo, panel: int, chosen: set[int]) -> None:
+    """Selected points are drawn opaque on the layer; the others only see the veil."""
+    ids = trace_ids(duo, panel)
+    selected = next(i for i in ids if i in chosen)
+    unselected = next((i for i in ids if i not in chosen), None)
+    assert layer_pixel(duo, panel, selected)[3] > 230
+    if unselected is not None:
+        assert layer_pixel(duo, panel, unselected)[3] < 230
+
+
 def wait_until(predicate, timeout: float = 10, message: str = "condition"):
     deadline = time.monotonic() + timeout
     value = None
@@ -267,9 +296,12 @@ def test_select001_box_selection_selects_same_segments_in_other_panel(app_duo):
         f"const xa = {graph_js(0)}._fullLayout.xaxis; return xa.p2l(xa._length / 2)"
     )
     assert chosen == {ids_left[i] for i, x in enumerate(xs) if x < mid}
-    selected_right = wait_until(lambda: selected_points(app_duo, 1), message="mirrored selection")
-    ids_right = trace_ids(app_duo, 1)
-    assert {ids_right[i] for i in selected_right} == chosen
+    # The other panel shows the same segments on its selection layer, not by restyling its points.
+    mirrored = wait_until(lambda: shown_selection(app_duo, 1), message="mirrored selection")
+    assert set(mirrored) == chosen and len(mirrored) == len(chosen)
+    assert selected_points(app_duo, 1) is None
+    assert shown_selection(app_duo, 0) == []  # Plotly shows it where it was made
+    assert_layer_draws_selected_points(app_duo, 1, chosen)
     # The playlist lists the selected segments' tracks.
     tracks = {segment // SEGMENT_ID_STRIDE for segment in chosen}
     wait_until(
@@ -283,6 +315,59 @@ def test_select001_box_selection_selects_same_segments_in_other_panel(app_duo):
         for e in app_duo.driver.find_elements(By.CSS_SELECTOR, ".playlist-entry")
     }
     assert shown == tracks
+    assert_no_console_errors(app_duo)
+
+
+def double_click(duo, x: float, y: float) -> None:
+    move_mouse_to(duo, x, y)
+    actions = ActionBuilder(duo.driver)
+    for _ in range(2):
+        actions.pointer_action.pointer_down()
+        actions.pointer_action.pointer_up()
+    actions.perform()
+
+
+def test_select002_a_new_selection_in_the_other_panel_replaces_it_and_clearing_clears_both(app_duo):
+    left, top, width, height = plot_box(app_duo, 0)
+    box_select(app_duo, 0, (left + 2, top + 2), (left + width / 2, top + height - 2))
+    wait_until(lambda: shown_selection(app_duo, 1), message="first selection mirrored")
+    # Now the right half of the right panel.
+    left, top, width, height = plot_box(app_duo, 1)
+    box_select(app_duo, 1, (left + width / 2, top + 2), (left + width - 2, top + height - 2))
+    selected_right = wait_until(lambda: selected_points(app_duo, 1), message="right selection")
+    ids_right = trace_ids(app_duo, 1)
+    chosen = {ids_right[i] for i in selected_right}
+    wait_until(lambda: set(shown_selection(app_duo, 0)) == chosen, message="new selection on left")
+    # The left panel's own earlier selection is gone: only the layer shows the new one.
+    wait_until(lambda: selected_points(app_duo, 0) is None, message="old selection cleared")
+    assert len(shown_selection(app_duo, 0)) == len(chosen)
+    assert shown_selection(app_duo, 1) == []
+    assert_layer_draws_selected_points(app_duo, 0, chosen)
+    # Double-clicking the panel where it was made (off the selection's outline, which a click
+    # would pick up for editing) clears it everywhere, playlist included.
+    double_click(app_duo, left + width / 4, top + height / 2)
+    wait_until(lambda: layer_pixel(app_duo, 0, ids_right[0]) is None, message="layer hidden")
+    assert shown_selection(app_duo, 0) == shown_selection(app_duo, 1) == []
+    wait_until(
+        lambda: not app_duo.driver.find_elements(By.CSS_SELECTOR, ".playlist-entry"),
+        message="empty playlist",
+    )
+    assert_no_console_errors(app_duo)
+
+
+def test_select003_selected_highlighted_segments_stay_red_on_the_layer(app_duo, collection):
+    choose_option(app_duo, "#highlight-artists", "Alpha")
+    wait_until(lambda: trace_ids(app_duo, 1, trace=1), message="highlight overlay")
+    left, top, width, height = plot_box(app_duo, 0)
+    box_select(app_duo, 0, (left + 2, top + 2), (left + width - 2, top + height - 2))
+    shown = wait_until(lambda: shown_selection(app_duo, 1), message="mirrored selection")
+    assert sorted(shown) == sorted(trace_ids(app_duo, 1))
+    red = trace_ids(app_duo, 1, trace=1)[0]
+    grey = next(i for i in trace_ids(app_duo, 1) if i not in set(trace_ids(app_duo, 1, trace=1)))
+    r, g, b, a = layer_pixel(app_duo, 1, red)
+    assert r > 180 and g < 120 and a > 230
+    r, g, b, a = layer_pixel(app_duo, 1, grey)
+    assert abs(r - 138) < 25 and abs(b - 168) < 25 and a > 230
     assert_no_console_errors(app_duo)
 
 

@@ -17,7 +17,6 @@ from explore_dash.figures import (
     id_array,
     panel_figure,
     panel_points,
-    selected_indices,
     typed_array,
 )
 from tests.fake_collection import write_fake_collection
@@ -40,13 +39,6 @@ def test_typed_arrays_round_trip_exactly():
     np.testing.assert_array_equal(decode(id_array(ids)).astype(np.int64), ids)
 
 
-def test_selected_indices_maps_ids_to_points():
-    shown = np.array([10, 11, 20, 30])
-    assert selected_indices(shown, [30, 10, 99]) == [0, 3]
-    assert selected_indices(shown, []) is None
-    assert selected_indices(shown, None) is None
-
-
 def test_panel_points_follow_selection_and_reduction(collection: Collection):
     settings = PanelSettings("vgg", "mtt", "embedding", "std_pca")
     everything = panel_points(collection, settings, collection.tracks.index.to_numpy(), 1)
@@ -62,17 +54,16 @@ def test_panel_figure_has_base_and_highlight_traces(collection: Collection):
     settings = PanelSettings("musicnn", "msd", "taggram", "pca")
     points = panel_points(collection, settings, collection.tracks.index.to_numpy(), 1)
     red = highlight_rows(points, collection.tracks, {}, {"artists": ["Alpha"]})
-    selected = points.segment_ids[:3].tolist()
-    figure = panel_figure(points, red, selected, title="t", uirevision="u")
+    figure = panel_figure(points, red, title="t", uirevision="u")
     base, overlay = figure["data"]
     assert base["type"] == overlay["type"] == "scattergl"
     assert base["hoverinfo"] == "none"  # labels are drawn by the browser
     np.testing.assert_array_equal(decode(base["customdata"]), points.segment_ids)
-    assert base["selectedpoints"] == [0, 1, 2]
+    # The linked selection is drawn by the browser over the panel, never restyled into it.
+    assert "selectedpoints" not in base and "selectedpoints" not in overlay
     alpha = set(collection.tracks.index[collection.tracks.artist == "Alpha"])
     overlay_ids = decode(overlay["customdata"]).astype(np.int64)
     assert set(overlay_ids // SEGMENT_ID_STRIDE) == alpha
-    assert overlay["selectedpoints"] == [0, 1, 2]  # Alpha's segments come first
     assert overlay["marker"]["color"] == HIGHLIGHT_COLOR
     assert figure["layout"]["uirevision"] == "u"
 
@@ -96,7 +87,7 @@ def test_points_carry_their_top_tag_indices_for_hover_labels(collection: Collect
     tag_indices = np.arange(len(space) * 3, dtype=np.int64).reshape(-1, 3).astype(np.uint8)
     labels = [f"label{i}" for i in range(50)]
     points = panel_points(collection, settings, np.array([2]), 3, tag_indices, labels)
-    figure = panel_figure(points, np.array([1]), None, title="", uirevision="")
+    figure = panel_figure(points, np.array([1]), title="", uirevision="")
     base, overlay = figure["data"]
     assert base["meta"]["labels"] == labels
     np.testing.assert_array_equal(decode(base["meta"]["tags"]), tag_indices[points.rows].ravel())

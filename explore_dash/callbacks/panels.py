@@ -13,7 +13,6 @@ from explore_dash.figures import (
     highlight_rows,
     panel_figure,
     panel_points,
-    selected_indices,
     trace_arrays,
 )
 from explore_dash.progress import process_alive
@@ -74,7 +73,6 @@ def draw(state: AppState, settings: PanelSettings, points: PanelPoints, selectio
     figure = panel_figure(
         points,
         red,
-        (selection or {}).get("ids"),
         title=panel_title(state, settings),
         uirevision=f"{settings}",
     )
@@ -138,7 +136,6 @@ def register(app: Dash, state: AppState) -> None:
         State(ids.ARTISTS, "value"),
         State(ids.TAGS, "value"),
         State(ids.REDUCTION, "value"),
-        State(ids.SELECTION, "data"),
         prevent_initial_call=True,
     )
     def recolour(
@@ -153,7 +150,6 @@ def register(app: Dash, state: AppState) -> None:
         artists,
         tags,
         every_n,
-        selection,
     ):
         patches = []
         spec = highlight_spec(h_artists, h_albums, h_tracks, h_tags)
@@ -166,11 +162,17 @@ def register(app: Dash, state: AppState) -> None:
             patch = Patch()
             for key, value in trace_arrays(points, red).items():
                 patch["data"][1][key] = value
-            selected = (selection or {}).get("ids")
-            patch["data"][1]["selectedpoints"] = selected_indices(points.segment_ids[red], selected)
             patches.append(patch)
         return patches
 
+    # Plotly draws WebGL at twice the screen's resolution by default (sharp image export): four
+    # times the pixels to shade, which software WebGL pays for at every redraw. Match the screen.
+    app.clientside_callback(
+        "function(id, config) { return window.exploreDash.screenConfig(config); }",
+        Output(ids.panel(ids.PANEL_GRAPH, MATCH), "config"),
+        Input(ids.panel(ids.PANEL_GRAPH, MATCH), "id"),
+        State(ids.panel(ids.PANEL_GRAPH, MATCH), "config"),
+    )
     app.clientside_callback(
         "function(n) { return window.exploreDash.resetZoom(n); }",
         Output(ids.panel(ids.PANEL_RESET, MATCH), "title"),
