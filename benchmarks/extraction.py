@@ -1,0 +1,358 @@
+"""Extraction speed and memory: the research system's way against our pipeline, same tracks.
+
+    python benchmarks/extraction.py [--tracks 2] [--runs 3] [--variants research,ours-1,ours-2]
+                                    [--long-hours 2 | --long-hours 0] [--json FILE]
+
+Variants, run in turn within each round (so a busy machine slows them all alike), each in a
+fresh process whose whole process tree is sampled for memory:
+
+- ``research``: the research system's way. For each of the four models and each of its two
+  layers, one pass over the tracks with Essentia's ``MonoLoader(sampleRate=16000)`` decoding the
+  file again and ``TensorflowPredictMusiCNN(graphFilename=..., output=<layer node>)`` (the musicnn
+  VGG graphs take the same mel input, so the same wrapper runs them). ``patchHopSize=187`` so it
+  computes the same non-overlapping patches as ours (its default, 93, would double its work).
+- ``ours-N``: ``python -m extraction`` on a library of the same files into an empty data folder,
+  with ``--workers N``: decoding, mel, all four networks, staging, merging, PCA, parquet.
+
+Reported per variant: audio seconds per wall second (realtime factor), seconds per track, and
+peak RSS summed over the process tree (shared library pages count once per process, so this
+overstates real memory use); medians over the rounds. Then our default variant alone on a file of
+``--long-hours`` hours made by concatenating the tracks (peak RSS is what matters there).
+
+Tracks: the Ogg Vorbis files of the small shared library (Essentia's MonoLoader rejects Opus).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+MUSIC = Path.home() / ".cache" / "explore-dash-music"
+DEFAULT_LIBRARY = MUSIC / "library-small"
+CACHE = Path.home() / ".cache" / "explore-dash-bench"
+MODELS = ("musicnn-msd", "musicnn-mtt", "vgg-msd", "vgg-mtt")
+
+
+# -- the research system's way ------------------------------------------------------------------
+
+
+def research_pass(paths: list[Path]) -> None:
+    """One decode and one ``TensorflowPredictMusiCNN`` per (model, layer, track)."""
+    from extraction.essentia_env import import_essentia_standard
+    from extraction.registry import LAYERS, load_registry
+
+    es = import_essentia_standard()
+    registry = load_registry()
+    for name in MODELS:
+        spec = registry[name]
+        for layer in LAYERS:
+            predict = es.TensorflowPredictMusiCNN(
+                graphFilename=str(spec.graph_path),
+                input=spec.input_node,
+                output=spec.layers[layer].node,
+                patchHopSize=187,
+            )
+            for path in paths:
+                audio = es.MonoLoader(filename=str(path), sampleRate=16000)()
+                values = predict(audio)
+                assert values.shape[1] == spec.layers[layer].dims
+
+
+# -- measuring a child process ------------------------------------------------------------------
+
+
+def _tree_rss(process) -> int:
+    import psutil
+
+    total = 0
+    for member in [process, *process.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            total += member.memory_info().rss
+    return total
+
+
+def measure(command: list[str], env: dict | None = None) -> dict:
+    """Wall time and peak process-tree RSS of a command; raises if it fails."""
+    import psutil
+
+    peak = 0
+    stop = threading.Event()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    process = psutil.Process(child.pid)
+
+    def sample() -> None:
+        nonlocal peak
+        last_report = time.perf_counter()
+        while not stop.is_set():
+            with contextlib.suppress(psutil.Error):
+                peak = max(peak, _tree_rss(process))
+            if time.perf_counter() - last_report >= 60:
+                last_report = time.perf_counter()
+                elapsed = last_report - started
+                print(f"    ... {elapsed:.0f} s, peak RSS so far {peak / 2**20:.0f} MB", flush=True)
+            stop.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = child.communicate()
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # Reaped grandchildren (the pool's workers) are included.
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    stop.set()
+    sampler.join()
+    if child.returncode != 0:
+        raise RuntimeError(f"{command} failed ({child.returncode}):\n{stderr[-3000:]}")
+    return {
+        "wall_seconds": wall,
+        "cpu_seconds": cpu,
+        "peak_rss_mb": peak / 2**20,
+        "stdout": stdout[-2000:],
+    }
+
+
+def run_variant(variant: str, paths: list[Path], library: Path, scratch: Path) -> dict:
+    """One timed run of a variant on ``paths``, which are all the files in ``library``."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    if variant == "research":
+        command = [sys.executable, __file__, "--research-pass", *map(str, paths)]
+        return measure(command, env)
+    workers = variant.removeprefix("ours-")
+    data = scratch / f"data-{variant}"
+    shutil.rmtree(data, ignore_errors=True)
+    command = [sys.executable, "-m", "extraction", "--library", str(library), "--data", str(data)]
+    command += ["--quiet", "--workers", workers]
+    result = measure(command, env)
+    shutil.rmtree(data, ignore_errors=True)
+    if f"ok: {len(paths)} " not in result["stdout"]:
+        raise RuntimeError(f"{variant} did not extract every track:\n{result['stdout']}")
+    return result
+
+
+# -- inputs -------------------------------------------------------------------------------------
+
+
+def duration(path: Path) -> float:
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        if stream.duration is not None:
+            return float(stream.duration * stream.time_base)
+        return container.duration / 1e6
+
+
+def pick_tracks(library: Path, n: int) -> list[Path]:
+    """The ``n`` longest Ogg Vorbis files (MonoLoader cannot read Opus)."""
+    found = sorted(library.rglob("*.ogg"), key=lambda p: (-duration(p), str(p)))
+    if len(found) < n:
+        raise SystemExit(f"need {n} .ogg files under {library}, found {len(found)}")
+    return found[:n]
+
+
+def long_file(sources: list[Path], hours: float) -> Path:
+    """A FLAC file of ``hours`` hours, the sources' audio back to back (made once, cached)."""
+    import av
+    import numpy as np
+
+    # Alone in its folder, which the pipeline then takes as the library.
+    target = CACHE / f"long-{hours:g}h" / "long.flac"
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".part.flac")
+    rate = 44100
+    needed = int(hours * 3600 * rate)
+    written = 0
+    with av.open(str(partial), "w", format="flac") as out:
+        stream = out.add_stream("flac", rate=rate, layout="stereo")
+        while written < needed:
+            for source in sources:
+                # One resampler per file: it is fixed to its first input's layout and rate.
+                resampler = av.AudioResampler(format="s16", layout="stereo", rate=rate)
+                with av.open(str(source)) as container:
+                    for frame in container.decode(audio=0):
+                        for converted in resampler.resample(frame):
+                            samples = converted.to_ndarray()
+                            take = min(samples.shape[1], needed - written)
+                            if take <= 0:
+                                break
+                            chunk = av.AudioFrame.from_ndarray(
+                                np.ascontiguousarray(samples[:, :take]),
+                                format="s16",
+                                layout="stereo",
+                            )
+                            chunk.sample_rate = rate
+                            for packet in stream.encode(chunk):
+                                out.mux(packet)
+                            written += take
+                if written >= needed:
+                    break
+        for packet in stream.encode(None):
+            out.mux(packet)
+    partial.rename(target)
+    return target
+
+
+def machine() -> dict:
+    from importlib import metadata
+
+    model = ""
+    with open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "memory_gb": round(memory_gb, 1),
+        "system": platform.platform(),
+        "python": platform.python_version(),
+        "essentia": metadata.version("essentia-tensorflow"),
+        "gpu": "none (essentia-tensorflow found no CUDA libraries)",
+    }
+
+
+# -- main ---------------------------------------------------------------------------------------
+
+
+def summarise(runs: list[dict], audio_seconds: float, n_tracks: int) -> dict:
+    walls = [run["wall_seconds"] for run in runs]
+    wall = statistics.median(walls)
+    cpu = statistics.median(run["cpu_seconds"] for run in runs)
+    return {
+        "wall_seconds": [round(w, 2) for w in walls],
+        "median_wall_seconds": round(wall, 2),
+        "realtime": round(audio_seconds / wall, 2),
+        "seconds_per_track": round(wall / n_tracks, 2),
+        "median_cpu_seconds": round(cpu, 2),
+        "audio_per_cpu_second": round(audio_seconds / cpu, 2),
+        "peak_rss_mb": round(statistics.median(run["peak_rss_mb"] for run in runs)),
+        "load_average_1min": [run["load_1min"] for run in runs],
+    }
+
+
+def table(results: dict, baseline: str) -> str:
+    lines = [
+        f"{'variant':<10} {'realtime':>9} {'x research':>10} {'s/track':>8} {'peak RSS':>9} "
+        f"{'audio s / CPU s':>15}",
+    ]
+    base = results[baseline]["realtime"] if baseline in results else None
+    for variant, row in results.items():
+        ratio = f"{row['realtime'] / base:.2f}" if base else "-"
+        lines.append(
+            f"{variant:<10} {row['realtime']:>8.1f}x {ratio:>10} "
+            f"{row['seconds_per_track']:>8.1f} {row['peak_rss_mb']:>6} MB "
+            f"{row['audio_per_cpu_second']:>15.1f}"
+        )
+    return "\n".join(lines)
+
+
+def rounds(args: argparse.Namespace, paths: list[Path], variants: list[str]) -> dict:
+    """Every variant in turn, ``args.runs`` times; the summary and the table."""
+    tracks = [str(p.relative_to(args.library)) for p in paths]
+    audio_seconds = sum(duration(p) for p in paths)
+    print(f"{len(paths)} tracks, {audio_seconds:.0f} s of audio; {args.runs} rounds of {variants}")
+    runs: dict[str, list[dict]] = {variant: [] for variant in variants}
+    with tempfile.TemporaryDirectory(prefix="bench-extraction-") as scratch:
+        # A library of just these tracks (links leaving a library are not followed).
+        library = Path(scratch) / "library"
+        library.mkdir()
+        for path in paths:
+            shutil.copyfile(path, library / path.name)
+        copies = [library / path.name for path in paths]
+        for round_index in range(args.runs):
+            for variant in variants:
+                result = run_variant(variant, copies, library, Path(scratch))
+                result["load_1min"] = round(os.getloadavg()[0], 2)
+                runs[variant].append(result)
+                print(
+                    f"  round {round_index + 1} {variant:<9} {result['wall_seconds']:7.1f} s "
+                    f"{audio_seconds / result['wall_seconds']:6.1f}x "
+                    f"{result['peak_rss_mb']:6.0f} MB  cpu {result['cpu_seconds']:6.1f} s  "
+                    f"load {result['load_1min']}",
+                    flush=True,
+                )
+    results = {v: summarise(runs[v], audio_seconds, len(paths)) for v in variants}
+    report = {
+        "machine": machine(),
+        "tracks": tracks,
+        "audio_seconds": round(audio_seconds, 1),
+        "runs": args.runs,
+        "results": results,
+    }
+    print(table(results, "research"))
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--library", type=Path, default=DEFAULT_LIBRARY)
+    parser.add_argument("--tracks", type=int, default=2, help="how many .ogg tracks")
+    parser.add_argument("--runs", type=int, default=3, help="rounds; medians are reported")
+    parser.add_argument("--variants", default="research,ours-1,ours-2")
+    parser.add_argument("--long-hours", type=float, default=2.0, help="0 skips the long file")
+    parser.add_argument(
+        "--long-only", action="store_true", help="only the long file, added to an existing JSON"
+    )
+    parser.add_argument("--json", type=Path, default=REPO / "benchmarks/results-extraction.json")
+    parser.add_argument("--research-pass", nargs="+", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.research_pass:
+        research_pass(args.research_pass)
+        return
+
+    paths = pick_tracks(args.library, args.tracks)
+    variants = args.variants.split(",")
+    if args.long_only:
+        report = json.loads(args.json.read_text()) if args.json.exists() else {}
+        report.setdefault("machine", machine())
+    else:
+        report = rounds(args, paths, variants)
+    ours = [v for v in variants if v.startswith("ours-")]
+    if args.long_hours > 0 and ours:
+        variant = ours[-1]
+        path = long_file(paths, args.long_hours)
+        long_seconds = duration(path)
+        with tempfile.TemporaryDirectory(prefix="bench-extraction-long-") as scratch:
+            result = run_variant(variant, [path], path.parent, Path(scratch))
+        report["long_file"] = {
+            "variant": variant,
+            "audio_seconds": round(long_seconds, 1),
+            "wall_seconds": round(result["wall_seconds"], 1),
+            "realtime": round(long_seconds / result["wall_seconds"], 2),
+            "peak_rss_mb": round(result["peak_rss_mb"]),
+            "cpu_seconds": round(result["cpu_seconds"], 1),
+            "load_1min": round(os.getloadavg()[0], 2),
+        }
+        print(
+            f"{args.long_hours:g}-hour file, {variant}: {report['long_file']['realtime']:.1f}x, "
+            f"peak RSS {report['long_file']['peak_rss_mb']} MB"
+        )
+    args.json.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
