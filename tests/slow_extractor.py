@@ -9,6 +9,7 @@ width for every requested model and layer, after sleeping ``--seconds-per-track`
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -40,12 +41,28 @@ def fake_segments(track: int, specs) -> dict:
     return segments
 
 
+#: "N:PATH": after N tracks, wait until PATH exists (lets a test act at a known point of a run).
+GATE_VARIABLE = "EXPLORE_DASH_TEST_GATE"
+
+
+def _wait_at_gate(done: int) -> None:
+    gate = os.environ.get(GATE_VARIABLE)
+    if not gate:
+        return
+    after, path = gate.split(":", 1)
+    if done == int(after):
+        while not Path(path).exists():
+            time.sleep(0.05)
+
+
 def slow_fake_extract_tracks(seconds_per_track: float):
     def extract_tracks(library, specs, tasks, workers=1):
-        for task in tasks:
+        for done, task in enumerate(tasks):
+            _wait_at_gate(done)
             time.sleep(seconds_per_track)
             segments = fake_segments(task.track, specs)
-            duration = task.tags.get("duration") or len(next(iter(segments.values()))) * SEGMENT_SECONDS
+            n_segments = len(next(iter(segments.values())))
+            duration = task.tags.get("duration") or n_segments * SEGMENT_SECONDS
             yield pipeline.TrackResult(
                 pipeline.track_row(task, STATUS_OK, None, duration), segments, duration
             )

@@ -8,6 +8,7 @@ End-to-end tests run the real ``explore_dash`` command with a slow fake extracto
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -25,6 +26,7 @@ from explore_dash.state import AppState
 from extraction.status import ExtractionStatus, read_status
 from extraction.store import DataStore
 from tests.fake_collection import DEFAULT_TRACKS, write_fake_collection
+from tests.slow_extractor import GATE_VARIABLE
 from tests.synth import write_audio
 from tests.test_progressive_extraction import assert_consistent
 
@@ -167,7 +169,7 @@ def make_library(root: Path, n: int) -> Path:
     return root
 
 
-def start_app(library: Path, data: Path, port: int, seconds_per_track: float):
+def start_app(library: Path, data: Path, port: int, seconds_per_track: float, gate=None):
     command = [
         sys.executable,
         str(REPO / "tests" / "live_app.py"),
@@ -180,7 +182,12 @@ def start_app(library: Path, data: Path, port: int, seconds_per_track: float):
         "--port",
         str(port),
     ]
-    return subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = dict(os.environ)
+    if gate is not None:
+        env[GATE_VARIABLE] = f"{gate[0]}:{gate[1]}"
+    return subprocess.Popen(
+        command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env
+    )
 
 
 def get(url: str) -> int:
@@ -276,14 +283,24 @@ def drag(browser, start, end, steps: int = 8) -> None:
 def test_live006_page_fills_in_without_reload_keeping_zoom_and_selection(tmp_path: Path):
     from selenium import webdriver
     from selenium.common.exceptions import JavascriptException
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
 
     from tests.browser_options import chrome_options
-    from tests.test_browser import box_select, graph_js, plot_box, trace_ids, wait_until
+    from tests.test_browser import (
+        box_select,
+        graph_js,
+        move_mouse_to,
+        plot_box,
+        trace_ids,
+        wait_until,
+    )
 
     library, data = make_library(tmp_path / "lib", 12), tmp_path / "data"
     port = free_port()
-    app = start_app(library, data, port, seconds_per_track=1.5)
+    # The extraction stops after its first track until the user has selected and zoomed.
+    go_on = tmp_path / "go-on"
+    app = start_app(library, data, port, seconds_per_track=0.1, gate=(1, go_on))
     options = chrome_options()
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options)
@@ -293,9 +310,9 @@ def test_live006_page_fills_in_without_reload_keeping_zoom_and_selection(tmp_pat
         wait_until(lambda: (data / "tracks.parquet").exists(), 60, "the first merge")
         driver.get(f"http://127.0.0.1:{port}/")
 
-        def points():
+        def points(panel: int = 0):
             try:
-                return trace_ids(browser, 0)
+                return trace_ids(browser, panel)
             except JavascriptException:  # the graph is not in the page yet
                 return None
 
@@ -308,17 +325,22 @@ def test_live006_page_fills_in_without_reload_keeping_zoom_and_selection(tmp_pat
             lambda: driver.find_elements(By.CSS_SELECTOR, ".playlist-entry"), 30, "playlist"
         )
         chosen_tracks = {int(e.get_attribute("data-track")) for e in entries}
-        # A real drag in zoom mode (a programmatic relayout is not a user change to Plotly).
-        driver.execute_script(f"Plotly.relayout({graph_js(0)}, {{dragmode: 'zoom'}})")
-        time.sleep(0.3)
+        # The user zooms the other panel: the mode bar's zoom tool, then a drag (real input
+        # events: a programmatic relayout is not a user change that Plotly keeps).
+        tool = driver.execute_script(
+            f"return {graph_js(1)}.querySelector('.modebar-btn[data-attr=dragmode][data-val=zoom]')"
+        )
+        left1, top1, width1, height1 = plot_box(browser, 1)
+        move_mouse_to(browser, left1 + width1 / 2, top1 + height1 / 2)  # shows the mode bar
+        ActionChains(driver).move_to_element(tool).click().perform()
         drag(
             browser,
-            (left + width * 0.3, top + height * 0.3),
-            (left + width * 0.7, top + height * 0.6),
+            (left1 + width1 * 0.2, top1 + height1 * 0.2),
+            (left1 + width1 * 0.8, top1 + height1 * 0.7),
         )
         zoom = wait_until(
             lambda: driver.execute_script(
-                f"const l = {graph_js(0)}.layout;"
+                f"const l = {graph_js(1)}.layout;"
                 "return l.xaxis.autorange === false ? [l.xaxis.range, l.yaxis.range] : null"
             ),
             20,
@@ -326,6 +348,7 @@ def test_live006_page_fills_in_without_reload_keeping_zoom_and_selection(tmp_pat
         )
         # Extraction goes on; the page polls and redraws without a reload.
         driver.execute_script("window.notReloaded = true")
+        go_on.touch()
         grown = wait_until(
             lambda: len(ids) > len(first) and ids if (ids := points()) else None,
             120,
@@ -333,12 +356,19 @@ def test_live006_page_fills_in_without_reload_keeping_zoom_and_selection(tmp_pat
         )
         assert set(first) < set(grown)
         assert driver.execute_script("return window.notReloaded === true")
+        wait_until(lambda: len(points(1) or ()) > len(first), 60, "the other panel grown")
         kept_zoom = driver.execute_script(
-            f"const l = {graph_js(0)}.layout; return [l.xaxis.range, l.yaxis.range]"
+            f"const l = {graph_js(1)}.layout; return [l.xaxis.range, l.yaxis.range]"
         )
         assert kept_zoom == zoom
-        entries = driver.find_elements(By.CSS_SELECTOR, ".playlist-entry")
-        assert {int(e.get_attribute("data-track")) for e in entries} == chosen_tracks
+
+        # The selection is kept: its outline stays, so it may also take in new points inside it.
+        def playlist_tracks():
+            entries = driver.find_elements(By.CSS_SELECTOR, ".playlist-entry")
+            return {int(e.get_attribute("data-track")) for e in entries}
+
+        time.sleep(1)  # let any selection event of the redraw land
+        assert wait_until(lambda: playlist_tracks() >= chosen_tracks, 20, "the playlist")
         severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
         assert [e for e in severe if "favicon" not in e["message"]] == []
     finally:

@@ -79,7 +79,63 @@ def draw(state: AppState, settings: PanelSettings, points: PanelPoints, selectio
     return figure, f"{len(points.segment_ids):,} segments"
 
 
+# Remembers the axis ranges a user zoomed or panned to (and forgets them on a reset), the drag
+# tool and the selection outline, with the
+# map's uirevision so a view is only ever re-applied to the same map. Plotly's own uirevision
+# did not keep a zoom across figure replacements here (Dash 4, scattergl): tested in
+# tests/test_live_app.py.
+KEEP_VIEW = """
+function(relayout, view, figure) {
+  const noUpdate = window.dash_clientside.no_update;
+  if (!relayout || !figure) { return noUpdate; }
+  const revision = figure.layout && figure.layout.uirevision;
+  const next = Object.assign({}, view && view.revision === revision ? view : {});
+  next.revision = revision;
+  let changed = false;
+  for (const axis of ["xaxis", "yaxis"]) {
+    const low = relayout[axis + ".range[0]"], high = relayout[axis + ".range[1]"];
+    if (relayout[axis + ".autorange"]) { delete next[axis]; changed = true; }
+    else if (low !== undefined && high !== undefined) { next[axis] = [low, high]; changed = true; }
+    else if (Array.isArray(relayout[axis + ".range"])) {
+      next[axis] = relayout[axis + ".range"]; changed = true;
+    }
+  }
+  if (relayout.dragmode !== undefined) { next.dragmode = relayout.dragmode; changed = true; }
+  if (relayout.selections !== undefined) { next.selections = relayout.selections; changed = true; }
+  return changed ? next : noUpdate;
+}
+"""
+
+
+def with_view(figure: dict, view: dict | None) -> dict:
+    """``figure`` with the zoom, tool and selection outline of ``view``, if taken of this map."""
+    if not view or view.get("revision") != figure["layout"].get("uirevision"):
+        return figure
+    for axis in ("xaxis", "yaxis"):
+        if isinstance(view.get(axis), list) and len(view[axis]) == 2:
+            figure["layout"][axis] = {
+                **figure["layout"].get(axis, {}),
+                "range": view[axis],
+                "autorange": False,
+            }
+    # The user's tool and box/lasso outline, so the selection made on this map stays.
+    if view.get("dragmode") in ("zoom", "pan", "select", "lasso"):
+        figure["layout"]["dragmode"] = view["dragmode"]
+    if isinstance(view.get("selections"), list):
+        figure["layout"]["selections"] = view["selections"]
+    return figure
+
+
 def register(app: Dash, state: AppState) -> None:
+    app.clientside_callback(
+        KEEP_VIEW,
+        Output(ids.panel(ids.PANEL_VIEW, MATCH), "data"),
+        Input(ids.panel(ids.PANEL_GRAPH, MATCH), "relayoutData"),
+        State(ids.panel(ids.PANEL_VIEW, MATCH), "data"),
+        State(ids.panel(ids.PANEL_GRAPH, MATCH), "figure"),
+        prevent_initial_call=True,
+    )
+
     @app.callback(
         Output(ids.panel(ids.PANEL_GRAPH, MATCH), "figure"),
         Output(ids.panel(ids.PANEL_COUNT, MATCH), "children"),
@@ -90,6 +146,7 @@ def register(app: Dash, state: AppState) -> None:
         Input(ids.REDUCTION, "value"),
         Input(ids.DATA_VERSION, "data"),
         State(ids.SELECTION, "data"),
+        State(ids.panel(ids.PANEL_VIEW, MATCH), "data"),
         *(State(component, "value") for component in HIGHLIGHT_INPUTS),
     )
     def draw_panel(
@@ -102,12 +159,16 @@ def register(app: Dash, state: AppState) -> None:
         every_n,
         _version,
         selection,
+        view,
         *highlight,
     ):
         settings = PanelSettings(architecture, dataset, layer, projection)
         points = visible_points(state, settings, artists, tags, every_n)
         if map_ready(state, settings, points):
-            return *draw(state, settings, points, selection, highlight), no_update
+            figure, count = draw(state, settings, points, selection, highlight)
+            if ctx.triggered_id == ids.DATA_VERSION:  # new tracks: keep the user's zoom
+                figure = with_view(figure, view)
+            return figure, count, no_update
         if ctx.triggered_id == ids.DATA_VERSION and extraction_running(state):
             # New tracks while extraction runs: keep this t-SNE/UMAP map rather than
             # recomputing it at every merge; it is redone once the extraction is over.
@@ -165,10 +226,11 @@ def register(app: Dash, state: AppState) -> None:
             patches.append(patch)
         return patches
 
-    # Plotly draws WebGL at twice the screen's resolution by default (sharp image export): four
-    # times the pixels to shade, which software WebGL pays for at every redraw. Match the screen.
+    # Once per panel: Plotly draws WebGL at twice the screen's resolution by default (sharp image
+    # export), four times the pixels to shade, which software WebGL pays for at every redraw:
+    # match the screen. And the browser starts mirroring the panel's selections.
     app.clientside_callback(
-        "function(id, config) { return window.exploreDash.screenConfig(config); }",
+        "function(id, config) { return window.exploreDash.setUpPanel(id, config); }",
         Output(ids.panel(ids.PANEL_GRAPH, MATCH), "config"),
         Input(ids.panel(ids.PANEL_GRAPH, MATCH), "id"),
         State(ids.panel(ids.PANEL_GRAPH, MATCH), "config"),

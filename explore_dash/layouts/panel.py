@@ -97,10 +97,12 @@ def panel_layout(index: int, options: dict[str, list[dict]], settings: PanelSett
         clear_on_unhover=False,
     )
     job = dcc.Store(id=ids.panel(ids.PANEL_JOB, index))
+    # The user's zoom of this map (kept client side), re-applied when new tracks redraw it.
+    view = dcc.Store(id=ids.panel(ids.PANEL_VIEW, index))
     return dbc.Card(
         [
             dbc.CardHeader(header),
-            dbc.CardBody([progress, graph, job], className="p-1"),
+            dbc.CardBody([progress, graph, job, view], className="p-1"),
             dbc.CardFooter(footer),
         ],
         className="h-100",
