@@ -78,22 +78,47 @@
     return pointId(graphDiv(panel), data.points[0]);
   }
 
-  // Map segment id -> point index of a trace, built once per data array.
+  // Point index of segment `id` in a trace. The server sends ids in ascending order (rows sorted
+  // by track and offset), so a binary search finds it without building a 100k-entry map on the
+  // first hover (that took ~250 ms and held up playback); any other order falls back to a map.
   function indexOf(trace, id) {
     const ids = trace && trace.customdata;
     if (!ids || !ids.length) {
       return -1;
     }
-    let map = indexCache.get(ids);
-    if (!map) {
-      map = new Map();
-      for (let i = 0; i < ids.length; i++) {
-        map.set(ids[i], i);
+    let lookup = indexCache.get(ids);
+    if (!lookup) {
+      let ascending = true;
+      for (let i = 1; i < ids.length && ascending; i++) {
+        ascending = ids[i - 1] < ids[i];
       }
-      indexCache.set(ids, map);
+      if (ascending) {
+        lookup = { sorted: true };
+      } else {
+        lookup = { sorted: false, map: new Map() };
+        for (let i = 0; i < ids.length; i++) {
+          lookup.map.set(ids[i], i);
+        }
+      }
+      indexCache.set(ids, lookup);
     }
-    const found = map.get(id);
-    return found === undefined ? -1 : found;
+    if (!lookup.sorted) {
+      const found = lookup.map.get(id);
+      return found === undefined ? -1 : found;
+    }
+    let low = 0;
+    let high = ids.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      if (ids[middle] < id) {
+        low = middle + 1;
+      } else if (ids[middle] > id) {
+        high = middle - 1;
+      } else {
+        return middle;
+      }
+    }
+    return -1;
   }
 
   function play(id, names) {
@@ -357,24 +382,53 @@
       // user's doing.
       return noUpdate();
     }
-    const ids = [];
-    if (data && data.points) {
-      const gd = graphDiv(event.id.panel);
-      const seen = new Set();
-      for (const point of data.points) {
-        const id = pointId(gd, point);
-        if (id !== null && !seen.has(id)) {
-          seen.add(id);
-          ids.push(id);
-        }
-      }
-    }
+    const ids = data && data.points ? selectedIds(graphDiv(event.id.panel), data.points) : [];
     const next = { ids: ids, source: event.id.panel };
-    mirrorSelection(next);
+    if (!sameSelection(next, selection)) {
+      mirrorSelection(next); // not drawn yet by watchSelection
+    }
     return next;
   }
 
-  function screenConfig(config) {
+  function selectedIds(gd, points) {
+    const ids = [];
+    const seen = new Set();
+    for (const point of points) {
+      const id = pointId(gd, point);
+      if (id !== null && !seen.has(id)) {
+        seen.add(id);
+        ids.push(id);
+      }
+    }
+    return ids;
+  }
+
+  function sameSelection(a, b) {
+    if (a.source !== b.source || a.ids.length !== b.ids.length) {
+      return false;
+    }
+    return a.ids.every((id, i) => id === b.ids[i]);
+  }
+
+  // Mirror a new box or lasso selection straight from Plotly's event: waiting for Dash to pass
+  // the selectedData prop to collectSelection took 1-3 s more at 100k points in headless
+  // Chromium (busy in Dash's renderer). The store still gets it there, for the playlist.
+  function watchSelection(panel) {
+    const gd = graphDiv(panel);
+    if (!gd || !gd.on) {
+      setTimeout(() => watchSelection(panel), 100);
+      return;
+    }
+    gd.on("plotly_selected", (data) => {
+      if (data && data.points && data.points.length) {
+        mirrorSelection({ ids: selectedIds(gd, data.points), source: panel });
+      }
+    });
+  }
+
+  // Once per panel at start: its WebGL settings, and mirroring its selections.
+  function setUpPanel(id, config) {
+    watchSelection(id.panel);
     const ratio = Math.min(4, Math.max(1, Math.round(window.devicePixelRatio || 1)));
     return Object.assign({}, config, { plotGlPixelRatio: ratio });
   }
@@ -394,6 +448,6 @@
     collectSelection: collectSelection,
     shownSelection: (panel) => drawnIds[panel] || [],
     resetZoom: resetZoom,
-    screenConfig: screenConfig,
+    setUpPanel: setUpPanel,
   };
 })();

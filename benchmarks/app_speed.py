@@ -8,16 +8,26 @@ Measures, per run (medians printed):
 - box selection: pointer released after selecting ~10% of a panel to the other panel showing
   the same selection.
 Targets (issue "The explorer"): usable <= 3 s, hover <= 150 ms, 10k selection <= 500 ms.
+
+Each run also measures a pure-Plotly baseline page in the same browser, interleaved: the same
+two panel figures (built by the app's own code), the same WebGL settings (no multisampling,
+screen pixel ratio), plotly.min.js from a script tag, no Dash. Its page load, its hover to
+audio (playing from a `plotly_hover` listener) and its own native box selection being drawn
+are the floor of what Plotly itself costs on this machine's WebGL.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import http.server
 import json
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -48,8 +58,78 @@ def make_collection(root: Path, n_segments: int, per_track: int = 100):
     return write_fake_collection(root, tracks, spaces)
 
 
+BASELINE_PAGE = """<!doctype html><html><head><meta charset="utf-8">
+<script>
+// The explorer's WebGL settings (assets/explore.js): no multisampling on Plotly's canvases.
+const getContext = HTMLCanvasElement.prototype.getContext;
+HTMLCanvasElement.prototype.getContext = function (type, attributes) {
+  if (String(type).startsWith("webgl") && this.classList.contains("gl-canvas")) {
+    attributes = Object.assign({}, attributes, {antialias: false});
+  }
+  return getContext.call(this, type, attributes);
+};
+</script>
+<script src="plotly.min.js"></script>
+<style>body {margin: 0} .panel {width: 780px; height: 680px; display: inline-block}</style>
+</head><body>
+<div id="panel-0" class="panel"></div><div id="panel-1" class="panel"></div>
+<audio id="player" preload="auto"></audio>
+<script>
+const config = {plotGlPixelRatio: Math.max(1, Math.round(devicePixelRatio)), responsive: true};
+fetch("figures.json").then(r => r.json()).then(figures => figures.forEach((figure, i) => {
+  const gd = document.getElementById("panel-" + i);
+  Plotly.newPlot(gd, figure.data, figure.layout, config).then(() => {
+    gd.on("plotly_hover", event => {
+      const id = gd._fullData[0].customdata[event.points[0].pointNumber];
+      const audio = document.getElementById("player");
+      audio.src = "audio/" + Math.floor(id / 65536);
+      audio.load();
+    });
+    gd.on("plotly_selected", () => requestAnimationFrame(() => {
+      window.__mirrored = performance.now();
+    }));
+  });
+}));
+</script></body></html>
+"""
+
+
+def serve_baseline(fake, port: int) -> http.server.ThreadingHTTPServer:
+    """Serve the pure-Plotly baseline page with the app's own two default panel figures."""
+    import plotly
+
+    from explore_dash.callbacks.panels import draw, visible_points
+    from explore_dash.config import AppConfig
+    from explore_dash.layouts.panel import DEFAULT_PANELS
+    from explore_dash.state import AppState
+
+    state = AppState.load(AppConfig(fake.library, fake.data_dir))
+    figures = []
+    for settings in DEFAULT_PANELS:
+        points = visible_points(state, settings, None, None, 1)
+        figures.append(draw(state, settings, points, None, (None, None, None, None))[0])
+    folder = Path(tempfile.mkdtemp(prefix="explore-dash-baseline-"))
+    (folder / "index.html").write_text(BASELINE_PAGE, encoding="utf-8")
+    (folder / "figures.json").write_text(json.dumps(figures), encoding="utf-8")
+    plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    (folder / "plotly.min.js").write_bytes(plotly_js.read_bytes())
+    handler = functools.partial(QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
 def graph(panel: int) -> str:
-    return GRAPH.format(panel) + "?.querySelector('.js-plotly-plot')"
+    """The Plotly graph div of a panel, in the app or in the baseline page."""
+    return (
+        f"(document.getElementById('panel-{panel}') ||"
+        f" {GRAPH.format(panel)}?.querySelector('.js-plotly-plot'))"
+    )
 
 
 def start_browser():
@@ -142,9 +222,9 @@ def measure_box_selection(driver, fraction: float) -> tuple[float, int]:
         "window.__released = null; window.__mirrored = null;"
         "document.addEventListener('mouseup', () => { window.__released = performance.now(); },"
         " {capture: true, once: true});"
-        "const check = () => { const s = window.exploreDash.shownSelection(1);"
-        " if (s.length) { window.__mirrored = performance.now(); }"
-        " else { requestAnimationFrame(check); } };"
+        "const check = () => { if (!window.exploreDash) { return; }"
+        " if (window.exploreDash.shownSelection(1).length) {"
+        " window.__mirrored = performance.now(); } else { requestAnimationFrame(check); } };"
         "requestAnimationFrame(check);"
     )
     x0, y0 = left + 2, top + 2
@@ -156,7 +236,10 @@ def measure_box_selection(driver, fraction: float) -> tuple[float, int]:
     press(driver, False)
     wait(driver, "return window.__mirrored", timeout=30)
     seconds = driver.execute_script("return window.__mirrored - window.__released") / 1000.0
-    count = driver.execute_script("return window.exploreDash.shownSelection(1).length")
+    count = driver.execute_script(
+        "return window.exploreDash ? window.exploreDash.shownSelection(1).length :"
+        f" {graph(0)}._fullData[0].selectedpoints.length"
+    )
     return seconds, count
 
 
@@ -183,8 +266,11 @@ def main(argv=None) -> int:
     url = f"http://127.0.0.1:{args.port}/"
     driver = None
     renderer = "unknown"
-    results: dict[str, list[float]] = {"page_usable_s": [], "hover_to_audio_s": [],
-                                       "box_selection_s": []}  # fmt: skip
+    names = ("page_usable_s", "hover_to_audio_s", "box_selection_s")
+    results: dict[str, list[float]] = {name: [] for name in names}
+    results.update({"baseline_" + name: [] for name in names})
+    baseline = serve_baseline(fake, args.port + 1)
+    baseline_url = f"http://127.0.0.1:{args.port + 1}/"
     try:
         import urllib.request
 
@@ -206,29 +292,34 @@ def main(argv=None) -> int:
         print(f"WebGL renderer: {renderer}")
         selected = 0
         for run in range(args.runs):
-            results["page_usable_s"].append(measure_page_usable(driver, url, args.segments))
-            time.sleep(0.5)
-            results["hover_to_audio_s"].append(measure_hover(driver, 1000 + run * 7919))
-            seconds, selected = measure_box_selection(driver, args.select_width)
-            results["box_selection_s"].append(seconds)
-            print(
-                f"run {run}: "
-                + ", ".join(f"{k} {v[-1]:.3f}" for k, v in results.items())
-                + f" ({selected} selected)",
-                flush=True,
-            )
+            for prefix, page in (("", url), ("baseline_", baseline_url)):
+                usable = measure_page_usable(driver, page, args.segments)
+                results[prefix + "page_usable_s"].append(usable)
+                time.sleep(0.5)
+                hover = measure_hover(driver, 1000 + run * 7919)
+                results[prefix + "hover_to_audio_s"].append(hover)
+                seconds, selected = measure_box_selection(driver, args.select_width)
+                results[prefix + "box_selection_s"].append(seconds)
+                print(
+                    f"run {run} {prefix or 'app'}: usable {usable:.3f}, hover {hover:.3f},"
+                    f" selection {seconds:.3f} ({selected} selected)",
+                    flush=True,
+                )
     finally:
         if driver is not None:
             driver.quit()
         server.terminate()
         server.wait()
+        baseline.shutdown()
     report = {name: statistics.median(values) for name, values in results.items()}
     report["segments_per_panel"] = args.segments
     report["webgl_renderer"] = renderer
     report["selected_points"] = selected
     report["runs"] = results
-    for name in ("page_usable_s", "hover_to_audio_s", "box_selection_s"):
-        print(f"{name:18s} median {report[name]:.3f}  runs {[round(v, 3) for v in results[name]]}")
+    report["load_average"] = os.getloadavg()
+    for name in results:
+        print(f"{name:27s} median {report[name]:.3f}  runs {[round(v, 3) for v in results[name]]}")
+    print(f"load average (1, 5, 15 min): {report['load_average']}")
     print(f"selection size: {selected} points")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")

@@ -164,6 +164,26 @@ def test_panel001_both_panels_render_every_segment(app_duo, collection):
     assert_no_console_errors(app_duo)
 
 
+def test_panel003_webgl_at_screen_resolution_without_multisampling(app_duo):
+    # Both make every redraw of 100k points cheaper in software WebGL (assets/explore.js).
+    for panel in (0, 1):
+        ratio, layout_width, attributes = app_duo.driver.execute_script(
+            f"const gd = {graph_js(panel)};"
+            "const canvases = Array.from(gd.querySelectorAll('canvas.gl-canvas'));"
+            "return [gd._context.plotGlPixelRatio, gd._fullLayout.width,"
+            " canvases.map(c => { const gl = c.getContext('webgl') || c.getContext('webgl2');"
+            " return gl ? [c.width, gl.getContextAttributes().antialias] : null; })"
+            " .filter(Boolean)];"
+        )
+        screen = app_duo.driver.execute_script("return Math.round(window.devicePixelRatio)")
+        assert ratio == max(1, screen)
+        assert attributes, "no WebGL canvas"
+        for width, antialias in attributes:
+            assert antialias is False
+            assert width == round(layout_width * ratio)
+    assert_no_console_errors(app_duo)
+
+
 RECORD_REQUESTS = (
     "window.__updates = [];"
     "const send = window.fetch;"
