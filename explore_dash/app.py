@@ -19,8 +19,19 @@ from explore_dash.state import AppState, library_choices
 
 log = logging.getLogger(__name__)
 
-# Bootstrap's CSS is vendored in assets/vendor: the app must work offline, without a CDN.
-ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+def assets_dir() -> Path:
+    """The page's JS and CSS: ``assets/`` of a source checkout, else the installed package.
+
+    Bootstrap's CSS is vendored in assets/vendor: the app must work offline, without a CDN.
+    """
+    package = Path(__file__).resolve().parent
+    for folder in (package.parent / "assets", package / "assets"):
+        if (folder / "explore.js").is_file():
+            return folder
+    raise FileNotFoundError(f"explore-dash's assets are missing (looked beside {package})")
+
+
+ASSETS_DIR = assets_dir()
 
 
 def build_layout(state: AppState):
