@@ -169,7 +169,11 @@
     }
     let codes = tagCache.get(meta.tags);
     if (!codes) {
-      codes = Uint8Array.from(atob(meta.tags.bdata), (c) => c.charCodeAt(0));
+      const text = atob(meta.tags.bdata);
+      codes = new Uint8Array(text.length);
+      for (let k = 0; k < text.length; k++) {
+        codes[k] = text.charCodeAt(k);
+      }
       tagCache.set(meta.tags, codes);
     }
     const names = [];
@@ -385,7 +389,7 @@
     const ids = data && data.points ? selectedIds(graphDiv(event.id.panel), data.points) : [];
     const next = { ids: ids, source: event.id.panel };
     if (!sameSelection(next, selection)) {
-      mirrorSelection(next); // not drawn yet by watchSelection
+      mirrorSelection(next); // not drawn yet by watchPanel
     }
     return next;
   }
@@ -410,13 +414,14 @@
     return a.ids.every((id, i) => id === b.ids[i]);
   }
 
-  // Mirror a new box or lasso selection straight from Plotly's event: waiting for Dash to pass
-  // the selectedData prop to collectSelection took 1-3 s more at 100k points in headless
-  // Chromium (busy in Dash's renderer). The store still gets it there, for the playlist.
-  function watchSelection(panel) {
+  // Per panel, once its graph exists. A new box or lasso selection is mirrored straight from
+  // Plotly's event: waiting for Dash to pass the selectedData prop to collectSelection took
+  // 1-3 s more at 100k points in headless Chromium (busy in Dash's renderer). The store still
+  // gets it there, for the playlist.
+  function watchPanel(panel) {
     const gd = graphDiv(panel);
     if (!gd || !gd.on) {
-      setTimeout(() => watchSelection(panel), 100);
+      setTimeout(() => watchPanel(panel), 100);
       return;
     }
     gd.on("plotly_selected", (data) => {
@@ -424,11 +429,21 @@
         mirrorSelection({ ids: selectedIds(gd, data.points), source: panel });
       }
     });
+    // Decode what a hover label needs while the page is idle, not on the first hover.
+    gd.on("plotly_afterplot", () => {
+      const warm = () => {
+        for (const trace of gd._fullData || []) {
+          indexOf(trace, -1);
+          tagsOf(trace, 0);
+        }
+      };
+      (window.requestIdleCallback || setTimeout)(warm);
+    });
   }
 
   // Once per panel at start: its WebGL settings, and mirroring its selections.
   function setUpPanel(id, config) {
-    watchSelection(id.panel);
+    watchPanel(id.panel);
     const ratio = Math.min(4, Math.max(1, Math.round(window.devicePixelRatio || 1)));
     return Object.assign({}, config, { plotGlPixelRatio: ratio });
   }
