@@ -298,11 +298,12 @@ def main(argv=None) -> int:
                 time.sleep(0.5)
                 hover = measure_hover(driver, 1000 + run * 7919)
                 results[prefix + "hover_to_audio_s"].append(hover)
-                seconds, selected = measure_box_selection(driver, args.select_width)
+                seconds, count = measure_box_selection(driver, args.select_width)
                 results[prefix + "box_selection_s"].append(seconds)
+                selected = count if not prefix else selected
                 print(
                     f"run {run} {prefix or 'app'}: usable {usable:.3f}, hover {hover:.3f},"
-                    f" selection {seconds:.3f} ({selected} selected)",
+                    f" selection {seconds:.3f} ({count} selected)",
                     flush=True,
                 )
     finally:
