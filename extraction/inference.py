@@ -8,10 +8,15 @@ and a batch (not a track) as the unit keeps every core busy even on one long fil
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
 import signal
+import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -162,9 +167,33 @@ def limit_tensorflow_threads(intra_op: int) -> None:
 _worker_runners: list[ModelRunner] = []
 
 
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _exit_with_parent(parent: int, poll_seconds: float = 1.0) -> None:
+    """End this worker when the process that started it is gone (SIGKILLed, crashed).
+
+    An orphaned worker would otherwise keep a core busy on batches nobody will collect.
+    """
+
+    if sys.platform.startswith("linux"):
+        # The kernel sends SIGKILL when the parent dies: immediate, even while TensorFlow holds
+        # the GIL. (The parent spawns workers from its main thread, which lives as long as it.)
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_seconds)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def _init_worker(specs: Sequence[ModelSpec], intra_op_threads: int, batch_size: int) -> None:
     # Ctrl-C reaches the whole process group: the parent handles it and shuts the pool down.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent(os.getppid())
     limit_tensorflow_threads(intra_op_threads)
     _worker_runners[:] = [ModelRunner(spec, batch_size) for spec in specs]
 
@@ -241,15 +270,23 @@ class InferencePool(Generic[Tag]):
         while self._pending:
             yield self._collect_first()
 
-    def close(self) -> None:
-        """Stop the workers (batches still in flight are abandoned)."""
+    def close(self, abandon: bool = False) -> None:
+        """Stop the workers (batches still in flight are abandoned).
+
+        ``abandon`` (an interrupted run) also stops the batches workers already hold, instead of
+        waiting for them: on a busy machine those can take minutes, and Ctrl-C must not.
+        """
         for _, future in self._pending:
             future.cancel()
         self._pending.clear()
+        if abandon:
+            # ProcessPoolExecutor has no public way to stop running work before Python 3.14.
+            for process in list(getattr(self._executor, "_processes", {}).values()):
+                process.terminate()
         self._executor.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> InferencePool[Tag]:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.close(abandon=exc_type is not None)
