@@ -47,7 +47,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--workers",
         type=int,
         default=default_workers(),
-        help="extraction processes (default: %(default)s)",
+        help="inference processes; 1 runs everything in this process (default: %(default)s, "
+        "one per core up to 4)",
     )
     parser.add_argument("--force", action="store_true", help="redo every file")
     parser.add_argument("--list-models", action="store_true", help="list models and exit")
@@ -59,9 +60,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+# Each worker holds the four networks (about 400 MB); four keep a many-core machine busy through
+# TensorFlow's own threads (cores / workers each) without multiplying memory further.
+MAX_DEFAULT_WORKERS = 4
+
+
 def default_workers() -> int:
-    """One process: TensorFlow already spreads each inference over every core."""
-    return 1
+    """One inference process per core, up to ``MAX_DEFAULT_WORKERS``.
+
+    Essentia holds the GIL while TensorFlow runs, and one TensorFlow session spread over several
+    threads wastes time synchronising on these small networks: single-threaded sessions in
+    separate processes, fed by this one (which decodes), keep every core on the networks.
+    """
+    from extraction.inference import usable_cores
+
+    return min(usable_cores(), MAX_DEFAULT_WORKERS)
 
 
 class TqdmProgress(Progress):

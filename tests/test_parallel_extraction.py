@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from extraction.cli import MAX_DEFAULT_WORKERS, default_workers
 from extraction.errors import ModelError
-from extraction.inference import InferencePool, limit_tensorflow_threads
+from extraction.inference import InferencePool, limit_tensorflow_threads, usable_cores
 from extraction.library import LibraryFile
 from extraction.pipeline import POOL_BATCH_PATCHES, TrackTask, extract_tracks
 from extraction.registry import LAYERS, load_registry, resolve_models
@@ -86,3 +87,8 @@ def test_parallel003_thread_settings_never_override_the_user(monkeypatch):
     assert os.environ["TF_NUM_INTRAOP_THREADS"] == "3"
     assert os.environ["TF_NUM_INTEROP_THREADS"] == "1"
     assert os.environ["TF_FORCE_GPU_ALLOW_GROWTH"] == "true"
+
+
+def test_parallel004_default_workers_one_per_core_up_to_four():
+    assert default_workers() == min(usable_cores(), MAX_DEFAULT_WORKERS)
+    assert 1 <= default_workers() <= 4
