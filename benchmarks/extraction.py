@@ -175,7 +175,7 @@ def long_file(sources: list[Path], hours: float) -> Path:
     import numpy as np
 
     # Alone in its folder, which the pipeline then takes as the library.
-    target = CACHE / f"long-{hours:g}h" / "long.flac"
+    target = CACHE / f"long-{hours:g}h-v2" / "long.flac"
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -192,8 +192,9 @@ def long_file(sources: list[Path], hours: float) -> Path:
                 with av.open(str(source)) as container:
                     for frame in container.decode(audio=0):
                         for converted in resampler.resample(frame):
+                            # Packed s16 stereo comes as one row of interleaved samples.
                             samples = converted.to_ndarray()
-                            take = min(samples.shape[1], needed - written)
+                            take = 2 * min(samples.shape[1] // 2, needed - written)
                             if take <= 0:
                                 break
                             chunk = av.AudioFrame.from_ndarray(
@@ -204,7 +205,7 @@ def long_file(sources: list[Path], hours: float) -> Path:
                             chunk.sample_rate = rate
                             for packet in stream.encode(chunk):
                                 out.mux(packet)
-                            written += take
+                            written += take // 2
                 if written >= needed:
                     break
         for packet in stream.encode(None):
