@@ -450,7 +450,9 @@ def run_extraction(
     store.write_state(state)
 
     todo = spread_order(todo)
-    tasks = [TrackTask(file, track, read_tags(library, file.path)) for file, track in todo]
+    tasks = shortest_first(
+        [TrackTask(file, track, read_tags(library, file.path)) for file, track in todo]
+    )
     progress.start(sum(t.tags.get("duration") or 0.0 for t in tasks), len(tasks))
     pending: list[TrackResult] = []
     last_stage = time.monotonic()
@@ -507,6 +509,28 @@ def spread_order(todo: Sequence[tuple[LibraryFile, int]]) -> list[tuple[LibraryF
     for rank in range(max((len(q) for q in queues), default=0)):
         ordered.extend(queue[rank] for queue in queues if rank < len(queue))
     return ordered
+
+
+def shortest_first(tasks: Sequence[TrackTask]) -> list[TrackTask]:
+    """Move the shortest track to the front, the rest keeping their order.
+
+    The first merge, and so the user's first map, waits for the first track: a 40-s track
+    shows a map seconds after start, where a 10-minute one would take a minute or more.
+    Tracks of unknown duration count as long.
+
+    Parameters
+    ----------
+    tasks : sequence of TrackTask
+
+    Returns
+    -------
+    list of TrackTask
+    """
+    if not tasks:
+        return []
+    durations = [t.tags.get("duration") or float("inf") for t in tasks]
+    first = min(range(len(tasks)), key=durations.__getitem__)
+    return [tasks[first], *tasks[:first], *tasks[first + 1 :]]
 
 
 class MergeSchedule:

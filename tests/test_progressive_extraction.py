@@ -26,6 +26,7 @@ from extraction.pipeline import (
     TrackTask,
     merge_staged,
     run_extraction,
+    shortest_first,
     spread_order,
     stage_results,
     track_row,
@@ -63,6 +64,17 @@ def test_progressive001_spread_order_takes_one_track_per_folder_in_turn():
     ]
     assert sorted(spread_order(todo), key=lambda item: item[1]) == todo  # nothing lost
     assert spread_order([]) == []
+
+
+def test_progressive001b_shortest_track_first_for_an_early_first_map():
+    def task(track, duration):
+        tags = {} if duration is None else {"duration": duration}
+        return TrackTask(LibraryFile(f"{track}.ogg", 1, 1), track, tags)
+
+    tasks = [task(0, 300.0), task(1, None), task(2, 41.5), task(3, 90.0), task(4, 41.5)]
+    assert [t.track for t in shortest_first(tasks)] == [2, 0, 1, 3, 4]
+    assert [t.track for t in shortest_first([task(0, None), task(1, None)])] == [0, 1]
+    assert shortest_first([]) == []
 
 
 # -- merge schedule -------------------------------------------------------------------------------
