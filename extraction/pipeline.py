@@ -450,13 +450,15 @@ def run_extraction(
     store.write_state(state)
 
     todo = spread_order(todo)
-    tasks = shortest_first(
+    tasks = quick_start_order(
         [TrackTask(file, track, read_tags(library, file.path)) for file, track in todo]
     )
     progress.start(sum(t.tags.get("duration") or 0.0 for t in tasks), len(tasks))
     pending: list[TrackResult] = []
     last_stage = time.monotonic()
-    merges = MergeSchedule(merge_every_seconds)
+    merges = MergeSchedule(
+        merge_every_seconds, min(FIRST_MAP_SECONDS, 0.9 * sum(_durations(tasks)))
+    )
 
     def flush() -> None:
         nonlocal pending, last_stage
@@ -471,9 +473,10 @@ def run_extraction(
             _count(summary, result)
             progress.advance(result)
             due = time.monotonic() - last_stage >= stage_every_seconds
-            if len(pending) >= stage_every_tracks or due or merges.due():
+            merge_now = merges.due(summary.audio_seconds)
+            if len(pending) >= stage_every_tracks or due or merge_now:
                 flush()
-            if merges.due():
+            if merge_now:
                 with merges.timed():
                     merge_staged(store, removed)
     finally:
@@ -511,46 +514,68 @@ def spread_order(todo: Sequence[tuple[LibraryFile, int]]) -> list[tuple[LibraryF
     return ordered
 
 
-def shortest_first(tasks: Sequence[TrackTask]) -> list[TrackTask]:
-    """Move the shortest track to the front, the rest keeping their order.
+#: Audio the first map waits for: about 50 segments from a few tracks, a first picture.
+FIRST_MAP_SECONDS = 150.0
 
-    The first merge, and so the user's first map, waits for the first track: a 40-s track
-    shows a map seconds after start, where a 10-minute one would take a minute or more.
+
+def quick_start_order(
+    tasks: Sequence[TrackTask], seconds: float = FIRST_MAP_SECONDS
+) -> list[TrackTask]:
+    """Put the shortest tracks first, until they hold ``seconds`` of audio; keep the rest's order.
+
+    The first merge, and so the user's first map, waits for those tracks: a handful of short
+    ones give a first picture after seconds, where one 10-minute track would take a minute.
     Tracks of unknown duration count as long.
 
     Parameters
     ----------
     tasks : sequence of TrackTask
+    seconds : float
+        Audio to gather at the front.
 
     Returns
     -------
     list of TrackTask
+        The same tasks: the quick ones (shortest first), then the others in their order.
     """
-    if not tasks:
-        return []
-    durations = [t.tags.get("duration") or float("inf") for t in tasks]
-    first = min(range(len(tasks)), key=durations.__getitem__)
-    return [tasks[first], *tasks[:first], *tasks[first + 1 :]]
+    by_length = sorted(
+        range(len(tasks)), key=lambda i: tasks[i].tags.get("duration") or float("inf")
+    )
+    quick: list[int] = []
+    gathered = 0.0
+    for index in by_length:
+        if gathered >= seconds:
+            break
+        duration = tasks[index].tags.get("duration")
+        if duration is None:
+            break
+        quick.append(index)
+        gathered += duration
+    chosen = set(quick)
+    return [tasks[i] for i in quick] + [t for i, t in enumerate(tasks) if i not in chosen]
 
 
 class MergeSchedule:
     """When a running extraction merges finished tracks into the tables the app reads.
 
-    The first merge comes as soon as anything is finished (the user's first map); later ones
+    The first merge comes as soon as ``first_seconds`` of audio are finished (the user's first
+    map: enough segments for a picture, see :func:`quick_start_order`); later ones
     at least ``every_seconds`` apart, and at least four times as far apart as the last merge
     took, so merging never costs more than a fifth of the run however big the tables grow.
     """
 
-    def __init__(self, every_seconds: float | None) -> None:
+    def __init__(self, every_seconds: float | None, first_seconds: float = 0.0) -> None:
         self.every_seconds = every_seconds
+        self.first_seconds = first_seconds
         self.last_end: float | None = None
         self.last_cost = 0.0
 
-    def due(self) -> bool:
+    def due(self, audio_done: float = float("inf")) -> bool:
+        """Whether to merge now, with ``audio_done`` seconds of audio finished so far."""
         if self.every_seconds is None:
             return False
         if self.last_end is None:
-            return True
+            return audio_done >= self.first_seconds
         gap = max(self.every_seconds, 4.0 * self.last_cost)
         return time.monotonic() - self.last_end >= gap
 
@@ -562,6 +587,10 @@ class MergeSchedule:
         finally:
             self.last_end = time.monotonic()
             self.last_cost = self.last_end - start
+
+
+def _durations(tasks: Sequence[TrackTask]) -> list[float]:
+    return [t.tags.get("duration") or 0.0 for t in tasks]
 
 
 def _count(summary: Summary, result: TrackResult) -> None:

@@ -25,8 +25,8 @@ from extraction.pipeline import (
     TrackResult,
     TrackTask,
     merge_staged,
+    quick_start_order,
     run_extraction,
-    shortest_first,
     spread_order,
     stage_results,
     track_row,
@@ -66,23 +66,26 @@ def test_progressive001_spread_order_takes_one_track_per_folder_in_turn():
     assert spread_order([]) == []
 
 
-def test_progressive001b_shortest_track_first_for_an_early_first_map():
+def test_progressive001b_short_tracks_first_until_a_first_map_worth_of_audio():
     def task(track, duration):
         tags = {} if duration is None else {"duration": duration}
         return TrackTask(LibraryFile(f"{track}.ogg", 1, 1), track, tags)
 
-    tasks = [task(0, 300.0), task(1, None), task(2, 41.5), task(3, 90.0), task(4, 41.5)]
-    assert [t.track for t in shortest_first(tasks)] == [2, 0, 1, 3, 4]
-    assert [t.track for t in shortest_first([task(0, None), task(1, None)])] == [0, 1]
-    assert shortest_first([]) == []
+    tasks = [task(0, 300.0), task(1, None), task(2, 40.0), task(3, 90.0), task(4, 20.0)]
+    # 20 + 40 + 90 = 150 s of audio first, shortest first; then the others in their order.
+    assert [t.track for t in quick_start_order(tasks, seconds=120)] == [4, 2, 3, 0, 1]
+    assert [t.track for t in quick_start_order(tasks, seconds=0)] == [0, 1, 2, 3, 4]
+    assert [t.track for t in quick_start_order([task(0, None), task(1, None)])] == [0, 1]
+    assert quick_start_order([]) == []
 
 
 # -- merge schedule -------------------------------------------------------------------------------
 
 
 def test_progressive002_merge_schedule_first_at_once_then_spaced():
-    schedule = MergeSchedule(every_seconds=3600)
-    assert schedule.due()  # the first map as soon as anything is finished
+    schedule = MergeSchedule(every_seconds=3600, first_seconds=300)
+    assert not schedule.due(audio_done=120)  # too little for a first picture
+    assert schedule.due(audio_done=310)  # the first map as soon as there is enough
     with schedule.timed():
         pass
     assert not schedule.due()
@@ -237,6 +240,7 @@ def test_progressive008_tables_grow_while_the_run_goes_on(tmp_path: Path, monkey
             yield result
 
     monkeypatch.setattr(pipeline, "extract_tracks", watching)
+    monkeypatch.setattr(pipeline, "FIRST_MAP_SECONDS", 0.0)  # tracks of a fraction of a second
     specs = resolve_models(["vgg-mtt"], load_registry())
     with store.exclusive():
         summary = run_extraction(library, store, specs, merge_every_seconds=0.0)
