@@ -67,12 +67,21 @@ def assert_same_tables(data: Path, reference: Path) -> None:
     pd.testing.assert_frame_equal(tracks, want_tracks)  # ids, paths, tags, statuses
     key = ["model", "layer", "track", "offset"]
     pd.testing.assert_frame_equal(segments[key], want_segments[key])
-    for column, tolerance in (("vector", 1e-5), ("pca", 1e-3), ("std_pca", 1e-3)):
-        np.testing.assert_allclose(
-            np.concatenate(segments[column].to_list()),
-            np.concatenate(want_segments[column].to_list()),
-            atol=tolerance,
-        )
+    np.testing.assert_allclose(
+        np.concatenate(segments["vector"].to_list()),
+        np.concatenate(want_segments["vector"].to_list()),
+        atol=1e-5,
+    )
+    # PCA axes keep the orientation each table had before its refit (so a growing map does not
+    # flip): a run with other merge points may end with an axis mirrored, never otherwise changed.
+    for (model, layer), rows in segments.groupby(["model", "layer"]).groups.items():
+        want_rows = want_segments.groupby(["model", "layer"]).groups[(model, layer)]
+        for column in ("pca", "std_pca"):
+            got = np.stack(segments.loc[rows, column].to_list())
+            want = np.stack(want_segments.loc[want_rows, column].to_list())
+            for axis in range(want.shape[1]):
+                if not np.allclose(got[:, axis], want[:, axis], atol=1e-3):
+                    np.testing.assert_allclose(-got[:, axis], want[:, axis], atol=1e-3)
 
 
 def assert_readable_and_consistent(data: Path) -> int:
