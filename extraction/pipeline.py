@@ -484,6 +484,10 @@ def run_extraction(
         progress.close()
         flush()
         merge_staged(store, removed)
+    # Every planned file now has its row: the ids kept for an interrupted run are done with.
+    state = store.read_state()
+    if state.pop("pending_ids", None):
+        store.write_state(state)
     summary.wall_seconds = time.perf_counter() - started
     return summary
 

@@ -275,9 +275,23 @@ class DataStore:
             handle.truncate()
             handle.write(f"pid {os.getpid()}")
             handle.flush()
+            self.remove_stale_temporaries()
             yield
         finally:
             handle.close()
+
+    def remove_stale_temporaries(self) -> int:
+        """Delete half-written files a killed writer left (call with the lock held).
+
+        An atomic write goes to ``.tmp-<uuid>-<name>`` and is renamed when complete; a process
+        killed in between leaves the temporary behind, never a damaged table.
+        """
+        removed = 0
+        for path in self.root.rglob(".tmp-*"):
+            if path.is_file() and not path.is_symlink():
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
 
     # -- state -------------------------------------------------------------------------------
     def read_state(self) -> dict:

@@ -288,7 +288,6 @@ def test_live006_page_fills_in_without_reload_keeping_zoom_and_selection(tmp_pat
 
     from tests.browser_options import chrome_options
     from tests.test_browser import (
-        box_select,
         graph_js,
         move_mouse_to,
         plot_box,
@@ -320,7 +319,13 @@ def test_live006_page_fills_in_without_reload_keeping_zoom_and_selection(tmp_pat
         assert running(data), "extraction ended before the page could watch it grow"
         # The user selects what is there, then zooms.
         left, top, width, height = plot_box(browser, 0)
-        box_select(browser, 0, (left + 1, top + 1), (left + width - 1, top + height - 1))
+        driver.execute_script(f"Plotly.relayout({graph_js(0)}, {{dragmode: 'select'}})")
+        wait_until(
+            lambda: driver.execute_script(f"return {graph_js(0)}._fullLayout.dragmode") == "select",
+            20,
+            "the box tool",
+        )
+        drag(browser, (left + 2, top + 2), (left + width - 2, top + height - 2))
         entries = wait_until(
             lambda: driver.find_elements(By.CSS_SELECTOR, ".playlist-entry"), 30, "playlist"
         )

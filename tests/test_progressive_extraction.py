@@ -245,6 +245,7 @@ def test_progressive008_tables_grow_while_the_run_goes_on(tmp_path: Path, monkey
     with store.exclusive():
         summary = run_extraction(library, store, specs, merge_every_seconds=0.0)
     assert summary.ok == 6
+    assert "pending_ids" not in store.read_state()  # a finished run leaves none behind
     counts = [tracks for _, tracks in seen_versions]
     # The first track is in the tables before the second is handed over (the first map), and
     # the tables only grow; later merges are spaced by their own cost.

@@ -210,3 +210,17 @@ def test_atomic_write_replaces_whole_file(tmp_path: Path):
     atomic_write_parquet(pa.table({"a": [1]}), path)
     atomic_write_parquet(pa.table({"a": [2, 3]}), path)
     assert ds.dataset(path).to_table().column("a").to_pylist() == [2, 3]
+
+
+def test_lock_holder_clears_what_a_killed_writer_left(store: DataStore):
+    stage_results(store, [fake_result(0, 3)])
+    merge_staged(store)
+    leftovers = [
+        store.root / ".tmp-0123456789abcdef0123456789abcdef-tracks.parquet",
+        store.segments_dir / "model=m1" / "layer=taggram" / ".tmp-feed-part-0.parquet",
+    ]
+    for path in leftovers:
+        path.write_bytes(b"half a table")
+    with store.exclusive():
+        assert not any(path.exists() for path in leftovers)
+    assert store.read_tracks()["track"].tolist() == [0]  # the real tables untouched
