@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from explore_dash.progress import process_alive
 from extraction.status import read_status
 from tests.synth import write_audio
 from tests.test_progressive_extraction import assert_consistent
@@ -27,14 +28,6 @@ def children_of(pid: int) -> set[int]:
         if int(fields[1]) == pid:
             found.add(int(stat.parent.name))
     return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return state[state.rfind(")") + 2] != "Z"
 
 
 def start_extraction(library: Path, data: Path) -> subprocess.Popen:
@@ -70,7 +63,7 @@ def test_workers001_sigint_stops_the_pool_at_once_with_consistent_tables(tmp_pat
     _, stderr = process.communicate(timeout=60)  # not after every batch already handed out
     assert process.returncode == 130, stderr
     deadline = time.monotonic() + 10
-    while any(alive(pid) for pid in workers):
+    while any(process_alive(pid) for pid in workers):
         assert time.monotonic() < deadline, "workers outlived the interrupted run"
         time.sleep(0.1)
     assert read_status(data).phase == "interrupted"
