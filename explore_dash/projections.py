@@ -36,7 +36,7 @@ ShouldStop = Callable[[], bool]
 #: Fewer segments than this make no map worth drawing (UMAP's spectral start fails below 4).
 MIN_POINTS = 5
 #: Bumped whenever the inputs or settings below change the maps, so cached maps are not reused.
-ALGORITHM_VERSION = 1
+ALGORITHM_VERSION = 2
 #: Stored principal components the maps are computed from (see :func:`projection_input`).
 INPUT_COMPONENTS = 32
 #: UMAP finds neighbours exactly (scikit-learn, no JIT) up to this many points, with pynndescent
@@ -52,8 +52,16 @@ TSNE_EXACT_NEIGHBOURS_MAX = 100_000
 #: Width of openTSNE's FFT interpolation intervals: 2 instead of 1 makes the optimisation 1.7x
 #: faster at 50k points for a trustworthiness lower by 0.0004.
 TSNE_INTS_IN_INTERVAL = 2
-#: t-SNE runs 250 exaggerated iterations then 500 more (openTSNE's defaults); callbacks every:
-TSNE_ITERATIONS = 750
+#: t-SNE runs 250 exaggerated iterations, then 500 more (openTSNE's defaults) on fewer than
+#: :data:`SHORT_RUNS_FROM` points and 300 from there. UMAP runs umap-learn's default epochs (500
+#: up to 10k points, 200 above) below that size and 100 from there. On 50k clustered points the
+#: shorter runs cut t-SNE from 62.7 to 46.5 s and UMAP from 38.1 to 21.6 s, for trustworthiness
+#: (k = 10, 5k-point sample) 0.9845 against 0.9847 and 0.9801 against 0.9807 (docs/projections.md).
+TSNE_EXAGGERATED_ITERATIONS = 250
+TSNE_ITERATIONS = 500
+SHORT_RUNS_FROM = 20_000
+TSNE_SHORT_ITERATIONS = 300
+UMAP_SHORT_EPOCHS = 100
 TSNE_CALLBACK_EVERY = 10
 #: Rough share of a run spent finding neighbours, before the first optimisation report (from 5%
 #: at 10k points to 20-30% at 50k), so reported progress follows time more than iterations.
@@ -113,6 +121,11 @@ def tsne_perplexity(n_points: int, perplexity: float = 30.0) -> float:
     return float(min(perplexity, (n_points - 1) / 3))
 
 
+def tsne_iterations(n_points: int) -> int:
+    """Iterations t-SNE runs for ``n_points`` after its 250 exaggerated ones."""
+    return TSNE_SHORT_ITERATIONS if n_points >= SHORT_RUNS_FROM else TSNE_ITERATIONS
+
+
 def project_tsne(
     features: np.ndarray,
     *,
@@ -124,9 +137,10 @@ def project_tsne(
     """t-SNE map of ``features`` (openTSNE; FFT gradients on all cores from 10k points).
 
     The same features and seed give the same map. Neighbours are found exactly up to
-    :data:`TSNE_EXACT_NEIGHBOURS_MAX` points. Progress is reported every 10 of the 750
-    iterations; ``should_stop`` is polled at the same points (not during the neighbour search,
-    13 s at 50k points).
+    :data:`TSNE_EXACT_NEIGHBOURS_MAX` points. From :data:`SHORT_RUNS_FROM` points it runs
+    fewer iterations (:func:`tsne_iterations`). Progress is reported every 10 iterations;
+    ``should_stop`` is polled at the same points (not during the neighbour search, about 10 s
+    at 50k points).
 
     Parameters
     ----------
@@ -160,8 +174,11 @@ def project_tsne(
     n_jobs = -1 if n_points >= TSNE_PARALLEL_FROM else 1
     affinities = _tsne_affinities(features, effective, seed, n_jobs)
     _stop_if_asked(should_stop)
-    watcher = _TsneWatcher(progress, should_stop)
+    iterations = tsne_iterations(n_points)
+    watcher = _TsneWatcher(progress, should_stop, TSNE_EXAGGERATED_ITERATIONS + iterations)
     tsne = TSNE(
+        early_exaggeration_iter=TSNE_EXAGGERATED_ITERATIONS,
+        n_iter=iterations,
         # Barnes-Hut below 10k points, FFT above: FFT on a few hundred points is 20x slower.
         negative_gradient_method="auto",
         ints_in_interval=TSNE_INTS_IN_INTERVAL,
@@ -200,16 +217,19 @@ def _tsne_affinities(features: np.ndarray, perplexity: float, seed: int, n_jobs:
 class _TsneWatcher:
     """openTSNE callback: maps its iterations to overall progress and polls ``should_stop``."""
 
-    def __init__(self, progress: Progress | None, should_stop: ShouldStop | None) -> None:
+    def __init__(
+        self, progress: Progress | None, should_stop: ShouldStop | None, iterations: int
+    ) -> None:
         self.progress = progress
         self.should_stop = should_stop
+        self.iterations = iterations
         self.calls = 0
         self.stopped = False
 
     def __call__(self, iteration: int, error: float, embedding: Any) -> bool:
         # openTSNE restarts its iteration count for the second phase; count calls instead.
         self.calls += 1
-        done = min(1.0, self.calls * TSNE_CALLBACK_EVERY / TSNE_ITERATIONS)
+        done = min(1.0, self.calls * TSNE_CALLBACK_EVERY / self.iterations)
         if self.should_stop is not None and self.should_stop():
             self.stopped = True
             return True
@@ -228,6 +248,11 @@ def umap_neighbours(n_points: int, n_neighbors: int = 15) -> int:
     return int(min(n_neighbors, n_points - 1))
 
 
+def umap_epochs(n_points: int) -> int | None:
+    """Optimisation epochs UMAP runs for ``n_points`` (None: umap-learn's own default)."""
+    return UMAP_SHORT_EPOCHS if n_points >= SHORT_RUNS_FROM else None
+
+
 def project_umap(
     features: np.ndarray,
     *,
@@ -241,6 +266,7 @@ def project_umap(
 
     The same features and seed give the same map. The fixed seed makes umap-learn run its
     optimisation on one thread; on 2 cores that cost nothing measurable (docs/projections.md).
+    From :data:`SHORT_RUNS_FROM` points it runs 100 epochs instead of 200 (:func:`umap_epochs`).
     Neighbours are found exactly up to :data:`UMAP_EXACT_NEIGHBOURS_MAX` points (no numba
     compilation), with pynndescent above. Progress is reported after the neighbour search and
     during the optimisation epochs, where ``should_stop`` is polled too (about every 0.1 s).
@@ -284,6 +310,7 @@ def project_umap(
     reducer = umap.UMAP(
         n_neighbors=k,
         min_dist=min_dist,
+        n_epochs=umap_epochs(len(features)),
         random_state=seed,
         n_jobs=1,
         precomputed_knn=knn if knn is not None else (None, None, None),

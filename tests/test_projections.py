@@ -22,7 +22,9 @@ from explore_dash.projections import (
     configure_numba_cache,
     numba_cache_path,
     projection_input,
+    tsne_iterations,
     tsne_perplexity,
+    umap_epochs,
     umap_neighbours,
 )
 
@@ -96,6 +98,46 @@ def test_neighbourhoods_shrink_only_for_small_selections():
     assert tsne_perplexity(31) == 10.0
     assert umap_neighbours(10_000) == 15
     assert umap_neighbours(8) == 7
+
+
+def test_large_maps_run_shorter_optimisations():
+    assert tsne_iterations(19_999) == 500
+    assert tsne_iterations(20_000) == 300
+    assert umap_epochs(19_999) is None  # umap-learn's own: 500 up to 10k points, 200 above
+    assert umap_epochs(50_000) == 100
+
+
+@pytest.mark.parametrize(
+    ("name", "library", "class_name", "argument", "short"),
+    [("tsne", "openTSNE", "TSNE", "n_iter", 300), ("umap", "umap", "UMAP", "n_epochs", 100)],
+)
+def test_the_shorter_optimisation_reaches_the_library_and_progress(
+    monkeypatch, name, library, class_name, argument, short
+):
+    """Above the size threshold (lowered here) the library is asked for fewer iterations, and
+    progress still climbs steadily to 1 over the shorter run."""
+    import importlib
+
+    import explore_dash.projections as projections
+
+    module = importlib.import_module(library)
+    original = getattr(module, class_name)
+    seen: list = []
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get(argument))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, class_name, spy)
+    monkeypatch.setattr(projections, "SHORT_RUNS_FROM", N_POINTS)
+    reports: list[float] = []
+    coordinates = compute_projection(name, clustered(), progress=reports.append)
+    assert seen == [short]
+    assert coordinates.shape == (N_POINTS, 2)
+    assert reports[-1] == 1.0
+    # Progress is scaled to the shorter run: the last optimisation report before the end is
+    # close to done, not stuck at 300 / 750 of the way.
+    assert max(value for value in reports if value < 1.0) > 0.9
 
 
 @pytest.mark.parametrize("name", sorted(PROJECTION_FUNCTIONS))
