@@ -2,6 +2,7 @@
 
     python benchmarks/extraction.py [--tracks 2] [--runs 3] [--variants research,ours-1,ours-2]
                                     [--long-hours 2 | --long-hours 0] [--json FILE]
+    python benchmarks/extraction.py --ceiling [--json FILE]
 
 Variants, run in turn within each round (so a busy machine slows them all alike), each in a
 fresh process whose whole process tree is sampled for memory:
@@ -18,6 +19,10 @@ Reported per variant: audio seconds per wall second (realtime factor), seconds p
 peak RSS summed over the process tree (shared library pages count once per process, so this
 overstates real memory use); medians over the rounds. Then our default variant alone on a file of
 ``--long-hours`` hours made by concatenating the tracks (peak RSS is what matters there).
+
+``--ceiling`` measures what each stage costs one core per 3-s patch (decoding plus mel; each
+network with one TensorFlow thread) and so the realtime factor that no layout of the work over
+this machine's cores can beat with these kernels.
 
 Tracks: the Ogg Vorbis files of the small shared library (Essentia's MonoLoader rejects Opus).
 """
@@ -71,6 +76,53 @@ def research_pass(paths: list[Path]) -> None:
                 audio = es.MonoLoader(filename=str(path), sampleRate=16000)()
                 values = predict(audio)
                 assert values.shape[1] == spec.layers[layer].dims
+
+
+# -- the machine's ceiling -----------------------------------------------------------------------
+
+
+def ceiling_pass(path: Path) -> dict:
+    """Per-core cost of each stage on one track, in this process, one TensorFlow thread.
+
+    Returns seconds of one core per 3-s patch for decoding plus mel and for each model (both
+    layers in one session run, batches of the pipeline's size, best of 3 after a warm-up run),
+    and the realtime factor no layout of this work over ``usable_cores()`` cores can beat.
+    """
+    os.environ["TF_NUM_INTRAOP_THREADS"] = "1"
+    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+    import numpy as np
+
+    from extraction.features import SEGMENT_SECONDS, iter_patches
+    from extraction.inference import ModelRunner, usable_cores
+    from extraction.registry import load_registry
+
+    start = time.process_time()
+    patches = np.concatenate(list(iter_patches(path)))
+    mel = (time.process_time() - start) / len(patches)
+    registry = load_registry()
+    per_model = {}
+    for name in MODELS:
+        runner = ModelRunner(registry[name])
+        runner.predict(patches[:16])
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            runner.predict(patches)
+            times.append(time.perf_counter() - start)
+        per_model[name] = min(times) / len(patches)
+    core_seconds = mel + sum(per_model.values())
+    cores = usable_cores()
+    return {
+        "patches": len(patches),
+        "decode_and_mel_core_ms_per_patch": round(mel * 1000, 1),
+        "model_core_ms_per_patch": {k: round(v * 1000, 1) for k, v in per_model.items()},
+        "cores": cores,
+        "ceiling_realtime": round(cores * SEGMENT_SECONDS / core_seconds, 1),
+        "inference_only_ceiling_realtime": round(
+            cores * SEGMENT_SECONDS / sum(per_model.values()), 1
+        ),
+        "load_1min": round(os.getloadavg()[0], 2),
+    }
 
 
 # -- measuring a child process ------------------------------------------------------------------
@@ -318,10 +370,24 @@ def main() -> None:
         "--long-only", action="store_true", help="only the long file, added to an existing JSON"
     )
     parser.add_argument("--json", type=Path, default=REPO / "benchmarks/results-extraction.json")
+    parser.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="only measure each stage's cost per core and the realtime factor it allows, "
+        "added to an existing JSON",
+    )
     parser.add_argument("--research-pass", nargs="+", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.research_pass:
         research_pass(args.research_pass)
+        return
+    if args.ceiling:
+        report = json.loads(args.json.read_text()) if args.json.exists() else {}
+        report["machine"] = machine()
+        report["ceiling"] = ceiling_pass(pick_tracks(args.library, 1)[0])
+        print(json.dumps(report["ceiling"], indent=2))
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+        print(f"wrote {args.json}")
         return
 
     paths = pick_tracks(args.library, args.tracks)
