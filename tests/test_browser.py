@@ -92,8 +92,26 @@ def layer_pixel(duo, panel: int, segment: int):
     )
 
 
+def assert_layer_covers_the_plot_area(duo, panel: int) -> None:
+    """The layer sits exactly over the panel's plot area, and the pointer goes through it."""
+    placement = duo.driver.execute_script(
+        f"const gd = {graph_js(panel)};"
+        "const canvas = gd.parentElement.querySelector('.selection-layer');"
+        "const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;"
+        "const box = gd.getBoundingClientRect(), layer = canvas.getBoundingClientRect();"
+        "const x = layer.left + layer.width / 2, y = layer.top + layer.height / 2;"
+        "const hit = document.elementFromPoint(x, y);"
+        "return {layer: [layer.left, layer.top, layer.width, layer.height],"
+        " plot: [box.left + xa._offset, box.top + ya._offset, xa._length, ya._length],"
+        " hitsLayer: hit === canvas, hitsGraph: gd.contains(hit)};"
+    )
+    assert placement["layer"] == pytest.approx(placement["plot"], abs=1.0)
+    assert not placement["hitsLayer"] and placement["hitsGraph"]
+
+
 def assert_layer_draws_selected_points(duo, panel: int, chosen: set[int]) -> None:
     """Selected points are drawn opaque on the layer; the others only see the veil."""
+    assert_layer_covers_the_plot_area(duo, panel)
     ids = trace_ids(duo, panel)
     selected = next(i for i in ids if i in chosen)
     unselected = next((i for i in ids if i not in chosen), None)
