@@ -381,9 +381,7 @@
     }
     const data = event.value;
     const empty = !data || !data.points || !data.points.length;
-    // Compared with what the panels show (`selection`), not with the store (`current`), which
-    // lags: a new selection is drawn before its event reaches Dash (deferSelectedEvent).
-    if (empty && selection.source !== null && selection.source !== event.id.panel) {
+    if (empty && current && current.source !== undefined && current.source !== event.id.panel) {
       // Clearing an earlier selection of the other panel fires a deselect there: not the
       // user's doing.
       return noUpdate();
@@ -422,11 +420,15 @@
   // gets it there, for the playlist.
   function watchPanel(panel) {
     const gd = graphDiv(panel);
-    if (!gd || !gd.on || !gd.emit) {
+    if (!gd || !gd.on) {
       setTimeout(() => watchPanel(panel), 100);
       return;
     }
-    deferSelectedEvent(gd, panel);
+    gd.on("plotly_selected", (data) => {
+      if (data && data.points && data.points.length) {
+        mirrorSelection({ ids: selectedIds(gd, data.points), source: panel });
+      }
+    });
     // Decode what a hover label needs while the page is idle, not on the first hover.
     gd.on("plotly_afterplot", () => {
       const warm = () => {
@@ -437,28 +439,6 @@
       };
       (window.requestIdleCallback || setTimeout)(warm);
     });
-  }
-
-  // Plotly calls every plotly_selected listener in one task, dcc.Graph's first: it turns the
-  // points into its selectedData prop, 0.5-1.5 s of work at 10k+ points during which the
-  // browser cannot paint. So the other panel's copy is drawn first, and the event reaches the
-  // listeners (Dash's, then collectSelection, which finds it drawn) after that frame is painted.
-  function deferSelectedEvent(gd, panel) {
-    const emit = gd.emit;
-    if (emit.exploreDashDeferred) {
-      return;
-    }
-    const deferred = function (event, data) {
-      if (event !== "plotly_selected" || !data || !data.points || !data.points.length) {
-        return emit.apply(this, arguments);
-      }
-      mirrorSelection({ ids: selectedIds(gd, data.points), source: panel });
-      const args = arguments;
-      requestAnimationFrame(() => setTimeout(() => emit.apply(gd, args), 0));
-      return undefined;
-    };
-    deferred.exploreDashDeferred = true;
-    gd.emit = deferred;
   }
 
   // Once per panel at start: its WebGL settings, and mirroring its selections.
