@@ -36,7 +36,7 @@ def main(argv=None) -> int:
     driver.set_window_size(1600, 1000)
     try:
         driver.get(args.url)
-        graph = GRAPH.format(0) + ".querySelector('.js-plotly-plot')"
+        graph = GRAPH.format(0) + "?.querySelector('.js-plotly-plot')"
         for _ in range(300):
             if driver.execute_script(f"const g = {graph}; return g && g._fullData && true"):
                 break
