@@ -299,19 +299,43 @@ def test_listen001_hover_plays_the_segment_from_its_offset(app_duo, collection):
     assert_no_console_errors(app_duo)
 
 
-def box_select(duo, panel: int, corner_a, corner_b) -> None:
-    duo.driver.execute_script(f"Plotly.relayout({graph_js(panel)}, {{dragmode: 'select'}})")
-    time.sleep(0.2)
-    move_mouse_to(duo, *corner_a)
+def drag(duo, start, end, steps: int = 8) -> None:
+    """Press at ``start``, move to ``end`` in ``steps`` moves and release (real input events)."""
+    move_mouse_to(duo, *start)
     press(duo, True)
-    steps = 8
     for step in range(1, steps + 1):
         move_mouse_to(
             duo,
-            corner_a[0] + (corner_b[0] - corner_a[0]) * step / steps,
-            corner_a[1] + (corner_b[1] - corner_a[1]) * step / steps,
+            start[0] + (end[0] - start[0]) * step / steps,
+            start[1] + (end[1] - start[1]) * step / steps,
         )
     press(duo, False)
+
+
+def box_select(duo, panel: int, corner_a, corner_b, attempts: int = 3) -> None:
+    """A box drag with the select tool, repeated until Plotly shows a selection on the panel.
+
+    Choosing the tool makes dcc.Graph re-plot the panel (it copies ``dragmode`` into its
+    ``figure`` prop), and a figure still on its way from the server (a late first draw or a
+    data-version redraw) brings the default lasso back. On a loaded machine a drag that lands
+    during either is lost, as a user's would be, and a user would pick the tool and drag again.
+    """
+    for attempt in range(attempts):
+        duo.driver.execute_script(f"Plotly.relayout({graph_js(panel)}, {{dragmode: 'select'}})")
+        wait_until(
+            lambda: duo.driver.execute_script(
+                f"return {graph_js(panel)}._fullLayout.dragmode === 'select'"
+            ),
+            message="the box tool",
+        )
+        time.sleep(0.2 if attempt == 0 else 1.0)
+        drag(duo, corner_a, corner_b)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if selected_points(duo, panel):
+                return
+            time.sleep(0.1)
+    raise AssertionError(f"no selection on panel {panel} after {attempts} box drags")
 
 
 def plot_box(duo, panel: int):

@@ -266,20 +266,6 @@ def test_live005_serves_during_extraction_stops_cleanly_and_resumes(tmp_path: Pa
     assert_consistent(data)
 
 
-def drag(browser, start, end, steps: int = 8) -> None:
-    from tests.test_browser import move_mouse_to, press
-
-    move_mouse_to(browser, *start)
-    press(browser, True)
-    for step in range(1, steps + 1):
-        move_mouse_to(
-            browser,
-            start[0] + (end[0] - start[0]) * step / steps,
-            start[1] + (end[1] - start[1]) * step / steps,
-        )
-    press(browser, False)
-
-
 def test_live006_page_fills_in_without_reload_keeping_zoom_and_selection(tmp_path: Path):
     from selenium import webdriver
     from selenium.common.exceptions import JavascriptException
@@ -288,6 +274,8 @@ def test_live006_page_fills_in_without_reload_keeping_zoom_and_selection(tmp_pat
 
     from tests.browser_options import chrome_options
     from tests.test_browser import (
+        box_select,
+        drag,
         graph_js,
         move_mouse_to,
         plot_box,
@@ -319,13 +307,7 @@ def test_live006_page_fills_in_without_reload_keeping_zoom_and_selection(tmp_pat
         assert running(data), "extraction ended before the page could watch it grow"
         # The user selects what is there, then zooms.
         left, top, width, height = plot_box(browser, 0)
-        driver.execute_script(f"Plotly.relayout({graph_js(0)}, {{dragmode: 'select'}})")
-        wait_until(
-            lambda: driver.execute_script(f"return {graph_js(0)}._fullLayout.dragmode") == "select",
-            20,
-            "the box tool",
-        )
-        drag(browser, (left + 2, top + 2), (left + width - 2, top + height - 2))
+        box_select(browser, 0, (left + 2, top + 2), (left + width - 2, top + height - 2))
         entries = wait_until(
             lambda: driver.find_elements(By.CSS_SELECTOR, ".playlist-entry"), 30, "playlist"
         )
