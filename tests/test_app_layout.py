@@ -6,6 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from dash import html
+
 from explore_dash import ids
 from explore_dash.app import create_app
 from explore_dash.config import AppConfig
@@ -80,3 +83,11 @@ def test_layout003_web_side_never_imports_essentia_or_tensorflow(tmp_path: Path)
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_layout004_slots_only_for_controls_with_a_reserved_height():
+    from explore_dash.layouts.slots import slot
+
+    assert slot(html.Span("x"), "dropdown").className == "slot-dropdown"
+    with pytest.raises(ValueError, match="unknown slot kind 'chart'"):
+        slot(html.Span("x"), "chart")

@@ -225,6 +225,27 @@ def choose_option(duo, component_id: str, label: str) -> None:
     next(o for o in options if o.text == label).click()
 
 
+def test_panel004_nothing_moves_when_the_lazily_loaded_controls_arrive(app_duo):
+    """Dash 4 loads the dropdown and slider code after the first render; their room is kept
+    from the start (and the scrollbar's), so the maps are not pushed down under the pointer."""
+    controls = app_duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll("
+        "'.dash-dropdown-wrapper, .dash-slider-container')).map(c => ({"
+        " slot: c.parentElement.className,"
+        " reserved: parseFloat(getComputedStyle(c.parentElement).minHeight) || 0,"
+        " height: c.getBoundingClientRect().height}))"
+    )
+    # 4 dropdowns per panel, 2 music and 4 highlight multi-selects, the reduction slider.
+    assert len(controls) == 2 * 4 + 2 + 4 + 1
+    for control in controls:
+        assert control["slot"] in ("slot-dropdown", "slot-slider"), control
+        assert control["height"] <= control["reserved"] + 0.5, control
+    gutter = app_duo.driver.execute_script(
+        "return getComputedStyle(document.documentElement).scrollbarGutter"
+    )
+    assert gutter == "stable"
+
+
 def test_panel002_dropdown_changes_only_that_panel(app_duo):
     before_right = app_duo.driver.execute_script(f"return Array.from({graph_js(1)}._fullData[0].x)")
     before_left = app_duo.driver.execute_script(f"return {graph_js(0)}._fullData[0].x[0]")
@@ -312,14 +333,36 @@ def drag(duo, start, end, steps: int = 8) -> None:
     press(duo, False)
 
 
+# What a failed box_select reports: Plotly's events on the panel and the pointer's presses.
+RECORD_EVENTS = """
+const gd = {graph}, log = window.__boxSelectEvents = [], t0 = performance.now();
+const note = (text) => log.push(Math.round(performance.now() - t0) + " ms " + text);
+for (const name of ["plotly_selecting", "plotly_selected", "plotly_deselect", "plotly_relayout",
+                    "plotly_afterplot", "plotly_react", "plotly_redraw"]) {{
+  gd.on(name, (e) => note(name + (name === "plotly_relayout" ? " " + JSON.stringify(e) : "")
+                            + " dragmode=" + gd._fullLayout.dragmode
+                            + " selectedpoints=" + (gd._fullData[0].selectedpoints || []).length));
+}}
+for (const name of ["pointerdown", "pointerup", "mousedown", "mouseup"]) {{
+  document.addEventListener(name, (e) => note(
+    name + " at " + e.clientX + "," + e.clientY
+    + " on " + e.target.tagName + "." + e.target.getAttribute("class")), true);
+}}
+"""
+
+
 def box_select(duo, panel: int, corner_a, corner_b, attempts: int = 3) -> None:
     """A box drag with the select tool, repeated until Plotly shows a selection on the panel.
+
+    The corners are fractions of the plot area, (0, 0) top left and (1, 1) bottom right, kept
+    2 px inside it; the plot is found where it is at each attempt.
 
     Choosing the tool makes dcc.Graph re-plot the panel (it copies ``dragmode`` into its
     ``figure`` prop), and a figure still on its way from the server (a late first draw or a
     data-version redraw) brings the default lasso back. On a loaded machine a drag that lands
     during either is lost, as a user's would be, and a user would pick the tool and drag again.
     """
+    duo.driver.execute_script(RECORD_EVENTS.format(graph=graph_js(panel)))
     for attempt in range(attempts):
         duo.driver.execute_script(f"Plotly.relayout({graph_js(panel)}, {{dragmode: 'select'}})")
         wait_until(
@@ -329,13 +372,24 @@ def box_select(duo, panel: int, corner_a, corner_b, attempts: int = 3) -> None:
             message="the box tool",
         )
         time.sleep(0.2 if attempt == 0 else 1.0)
-        drag(duo, corner_a, corner_b)
+        box = plot_box(duo, panel)
+        drag(duo, inside(box, corner_a), inside(box, corner_b))
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             if selected_points(duo, panel):
                 return
             time.sleep(0.1)
-    raise AssertionError(f"no selection on panel {panel} after {attempts} box drags")
+    events = duo.driver.execute_script("return window.__boxSelectEvents")
+    raise AssertionError(
+        f"no selection on panel {panel} after {attempts} box drags; what the page saw:\n"
+        + "\n".join(events or [])
+    )
+
+
+def inside(box, fraction) -> tuple[float, float]:
+    """The pixel at ``fraction`` (x, y in 0..1) of a plot ``box``, kept 2 px inside its edges."""
+    left, top, width, height = box
+    return left + 2 + fraction[0] * (width - 4), top + 2 + fraction[1] * (height - 4)
 
 
 def plot_box(duo, panel: int):
@@ -347,9 +401,8 @@ def plot_box(duo, panel: int):
 
 
 def test_select001_box_selection_selects_same_segments_in_other_panel(app_duo):
-    left, top, width, height = plot_box(app_duo, 0)
     # The left half of the left panel.
-    box_select(app_duo, 0, (left + 2, top + 2), (left + width / 2, top + height - 2))
+    box_select(app_duo, 0, (0, 0), (0.5, 1))
     selected_left = wait_until(lambda: selected_points(app_duo, 0), message="left selection")
     ids_left = trace_ids(app_duo, 0)
     chosen = {ids_left[i] for i in selected_left}
@@ -390,12 +443,10 @@ def double_click(duo, x: float, y: float) -> None:
 
 
 def test_select002_a_new_selection_in_the_other_panel_replaces_it_and_clearing_clears_both(app_duo):
-    left, top, width, height = plot_box(app_duo, 0)
-    box_select(app_duo, 0, (left + 2, top + 2), (left + width / 2, top + height - 2))
+    box_select(app_duo, 0, (0, 0), (0.5, 1))
     wait_until(lambda: shown_selection(app_duo, 1), message="first selection mirrored")
     # Now the right half of the right panel.
-    left, top, width, height = plot_box(app_duo, 1)
-    box_select(app_duo, 1, (left + width / 2, top + 2), (left + width - 2, top + height - 2))
+    box_select(app_duo, 1, (0.5, 0), (1, 1))
     selected_right = wait_until(lambda: selected_points(app_duo, 1), message="right selection")
     ids_right = trace_ids(app_duo, 1)
     chosen = {ids_right[i] for i in selected_right}
@@ -407,6 +458,7 @@ def test_select002_a_new_selection_in_the_other_panel_replaces_it_and_clearing_c
     assert_layer_draws_selected_points(app_duo, 0, chosen)
     # Double-clicking the panel where it was made (off the selection's outline, which a click
     # would pick up for editing) clears it everywhere, playlist included.
+    left, top, width, height = plot_box(app_duo, 1)
     double_click(app_duo, left + width / 4, top + height / 2)
     wait_until(lambda: layer_pixel(app_duo, 0, ids_right[0]) is None, message="layer hidden")
     assert shown_selection(app_duo, 0) == shown_selection(app_duo, 1) == []
@@ -420,8 +472,7 @@ def test_select002_a_new_selection_in_the_other_panel_replaces_it_and_clearing_c
 def test_select003_selected_highlighted_segments_stay_red_on_the_layer(app_duo, collection):
     choose_option(app_duo, "#highlight-artists", "Alpha")
     wait_until(lambda: trace_ids(app_duo, 1, trace=1), message="highlight overlay")
-    left, top, width, height = plot_box(app_duo, 0)
-    box_select(app_duo, 0, (left + 2, top + 2), (left + width - 2, top + height - 2))
+    box_select(app_duo, 0, (0, 0), (1, 1))
     shown = wait_until(lambda: shown_selection(app_duo, 1), message="mirrored selection")
     assert sorted(shown) == sorted(trace_ids(app_duo, 1))
     red = trace_ids(app_duo, 1, trace=1)[0]
@@ -452,8 +503,7 @@ def test_highlight001_colours_the_chosen_artist_in_both_panels(app_duo, collecti
 
 
 def test_playlist001_export_writes_the_selected_tracks(app_duo, collection, tmp_path):
-    left, top, width, height = plot_box(app_duo, 1)
-    box_select(app_duo, 1, (left + 2, top + 2), (left + width - 2, top + height - 2))
+    box_select(app_duo, 1, (0, 0), (1, 1))
     wait_until(
         lambda: app_duo.driver.find_elements(By.CSS_SELECTOR, ".playlist-entry"), message="playlist"
     )

@@ -7,6 +7,7 @@ from dash import dcc, html
 
 from explore_dash import ids
 from explore_dash.figures import PanelSettings
+from explore_dash.layouts.slots import slot
 
 DEFAULT_PANELS = (
     PanelSettings("musicnn", "msd", "embedding", "pca"),
@@ -25,12 +26,15 @@ def _dropdown(kind: str, index: int, options: list[dict], value: str, label: str
     return dbc.Col(
         [
             dbc.Label(label, className="small text-muted mb-0"),
-            dcc.Dropdown(
-                id=ids.panel(kind, index),
-                options=options,
-                value=value,
-                clearable=False,
-                searchable=False,
+            slot(
+                dcc.Dropdown(
+                    id=ids.panel(kind, index),
+                    options=options,
+                    value=value,
+                    clearable=False,
+                    searchable=False,
+                ),
+                "dropdown",
             ),
         ],
         xs=6,

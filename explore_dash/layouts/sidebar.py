@@ -6,12 +6,14 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from explore_dash import ids
+from explore_dash.layouts.slots import slot
 
 
-def _multi(component_id: str, options: list, placeholder: str) -> dcc.Dropdown:
-    return dcc.Dropdown(
+def _multi(component_id: str, options: list, placeholder: str) -> html.Div:
+    dropdown = dcc.Dropdown(
         id=component_id, options=options, value=[], multi=True, placeholder=placeholder
     )
+    return slot(dropdown, "dropdown")
 
 
 def music_card(artists: list[str], tags: list[str]) -> dbc.Card:
@@ -24,14 +26,17 @@ def music_card(artists: list[str], tags: list[str]) -> dbc.Card:
                     html.Div(className="mb-2"),
                     _multi(ids.TAGS, tags, "All tags"),
                     dbc.Label("Segments per track: keep every n-th", className="small mt-2 mb-0"),
-                    dcc.Slider(
-                        id=ids.REDUCTION,
-                        min=1,
-                        max=30,
-                        step=1,
-                        value=1,
-                        marks={1: "1", 5: "5", 10: "10", 20: "20", 30: "30"},
-                        tooltip={"placement": "bottom"},
+                    slot(
+                        dcc.Slider(
+                            id=ids.REDUCTION,
+                            min=1,
+                            max=30,
+                            step=1,
+                            value=1,
+                            marks={1: "1", 5: "5", 10: "10", 20: "20", 30: "30"},
+                            tooltip={"placement": "bottom"},
+                        ),
+                        "slider",
                     ),
                 ]
             ),
