@@ -36,6 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from tests.fake_collection import FakeTrack, write_fake_collection  # noqa: E402
+from tests.pointer import drag, move_to  # noqa: E402
 
 GRAPH = 'document.getElementById(\'{{"panel":{0},"type":"panel-graph"}}\')'
 
@@ -175,25 +176,6 @@ def point_pixel(driver, panel: int, index: int):
     )
 
 
-def move(driver, x: float, y: float) -> None:
-    from selenium.webdriver.common.actions.action_builder import ActionBuilder
-
-    actions = ActionBuilder(driver)
-    actions.pointer_action.move_to_location(int(x), int(y))
-    actions.perform()
-
-
-def press(driver, down: bool) -> None:
-    from selenium.webdriver.common.actions.action_builder import ActionBuilder
-
-    actions = ActionBuilder(driver)
-    if down:
-        actions.pointer_action.pointer_down()
-    else:
-        actions.pointer_action.pointer_up()
-    actions.perform()
-
-
 def measure_hover(driver, index: int) -> float:
     driver.execute_script(
         "window.__moved = null; window.__requested = null;"
@@ -205,7 +187,7 @@ def measure_hover(driver, index: int) -> float:
         " {once: true});"
     )
     x, y = point_pixel(driver, 0, index)
-    move(driver, x, y)
+    move_to(driver, x, y)
     wait(driver, "return window.__requested")
     return driver.execute_script("return window.__requested - window.__moved") / 1000.0
 
@@ -239,11 +221,7 @@ def measure_box_selection(driver, n_points: int) -> tuple[float, int]:
     )
     x0, y0 = left + 2, top + 2
     x1, y1 = left + edge, top + height - 2
-    move(driver, x0, y0)
-    press(driver, True)
-    for step in range(1, 9):
-        move(driver, x0 + (x1 - x0) * step / 8, y0 + (y1 - y0) * step / 8)
-    press(driver, False)
+    drag(driver, (x0, y0), (x1, y1))
     wait(driver, "return window.__mirrored", timeout=30)
     seconds = driver.execute_script("return window.__mirrored - window.__released") / 1000.0
     count = driver.execute_script(

@@ -27,10 +27,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from selenium import webdriver
-    from selenium.webdriver.common.actions.action_builder import ActionBuilder
     from selenium.webdriver.common.by import By
 
     from tests.browser_options import chrome_options
+    from tests.pointer import drag
 
     driver = webdriver.Chrome(options=chrome_options())
     driver.set_window_size(1600, 1000)
@@ -58,13 +58,8 @@ def main(argv=None) -> int:
                 "const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;"
                 "return [r.left + xa._offset, r.top + ya._offset, xa._length, ya._length];"
             )
-            actions = ActionBuilder(driver)
-            actions.pointer_action.move_to_location(int(left + width * 0.55), int(top + 5))
-            actions.pointer_action.pointer_down()
             x1 = left + width * (0.55 + args.select_fraction)
-            actions.pointer_action.move_to_location(int(x1), int(top + height * 0.6))
-            actions.pointer_action.pointer_up()
-            actions.perform()
+            drag(driver, (left + width * 0.55, top + 5), (x1, top + height * 0.6))
             time.sleep(3)
         driver.save_screenshot(str(args.out))
         print(args.out)

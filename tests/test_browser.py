@@ -17,13 +17,13 @@ pytest.importorskip("selenium", reason="browser tests need the test extra (dash[
 if not shutil.which("chromedriver"):
     pytest.fail("chromedriver not found: install Debian's chromium-driver (see .ci/run)")
 
-from selenium.webdriver.common.actions.action_builder import ActionBuilder  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 
 from explore_dash.app import create_app  # noqa: E402
 from explore_dash.config import AppConfig  # noqa: E402
 from explore_dash.data import SEGMENT_ID_STRIDE, SEGMENT_SECONDS  # noqa: E402
 from tests.fake_collection import write_fake_collection, write_wav  # noqa: E402
+from tests.pointer import double_click, drag, move_to  # noqa: E402
 
 GRAPH = '{{"panel":{},"type":"panel-graph"}}'
 
@@ -140,22 +140,6 @@ def point_pixel(duo, panel: int, index: int) -> tuple[float, float]:
         f"return [box.left + xa._offset + xa.l2p(t.x[{index}]),"
         f"        box.top + ya._offset + ya.l2p(t.y[{index}])];"
     )
-
-
-def move_mouse_to(duo, x: float, y: float) -> None:
-    """Move the real pointer to viewport pixel (x, y)."""
-    actions = ActionBuilder(duo.driver)
-    actions.pointer_action.move_to_location(int(round(x)), int(round(y)))
-    actions.perform()
-
-
-def press(duo, down: bool) -> None:
-    actions = ActionBuilder(duo.driver)
-    if down:
-        actions.pointer_action.pointer_down()
-    else:
-        actions.pointer_action.pointer_up()
-    actions.perform()
 
 
 def expected_ids(collection) -> list[int]:
@@ -277,7 +261,7 @@ def test_listen001_hover_plays_the_segment_from_its_offset(app_duo, collection):
     segment = ids[index]
     track, number = divmod(segment, SEGMENT_ID_STRIDE)
     x, y = point_pixel(app_duo, 0, index)
-    move_mouse_to(app_duo, x, y)
+    move_to(app_duo.driver, x, y)
     audio = wait_until(
         lambda: app_duo.driver.execute_script(
             "const a = document.getElementById('player');"
@@ -320,19 +304,6 @@ def test_listen001_hover_plays_the_segment_from_its_offset(app_duo, collection):
     assert_no_console_errors(app_duo)
 
 
-def drag(duo, start, end, steps: int = 8) -> None:
-    """Press at ``start``, move to ``end`` in ``steps`` moves and release (real input events)."""
-    move_mouse_to(duo, *start)
-    press(duo, True)
-    for step in range(1, steps + 1):
-        move_mouse_to(
-            duo,
-            start[0] + (end[0] - start[0]) * step / steps,
-            start[1] + (end[1] - start[1]) * step / steps,
-        )
-    press(duo, False)
-
-
 # What a failed box_select reports: Plotly's events on the panel and the pointer's presses.
 RECORD_EVENTS = """
 const gd = {graph}, log = window.__boxSelectEvents = [], t0 = performance.now();
@@ -373,12 +344,12 @@ def box_select(duo, panel: int, corner_a, corner_b, attempts: int = 3) -> None:
         )
         time.sleep(0.2 if attempt == 0 else 1.0)
         box = plot_box(duo, panel)
-        drag(duo, inside(box, corner_a), inside(box, corner_b))
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            if selected_points(duo, panel):
-                return
-            time.sleep(0.1)
+        drag(duo.driver, inside(box, corner_a), inside(box, corner_b))
+        try:
+            wait_until(lambda: selected_points(duo, panel), 5, "the selection")
+            return
+        except AssertionError:
+            pass  # the drag was lost: pick the tool and drag again
     events = duo.driver.execute_script("return window.__boxSelectEvents")
     raise AssertionError(
         f"no selection on panel {panel} after {attempts} box drags; what the page saw:\n"
@@ -433,15 +404,6 @@ def test_select001_box_selection_selects_same_segments_in_other_panel(app_duo):
     assert_no_console_errors(app_duo)
 
 
-def double_click(duo, x: float, y: float) -> None:
-    move_mouse_to(duo, x, y)
-    actions = ActionBuilder(duo.driver)
-    for _ in range(2):
-        actions.pointer_action.pointer_down()
-        actions.pointer_action.pointer_up()
-    actions.perform()
-
-
 def test_select002_a_new_selection_in_the_other_panel_replaces_it_and_clearing_clears_both(app_duo):
     box_select(app_duo, 0, (0, 0), (0.5, 1))
     wait_until(lambda: shown_selection(app_duo, 1), message="first selection mirrored")
@@ -459,7 +421,7 @@ def test_select002_a_new_selection_in_the_other_panel_replaces_it_and_clearing_c
     # Double-clicking the panel where it was made (off the selection's outline, which a click
     # would pick up for editing) clears it everywhere, playlist included.
     left, top, width, height = plot_box(app_duo, 1)
-    double_click(app_duo, left + width / 4, top + height / 2)
+    double_click(app_duo.driver, left + width / 4, top + height / 2)
     wait_until(lambda: layer_pixel(app_duo, 0, ids_right[0]) is None, message="layer hidden")
     assert shown_selection(app_duo, 0) == shown_selection(app_duo, 1) == []
     wait_until(

@@ -273,15 +273,8 @@ def test_live006_page_fills_in_without_reload_keeping_zoom_and_selection(tmp_pat
     from selenium.webdriver.common.by import By
 
     from tests.browser_options import chrome_options
-    from tests.test_browser import (
-        box_select,
-        drag,
-        graph_js,
-        move_mouse_to,
-        plot_box,
-        trace_ids,
-        wait_until,
-    )
+    from tests.pointer import drag, move_to
+    from tests.test_browser import box_select, graph_js, plot_box, trace_ids, wait_until
 
     library, data = make_library(tmp_path / "lib", 12), tmp_path / "data"
     port = free_port()
@@ -317,10 +310,10 @@ def test_live006_page_fills_in_without_reload_keeping_zoom_and_selection(tmp_pat
             f"return {graph_js(1)}.querySelector('.modebar-btn[data-attr=dragmode][data-val=zoom]')"
         )
         left1, top1, width1, height1 = plot_box(browser, 1)
-        move_mouse_to(browser, left1 + width1 / 2, top1 + height1 / 2)  # shows the mode bar
+        move_to(driver, left1 + width1 / 2, top1 + height1 / 2)  # shows the mode bar
         ActionChains(driver).move_to_element(tool).click().perform()
         drag(
-            browser,
+            driver,
             (left1 + width1 * 0.2, top1 + height1 * 0.2),
             (left1 + width1 * 0.8, top1 + height1 * 0.7),
         )
