@@ -171,9 +171,11 @@ _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def _exit_with_parent(parent: int, poll_seconds: float = 1.0) -> None:
-    """End this worker when the process that started it is gone (SIGKILLed, crashed).
+    """End this worker when process ``parent``, which started it, is gone (SIGKILLed, crashed).
 
     An orphaned worker would otherwise keep a core busy on batches nobody will collect.
+    ``parent`` is passed in rather than read here: a parent killed while the worker was still
+    importing has already handed it to init, and ``os.getppid()`` would watch the wrong process.
     """
 
     if sys.platform.startswith("linux"):
@@ -190,10 +192,12 @@ def _exit_with_parent(parent: int, poll_seconds: float = 1.0) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def _init_worker(specs: Sequence[ModelSpec], intra_op_threads: int, batch_size: int) -> None:
+def _init_worker(
+    parent: int, specs: Sequence[ModelSpec], intra_op_threads: int, batch_size: int
+) -> None:
     # Ctrl-C reaches the whole process group: the parent handles it and shuts the pool down.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _exit_with_parent(os.getppid())
+    _exit_with_parent(parent)
     limit_tensorflow_threads(intra_op_threads)
     _worker_runners[:] = [ModelRunner(spec, batch_size) for spec in specs]
 
@@ -239,7 +243,7 @@ class InferencePool(Generic[Tag]):
             workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
-            initargs=(list(specs), threads, batch_size),
+            initargs=(os.getpid(), list(specs), threads, batch_size),
         )
         self._max_pending = max_pending or 2 * workers
         self._pending: deque[tuple[Tag, Future]] = deque()

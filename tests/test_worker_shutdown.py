@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -68,3 +69,28 @@ def test_workers001_sigint_stops_the_pool_at_once_with_consistent_tables(tmp_pat
         time.sleep(0.1)
     assert read_status(data).phase == "interrupted"
     assert_consistent(data)
+
+
+# A pool worker's start: the initializer, told its parent's pid, then work (a sleep).
+WORKER_START = """
+import sys, time
+from extraction.inference import _init_worker
+_init_worker(int(sys.argv[1]), [], 1, 1)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_workers002_a_worker_whose_parent_died_while_it_started_exits():
+    # The parent was killed while the worker was importing: by the time the worker watches for
+    # it, its parent is init (or a subreaper), not the pid it was given.
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    orphan = subprocess.run(
+        [sys.executable, "-c", WORKER_START, str(gone.pid), "30"], cwd=REPO, timeout=20
+    )
+    assert orphan.returncode == 1
+    # With its real parent alive it works on (and ends normally).
+    kept = subprocess.run(
+        [sys.executable, "-c", WORKER_START, str(os.getpid()), "1"], cwd=REPO, timeout=20
+    )
+    assert kept.returncode == 0
