@@ -212,15 +212,22 @@ def choose_option(duo, component_id: str, label: str) -> None:
 def test_panel004_nothing_moves_when_the_lazily_loaded_controls_arrive(app_duo):
     """Dash 4 loads the dropdown and slider code after the first render; their room is kept
     from the start (and the scrollbar's), so the maps are not pushed down under the pointer."""
-    controls = app_duo.driver.execute_script(
-        "return Array.from(document.querySelectorAll("
-        "'.dash-dropdown-wrapper, .dash-slider-container')).map(c => ({"
-        " slot: c.parentElement.className,"
-        " reserved: parseFloat(getComputedStyle(c.parentElement).minHeight) || 0,"
-        " height: c.getBoundingClientRect().height}))"
+    def drawn_controls():
+        return app_duo.driver.execute_script(
+            "return Array.from(document.querySelectorAll("
+            "'.dash-dropdown-wrapper, .dash-slider-container')).map(c => ({"
+            " slot: c.parentElement.className,"
+            " reserved: parseFloat(getComputedStyle(c.parentElement).minHeight) || 0,"
+            " height: c.getBoundingClientRect().height}))"
+        )
+
+    # 4 dropdowns per panel, 2 music and 4 highlight multi-selects, the reduction slider (the
+    # points can be drawn before the controls' code has arrived).
+    controls = wait_until(
+        lambda: found if len(found := drawn_controls()) == 2 * 4 + 2 + 4 + 1 else None,
+        30,
+        "every control drawn",
     )
-    # 4 dropdowns per panel, 2 music and 4 highlight multi-selects, the reduction slider.
-    assert len(controls) == 2 * 4 + 2 + 4 + 1
     for control in controls:
         assert control["slot"] in ("slot-dropdown", "slot-slider"), control
         assert control["height"] <= control["reserved"] + 0.5, control
