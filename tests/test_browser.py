@@ -237,6 +237,49 @@ def test_panel004_nothing_moves_when_the_lazily_loaded_controls_arrive(app_duo):
     assert gutter == "stable"
 
 
+# Per panel dropdown: the room its value has, and the width of its longest option's name in
+# the value's font.
+OPTION_ROOM = """
+const labels = arguments[0];
+return Array.from(document.querySelectorAll('.card-header .dash-dropdown')).map(button => {
+  const grid = button.querySelector('.dash-dropdown-grid-container');
+  const icon = button.querySelector('.dash-dropdown-trigger-icon');
+  const style = getComputedStyle(grid);
+  const room = grid.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight)
+    - parseFloat(style.columnGap) - icon.getBoundingClientRect().width;
+  const context = document.createElement('canvas').getContext('2d');
+  context.font = getComputedStyle(button.querySelector('.dash-dropdown-value')).font;
+  const kind = JSON.parse(button.id).type;
+  const widest = Math.max(...labels[kind].map(label => context.measureText(label).width));
+  return {kind: kind, room: room, widest: widest};
+});
+"""
+
+
+def test_panel005_every_option_name_fits_its_dropdown_on_laptop_and_desktop_screens(app_duo):
+    from explore_dash.data import option_labels
+
+    labels = {
+        f"panel-{group}": [option["label"] for option in options]
+        for group, options in option_labels().items()
+    }
+    try:
+        for width in (1024, 1280, 1366, 1400, 1440, 1600, 1920):
+            app_duo.driver.set_window_size(width, 900)
+
+            def cut_short():
+                rooms = app_duo.driver.execute_script(OPTION_ROOM, labels)
+                assert len(rooms) == 8
+                return [r for r in rooms if r["widest"] > r["room"]]
+
+            try:
+                wait_until(lambda: not cut_short(), 5, "every option name to fit")
+            except AssertionError:
+                raise AssertionError(f"cut short at {width} px: {cut_short()}") from None
+    finally:
+        app_duo.driver.set_window_size(1600, 1000)
+
+
 def test_panel002_dropdown_changes_only_that_panel(app_duo):
     before_right = app_duo.driver.execute_script(f"return Array.from({graph_js(1)}._fullData[0].x)")
     before_left = app_duo.driver.execute_script(f"return {graph_js(0)}._fullData[0].x[0]")

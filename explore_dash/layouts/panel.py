@@ -22,6 +22,17 @@ GRAPH_CONFIG = {
 }
 
 
+#: Twelfths of the panel's width each setting takes when the four share one row (from 1400 px
+#: wide): the dataset's codes are short, the layer's names long. Below that they sit two by two,
+#: so that no option is cut short on a laptop's screen (checked in tests/test_browser.py).
+ONE_ROW_WIDTHS = {
+    ids.PANEL_ARCHITECTURE: 3,
+    ids.PANEL_DATASET: 2,
+    ids.PANEL_LAYER: 4,
+    ids.PANEL_PROJECTION: 3,
+}
+
+
 def _dropdown(kind: str, index: int, options: list[dict], value: str, label: str) -> dbc.Col:
     return dbc.Col(
         [
@@ -38,7 +49,7 @@ def _dropdown(kind: str, index: int, options: list[dict], value: str, label: str
             ),
         ],
         xs=6,
-        lg=3,
+        xxl=ONE_ROW_WIDTHS[kind],
     )
 
 
