@@ -38,13 +38,21 @@ def computations(data_dir: Path) -> int:
 
 
 def watch_progress(duo) -> None:
-    """Record whether panel 1's progress box is ever shown (the job may be quick)."""
+    """Record whether panel 1's progress box is ever shown (the job may be quick), and where
+    panel 1's map was then."""
     duo.driver.execute_script(
         "window.__progressShown = false;"
         f"const box = document.getElementById('{_css_id(PROGRESS_BOX).replace(chr(92), '')}');"
+        f"const graph = {graph_js(1)};"
         "new MutationObserver(() => { if (box.style.display === 'flex') {"
-        " window.__progressShown = true; } }).observe(box, {attributes: true});"
+        " window.__progressShown = true;"
+        " window.__mapTopWhileRunning = graph.getBoundingClientRect().top; } })"
+        ".observe(box, {attributes: true});"
     )
+
+
+def map_top(duo) -> float:
+    return duo.driver.execute_script(f"return {graph_js(1)}.getBoundingClientRect().top")
 
 
 def count_text(duo) -> str:
@@ -56,6 +64,7 @@ def test_map001_umap_shows_progress_then_map_and_a_restart_uses_the_cache(dash_d
     config = AppConfig(fake.library, fake.data_dir)
     dash_duo.start_server(create_app(config))
     before = wait_for_points(dash_duo, 1)
+    top = map_top(dash_duo)
     watch_progress(dash_duo)
     choose_option(dash_duo, "#" + _css_id({"panel": 1, "type": "panel-projection"}), "UMAP")
     wait_until(
@@ -72,6 +81,9 @@ def test_map001_umap_shows_progress_then_map_and_a_restart_uses_the_cache(dash_d
     )
     assert count_text(dash_duo) == "20 segments"
     assert dash_duo.driver.execute_script("return window.__progressShown")
+    # The progress is drawn over the map's title line: the map did not move for it.
+    assert dash_duo.driver.execute_script("return window.__mapTopWhileRunning") == top
+    assert map_top(dash_duo) == top
     xs = dash_duo.driver.execute_script(f"return Array.from({graph_js(1)}._fullData[0].x)")
     assert len(xs) == 20 and sorted(wait_for_points(dash_duo, 1)) == sorted(before)
     assert computations(fake.data_dir) == 1

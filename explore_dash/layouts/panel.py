@@ -89,7 +89,8 @@ def panel_layout(index: int, options: dict[str, list[dict]], settings: PanelSett
             dbc.Button("Cancel", id=ids.cancel_button(index), size="sm", color="secondary"),
         ],
         id=ids.panel(ids.PANEL_PROGRESS_BOX, index),
-        className="align-items-center mb-1",
+        # Over the map's title line (assets/style.css): the map keeps its place meanwhile.
+        className="panel-progress align-items-center",
         style={"display": "none"},
     )
     footer = html.Div(
@@ -117,7 +118,7 @@ def panel_layout(index: int, options: dict[str, list[dict]], settings: PanelSett
     return dbc.Card(
         [
             dbc.CardHeader(header),
-            dbc.CardBody([progress, graph, job, view], className="p-1"),
+            dbc.CardBody([progress, graph, job, view], className="p-1 panel-body"),
             dbc.CardFooter(footer),
         ],
         className="h-100",
