@@ -40,7 +40,8 @@ def build_layout(state: AppState):
 
     state.refresh()
     status = state.extraction
-    running = extraction_view(status, status is not None and process_alive(status.pid)).running
+    view = extraction_view(status, status is not None and process_alive(status.pid))
+    running = view.running
     return page_layout(
         options=option_labels(state.config.anonymize),
         **library_choices(state),
@@ -51,6 +52,7 @@ def build_layout(state: AppState):
         data_version=state.collection.version,
         # Just started: the extraction may not have written its status yet.
         extracting=running or (state.config.extract and (status is None or status.running)),
+        extraction=view,
         poll_ms=POLL_RUNNING_MS if running or state.config.extract else POLL_IDLE_MS,
     )
 

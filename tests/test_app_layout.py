@@ -91,3 +91,38 @@ def test_layout004_slots_only_for_controls_with_a_reserved_height():
     assert slot(html.Span("x"), "dropdown").className == "slot-dropdown"
     with pytest.raises(ValueError, match="unknown slot kind 'chart'"):
         slot(html.Span("x"), "chart")
+
+
+def test_layout005_a_running_extraction_is_in_the_page_from_its_first_draw(tmp_path: Path):
+    """The Library box comes with the page, not with the first poll (which moved the controls
+    under it down after the page had drawn)."""
+    import json
+    import os
+    from dataclasses import asdict
+
+    from extraction.status import ExtractionStatus, status_path
+
+    fake = write_fake_collection(tmp_path)
+    running = ExtractionStatus(
+        phase="extracting",
+        tracks_total=10,
+        tracks_done=4,
+        audio_total_seconds=3600,
+        audio_done_seconds=900,
+        failures=[["bad.mp3", "not audio"]],
+        pid=os.getpid(),  # alive
+    )
+    status_path(fake.data_dir).write_text(json.dumps(asdict(running)))
+    app = create_app(AppConfig(fake.library, fake.data_dir))
+    (box,) = find(app.layout, ids.EXTRACTION_BOX)
+    assert box.style == {"display": "block"}
+    (bar,) = find(app.layout, ids.EXTRACTION_BAR)
+    assert bar.value == 25.0 and bar.animated
+    (text,) = find(app.layout, ids.EXTRACTION_TEXT)
+    assert text.children.startswith("Extracting: 4 of 10 tracks")
+    (failures,) = find(app.layout, ids.EXTRACTION_FAILURES)
+    assert "1 file could not be analysed" in str(failures.children[0].to_plotly_json())
+
+    status_path(fake.data_dir).unlink()  # nothing ran: no box
+    (box,) = find(create_app(AppConfig(fake.library, fake.data_dir)).layout, ids.EXTRACTION_BOX)
+    assert box.style == {"display": "none"}

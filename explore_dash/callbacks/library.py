@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from dash import Dash, Input, Output, State, html, no_update
+from dash import Dash, Input, Output, State, no_update
 
 from explore_dash import ids
-from explore_dash.layouts.page import library_summary
+from explore_dash.layouts.page import failure_list, library_summary
 from explore_dash.progress import (
     POLL_IDLE_MS,
     POLL_RUNNING_MS,
-    ExtractionView,
     extraction_view,
     process_alive,
 )
 from explore_dash.state import AppState, library_choices
-
-#: Failures listed in the page (the tracks table keeps them all).
-SHOWN_FAILURES = 50
 
 CHOICE_OUTPUTS = (
     (ids.ARTISTS, "options", "artists"),
@@ -27,18 +23,6 @@ CHOICE_OUTPUTS = (
     (ids.HIGHLIGHT_TAGS, "options", "tags"),
     (ids.TRACK_NAMES, "data", "track_names"),
 )
-
-
-def failure_list(view: ExtractionView) -> list:
-    if not view.failures:
-        return []
-    shown = view.failures[-SHOWN_FAILURES:]
-    items = [html.Li([html.Code(path), f": {reason}"]) for path, reason in shown]
-    more = len(view.failures) - len(shown)
-    summary = f"{len(view.failures)} files could not be analysed" + (
-        f" (the last {len(shown)} listed)" if more > 0 else ""
-    )
-    return [html.Details([html.Summary(summary), html.Ul(items, className="mb-0 ps-3")])]
 
 
 def register(app: Dash, state: AppState) -> None:

@@ -8,6 +8,7 @@ from dash import dcc, html
 from explore_dash import ids
 from explore_dash.layouts.panel import DEFAULT_PANELS, panel_layout
 from explore_dash.layouts.sidebar import highlight_card, listen_card, music_card, playlist_card
+from explore_dash.progress import ExtractionView
 
 
 def empty_state(library: str, data_dir: str, extracting: bool, visible: bool) -> dbc.Alert:
@@ -42,24 +43,51 @@ def library_summary(n_tracks: int, library: str) -> str:
     return f"{n_tracks} tracks · {library}"
 
 
-def extraction_box() -> html.Div:
-    """Extraction progress, filled in by the library poll (hidden when nothing runs)."""
+#: Failures listed in the page (the tracks table keeps them all).
+SHOWN_FAILURES = 50
+
+
+def failure_list(view: ExtractionView) -> list:
+    """The files that could not be analysed, folded under a one-line summary."""
+    if not view.failures:
+        return []
+    shown = view.failures[-SHOWN_FAILURES:]
+    items = [html.Li([html.Code(path), f": {reason}"]) for path, reason in shown]
+    more = len(view.failures) - len(shown)
+    files = "1 file" if len(view.failures) == 1 else f"{len(view.failures)} files"
+    summary = f"{files} could not be analysed" + (
+        f" (the last {len(shown)} listed)" if more > 0 else ""
+    )
+    return [html.Details([html.Summary(summary), html.Ul(items, className="mb-0 ps-3")])]
+
+
+def extraction_box(view: ExtractionView | None = None) -> html.Div:
+    """Extraction progress as of the page load (hidden when nothing runs); the library poll
+    keeps it up to date. Drawn from the start, so the controls under it do not move down
+    when the first poll answers."""
+    view = view or ExtractionView()
     return html.Div(
         dbc.Card(
             [
                 dbc.CardHeader("Library"),
                 dbc.CardBody(
                     [
-                        dbc.Progress(id=ids.EXTRACTION_BAR, value=0, className="mb-1"),
-                        html.Div(id=ids.EXTRACTION_TEXT, className="small"),
-                        html.Div(id=ids.EXTRACTION_FAILURES, className="small"),
+                        dbc.Progress(
+                            id=ids.EXTRACTION_BAR,
+                            value=round(view.percent, 1),
+                            animated=view.running,
+                            striped=view.running,
+                            className="mb-1",
+                        ),
+                        html.Div(view.text, id=ids.EXTRACTION_TEXT, className="small"),
+                        html.Div(failure_list(view), id=ids.EXTRACTION_FAILURES, className="small"),
                     ]
                 ),
             ],
             className="mb-2",
         ),
         id=ids.EXTRACTION_BOX,
-        style={"display": "none"},
+        style={"display": "block"} if view.visible else {"display": "none"},
     )
 
 
@@ -77,6 +105,7 @@ def page_layout(
     n_tracks: int,
     data_version: int = 0,
     extracting: bool = False,
+    extraction: ExtractionView | None = None,
     poll_ms: int = 15_000,
 ) -> dbc.Container:
     """Controls on the left, two linked panels on the right.
@@ -95,7 +124,7 @@ def page_layout(
         ),
     ]
     sidebar = [
-        extraction_box(),
+        extraction_box(extraction),
         music_card(artists, tags),
         highlight_card(artists, albums, tracks, tags),
         listen_card(),
