@@ -108,7 +108,8 @@ def panel_layout(index: int, options: dict[str, list[dict]], settings: PanelSett
     graph = dcc.Graph(
         id=ids.panel(ids.PANEL_GRAPH, index),
         config=GRAPH_CONFIG,
-        style={"height": "68vh"},
+        # Set inline (dcc.Graph would put its own height there); the value is in style.css.
+        style={"height": "var(--panel-graph-height)"},
         responsive=True,
         clear_on_unhover=False,
     )
