@@ -46,7 +46,8 @@ def app_duo(dash_duo, collection):
 
 
 def graph_js(panel: int) -> str:
-    return f"document.getElementById('{GRAPH.format(panel)}').querySelector('.js-plotly-plot')"
+    # Null (not an error) while the page has not drawn the panel yet.
+    return f"document.getElementById('{GRAPH.format(panel)}')?.querySelector('.js-plotly-plot')"
 
 
 def trace_ids(duo, panel: int, trace: int = 0) -> list[int]:
@@ -276,6 +277,26 @@ def test_panel005_every_option_name_fits_its_dropdown_on_laptop_and_desktop_scre
                 wait_until(lambda: not cut_short(), 5, "every option name to fit")
             except AssertionError:
                 raise AssertionError(f"cut short at {width} px: {cut_short()}") from None
+    finally:
+        app_duo.driver.set_window_size(1600, 1000)
+
+
+def test_panel006_each_panel_fits_the_window_with_a_map_of_at_least_360_px(app_duo):
+    try:
+        for width, height in ((1920, 1080), (1600, 1000), (1366, 768), (1024, 768)):
+            app_duo.driver.set_window_size(width, height)
+
+            def fits():
+                return app_duo.driver.execute_script(
+                    "return Array.from(document.querySelectorAll('.panel-body')).every(body => {"
+                    " const card = body.closest('.card').getBoundingClientRect();"
+                    " const graph = body.querySelector('.js-plotly-plot').getBoundingClientRect();"
+                    " const drawn = body.querySelector('.main-svg').getBoundingClientRect();"
+                    " return card.bottom <= innerHeight && graph.height >= 360"
+                    "  && Math.abs(graph.height - drawn.height) < 2; })"
+                )
+
+            wait_until(fits, 10, f"both panels in a {width} x {height} window")
     finally:
         app_duo.driver.set_window_size(1600, 1000)
 
