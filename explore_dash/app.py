@@ -41,7 +41,6 @@ def build_layout(state: AppState):
     state.refresh()
     status = state.extraction
     view = extraction_view(status, status is not None and process_alive(status.pid))
-    running = view.running
     return page_layout(
         options=option_labels(state.config.anonymize),
         **library_choices(state),
@@ -51,9 +50,9 @@ def build_layout(state: AppState):
         n_tracks=len(state.collection.tracks),
         data_version=state.collection.version,
         # Just started: the extraction may not have written its status yet.
-        extracting=running or (state.config.extract and (status is None or status.running)),
+        extracting=view.running or (state.config.extract and (status is None or status.running)),
         extraction=view,
-        poll_ms=POLL_RUNNING_MS if running or state.config.extract else POLL_IDLE_MS,
+        poll_ms=POLL_RUNNING_MS if view.running or state.config.extract else POLL_IDLE_MS,
     )
 
 

@@ -96,23 +96,19 @@ def test_layout004_slots_only_for_controls_with_a_reserved_height():
 def test_layout005_a_running_extraction_is_in_the_page_from_its_first_draw(tmp_path: Path):
     """The Library box comes with the page, not with the first poll (which moved the controls
     under it down after the page had drawn)."""
-    import json
-    import os
-    from dataclasses import asdict
-
-    from extraction.status import ExtractionStatus, status_path
+    from extraction.status import ExtractionStatus, StatusFile
 
     fake = write_fake_collection(tmp_path)
-    running = ExtractionStatus(
+    status = StatusFile(fake.data_dir)  # written by this (alive) process
+    status.status = ExtractionStatus(
         phase="extracting",
         tracks_total=10,
         tracks_done=4,
         audio_total_seconds=3600,
         audio_done_seconds=900,
         failures=[["bad.mp3", "not audio"]],
-        pid=os.getpid(),  # alive
     )
-    status_path(fake.data_dir).write_text(json.dumps(asdict(running)))
+    status.write()
     app = create_app(AppConfig(fake.library, fake.data_dir))
     (box,) = find(app.layout, ids.EXTRACTION_BOX)
     assert box.style == {"display": "block"}
@@ -123,6 +119,6 @@ def test_layout005_a_running_extraction_is_in_the_page_from_its_first_draw(tmp_p
     (failures,) = find(app.layout, ids.EXTRACTION_FAILURES)
     assert "1 file could not be analysed" in str(failures.children[0].to_plotly_json())
 
-    status_path(fake.data_dir).unlink()  # nothing ran: no box
+    status.path.unlink()  # nothing ran: no box
     (box,) = find(create_app(AppConfig(fake.library, fake.data_dir)).layout, ids.EXTRACTION_BOX)
     assert box.style == {"display": "none"}

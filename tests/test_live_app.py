@@ -274,7 +274,14 @@ def test_live006_page_fills_in_without_reload_keeping_zoom_and_selection(tmp_pat
 
     from tests.browser_options import chrome_options
     from tests.pointer import drag, move_to
-    from tests.test_browser import box_select, graph_js, plot_box, trace_ids, wait_until
+    from tests.test_browser import (
+        box_select,
+        graph_js,
+        inside,
+        plot_box,
+        trace_ids,
+        wait_until,
+    )
 
     library, data = make_library(tmp_path / "lib", 12), tmp_path / "data"
     port = free_port()
@@ -309,14 +316,10 @@ def test_live006_page_fills_in_without_reload_keeping_zoom_and_selection(tmp_pat
         tool = driver.execute_script(
             f"return {graph_js(1)}.querySelector('.modebar-btn[data-attr=dragmode][data-val=zoom]')"
         )
-        left1, top1, width1, height1 = plot_box(browser, 1)
-        move_to(driver, left1 + width1 / 2, top1 + height1 / 2)  # shows the mode bar
+        box1 = plot_box(browser, 1)
+        move_to(driver, *inside(box1, (0.5, 0.5)))  # shows the mode bar
         ActionChains(driver).move_to_element(tool).click().perform()
-        drag(
-            driver,
-            (left1 + width1 * 0.2, top1 + height1 * 0.2),
-            (left1 + width1 * 0.8, top1 + height1 * 0.7),
-        )
+        drag(driver, inside(box1, (0.2, 0.2)), inside(box1, (0.8, 0.7)))
         zoom = wait_until(
             lambda: driver.execute_script(
                 f"const l = {graph_js(1)}.layout;"

@@ -5,14 +5,18 @@ from __future__ import annotations
 from dash import Dash, Input, Output, State, no_update
 
 from explore_dash import ids
-from explore_dash.layouts.page import failure_list, library_summary
+from explore_dash.layouts.page import extraction_props, library_summary
 from explore_dash.progress import (
     POLL_IDLE_MS,
     POLL_RUNNING_MS,
+    ExtractionView,
     extraction_view,
     process_alive,
 )
 from explore_dash.state import AppState, library_choices
+
+#: The Library box's outputs, in the order of extraction_props.
+EXTRACTION_OUTPUTS = tuple(extraction_props(ExtractionView()))
 
 CHOICE_OUTPUTS = (
     (ids.ARTISTS, "options", "artists"),
@@ -27,12 +31,7 @@ CHOICE_OUTPUTS = (
 
 def register(app: Dash, state: AppState) -> None:
     @app.callback(
-        Output(ids.EXTRACTION_BOX, "style"),
-        Output(ids.EXTRACTION_BAR, "value"),
-        Output(ids.EXTRACTION_BAR, "animated"),
-        Output(ids.EXTRACTION_BAR, "striped"),
-        Output(ids.EXTRACTION_TEXT, "children"),
-        Output(ids.EXTRACTION_FAILURES, "children"),
+        *(Output(component, prop) for component, prop in EXTRACTION_OUTPUTS),
         Output(ids.LIBRARY_POLL, "interval"),
         Output(ids.DATA_VERSION, "data"),
         Output(ids.EMPTY_STATE, "style"),
@@ -46,12 +45,7 @@ def register(app: Dash, state: AppState) -> None:
         status = state.extraction
         view = extraction_view(status, status is not None and process_alive(status.pid))
         progress = (
-            {"display": "block"} if view.visible else {"display": "none"},
-            round(view.percent, 1),
-            view.running,
-            view.running,
-            view.text,
-            failure_list(view),
+            *extraction_props(view).values(),
             POLL_RUNNING_MS if view.running else POLL_IDLE_MS,
         )
         collection = state.collection

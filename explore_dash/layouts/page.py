@@ -61,11 +61,24 @@ def failure_list(view: ExtractionView) -> list:
     return [html.Details([html.Summary(summary), html.Ul(items, className="mb-0 ps-3")])]
 
 
+def extraction_props(view: ExtractionView) -> dict[tuple[str, str], object]:
+    """The Library box's ``(component id, property)`` values for ``view``: drawn with the page
+    and sent again by each library poll."""
+    return {
+        (ids.EXTRACTION_BOX, "style"): {"display": "block" if view.visible else "none"},
+        (ids.EXTRACTION_BAR, "value"): round(view.percent, 1),
+        (ids.EXTRACTION_BAR, "animated"): view.running,
+        (ids.EXTRACTION_BAR, "striped"): view.running,
+        (ids.EXTRACTION_TEXT, "children"): view.text,
+        (ids.EXTRACTION_FAILURES, "children"): failure_list(view),
+    }
+
+
 def extraction_box(view: ExtractionView | None = None) -> html.Div:
     """Extraction progress as of the page load (hidden when nothing runs); the library poll
     keeps it up to date. Drawn from the start, so the controls under it do not move down
     when the first poll answers."""
-    view = view or ExtractionView()
+    props = extraction_props(view or ExtractionView())
     return html.Div(
         dbc.Card(
             [
@@ -74,20 +87,28 @@ def extraction_box(view: ExtractionView | None = None) -> html.Div:
                     [
                         dbc.Progress(
                             id=ids.EXTRACTION_BAR,
-                            value=round(view.percent, 1),
-                            animated=view.running,
-                            striped=view.running,
+                            value=props[ids.EXTRACTION_BAR, "value"],
+                            animated=props[ids.EXTRACTION_BAR, "animated"],
+                            striped=props[ids.EXTRACTION_BAR, "striped"],
                             className="mb-1",
                         ),
-                        html.Div(view.text, id=ids.EXTRACTION_TEXT, className="small"),
-                        html.Div(failure_list(view), id=ids.EXTRACTION_FAILURES, className="small"),
+                        html.Div(
+                            props[ids.EXTRACTION_TEXT, "children"],
+                            id=ids.EXTRACTION_TEXT,
+                            className="small",
+                        ),
+                        html.Div(
+                            props[ids.EXTRACTION_FAILURES, "children"],
+                            id=ids.EXTRACTION_FAILURES,
+                            className="small",
+                        ),
                     ]
                 ),
             ],
             className="mb-2",
         ),
         id=ids.EXTRACTION_BOX,
-        style={"display": "block"} if view.visible else {"display": "none"},
+        style=props[ids.EXTRACTION_BOX, "style"],
     )
 
 
