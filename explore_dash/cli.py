@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import ipaddress
 import logging
+import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from extraction.signals import stops_held
+
 log = logging.getLogger("explore_dash")
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, documented flag for flag in the README's usage block (tested)."""
     parser = argparse.ArgumentParser(
         prog="explore-dash", description="Explore a music collection as a map of its sound."
     )
@@ -29,7 +35,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-extract", action="store_true", help="serve the tables as they are")
     parser.add_argument("--anonymize", action="store_true", help="neutral codes for model names")
     parser.add_argument("--debug", action="store_true", help="Dash debug mode")
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def is_loopback(host: str) -> bool:
@@ -98,6 +108,68 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+class StartupError(Exception):
+    """A problem found before serving, said in one line a user can act on."""
+
+
+def check_library(library: Path) -> Path:
+    """The library folder, resolved; :class:`StartupError` if it is missing or unreadable."""
+    library = library.expanduser()
+    if not library.is_dir():
+        raise StartupError(f"music library not found: {library}")
+    try:
+        with os.scandir(library) as entries:
+            next(entries, None)
+    except OSError as error:
+        raise StartupError(
+            f"music library not readable: {library} ({error.strerror}; check its permissions)"
+        ) from None
+    return library.resolve()
+
+
+def check_port(host: str, port: int) -> None:
+    """:class:`StartupError` if ``host:port`` cannot be listened on (in use, not allowed)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As the server itself binds: a port left in TIME_WAIT by a previous run is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host.strip("[]"), port))
+        except socket.gaierror as error:
+            raise StartupError(f"unknown address --host {host}: {error.strerror}") from None
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise StartupError(
+                    f"port {port} is in use (another explore-dash?): choose another with "
+                    f"--port {port + 1}"
+                ) from None
+            if error.errno == errno.EACCES:
+                raise StartupError(
+                    f"not allowed to listen on port {port}: choose one above 1023 with --port"
+                ) from None
+            raise StartupError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+
+
+def check_data_dir(data_dir: Path) -> None:
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StartupError(f"cannot create the data folder {data_dir}: {error.strerror}") from None
+    if not os.access(data_dir, os.W_OK):
+        raise StartupError(f"the data folder is not writable: {data_dir} (choose one with --data)")
+
+
+def missing_package(error: ImportError) -> StartupError | ImportError:
+    """A one-line message for a module the install should have brought; other errors as they are."""
+    from extraction.errors import REINSTALL_HINT
+    from extraction.signals import missing_module
+
+    name = missing_module(error)
+    if name is None:
+        return error
+    return StartupError(f"a required package is missing (no module {name}); {REINSTALL_HINT}")
+
+
 def run(
     library: Path,
     data: Path | None,
@@ -107,37 +179,46 @@ def run(
     anonymize: bool,
     debug: bool = False,
 ) -> int:
-    from explore_dash.app import create_app
-    from explore_dash.config import AppConfig
+    """Serve the app (and run the extraction beside it) until Ctrl-C or SIGTERM.
 
-    library = library.expanduser()
-    if not library.is_dir():
-        print(f"explore-dash: error: music library not found: {library}", file=sys.stderr)
-        return 2
-    library = library.resolve()
-    data_dir = data_dir_for(library, data)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    config = AppConfig(
-        library, data_dir, host=host, port=port, anonymize=anonymize, extract=not no_extract
-    )
+    Everything that can fail at start (the library, the port, the data folder, the installed
+    packages, loading the tables) is checked before the extraction process starts, so a failure
+    is one line and leaves nothing running.
+    """
     # SIGTERM stops the app like Ctrl-C, so the extraction is stopped cleanly too. SIGINT is
     # set explicitly: a shell starting us in the background would have it ignored.
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    extraction = None if no_extract else start_extraction(library, data_dir)
+    extraction = None
     warm_up = None
     try:
-        app = create_app(config)
+        library = check_library(library)
+        data_dir = data_dir_for(library, data)
+        check_data_dir(data_dir)
+        check_port(host, port)
+        try:
+            with stops_held():
+                from explore_dash.app import create_app
+                from explore_dash.config import AppConfig
+                from explore_dash.projections import start_warm_up
+            config = AppConfig(
+                library, data_dir, host=host, port=port, anonymize=anonymize, extract=not no_extract
+            )
+            app = create_app(config)
+        except ImportError as error:
+            raise missing_package(error) from None
+        extraction = None if no_extract else start_extraction(library, data_dir)
         # Compile UMAP's numba code into the on-disk cache now, in its own (low-priority)
         # process, so the first UMAP a user asks for does not wait for it.
-        from explore_dash.projections import start_warm_up
-
         warm_up = start_warm_up(data_dir / "cache" / "numba")
         warning = exposure_warning(host)
         if warning:
             log.warning(warning)
         print(f"explore-dash: serving {library} at http://{host}:{port}/", flush=True)
         app.run(host=host, port=port, debug=debug, use_reloader=False)
+    except StartupError as error:
+        print(f"explore-dash: error: {error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         pass
     finally:

@@ -1,5 +1,19 @@
 """Entry point: ``python -m extraction``."""
 
-from extraction.cli import main
+import sys
+
+from extraction.errors import REINSTALL_HINT
+from extraction.signals import missing_module, stops_held
+
+try:
+    # The app may stop us while we still import (it quit at once): nothing to keep yet.
+    with stops_held():
+        from extraction.cli import main
+except KeyboardInterrupt:
+    raise SystemExit(130) from None
+except ImportError as error:
+    name = missing_module(error) or error
+    print(f"explore-dash-extract: error: missing module {name}; {REINSTALL_HINT}", file=sys.stderr)
+    raise SystemExit(2) from None
 
 raise SystemExit(main())

@@ -10,15 +10,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from extraction.errors import ExtractionError
+from extraction.errors import REINSTALL_HINT, ExtractionError
 from extraction.pipeline import Progress, Summary, TrackResult, run_extraction
+from extraction.signals import missing_module
 from extraction.status import ProgressGroup, StatusFile
 from extraction.store import STATUS_OK, DataStore, default_data_dir
 
 log = logging.getLogger("extraction")
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, documented flag for flag in the README's usage block (tested)."""
     parser = argparse.ArgumentParser(
         prog="explore-dash-extract",
         description="Index a music folder and extract MusiCNN/VGG taggrams and embeddings "
@@ -54,6 +56,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--list-models", action="store_true", help="list models and exit")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.library is None and not args.list_models:
         parser.error("the following arguments are required: --library")
@@ -208,6 +215,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except ExtractionError as error:
         print(f"explore-dash-extract: error: {error}", file=sys.stderr)
+        return 2
+    except ImportError as error:  # essentia and the like load lazily, here
+        name = missing_module(error)
+        if name is None:
+            raise
+        print(
+            f"explore-dash-extract: error: missing module {name}; {REINSTALL_HINT}", file=sys.stderr
+        )
         return 2
     except KeyboardInterrupt:
         print("interrupted: finished tracks are saved; run again to continue", file=sys.stderr)

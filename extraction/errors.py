@@ -1,5 +1,8 @@
 """Expected failures of the extraction package, each with a message a user can act on."""
 
+# What to do when a module the install should have brought is missing (a partial install).
+REINSTALL_HINT = "reinstall explore-dash in this environment: pip install --force-reinstall ."
+
 
 class ExtractionError(Exception):
     """Base class of every expected extraction failure."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from types import ModuleType
 
+from extraction.signals import stops_held
+
 
 def import_essentia_standard() -> ModuleType:
     """Import ``essentia.standard`` with TensorFlow and Essentia logging silenced.
@@ -19,10 +21,11 @@ def import_essentia_standard() -> ModuleType:
         The ``essentia.standard`` module.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import essentia
+    with stops_held():  # a Ctrl-C inside TensorFlow's loading would read as an ImportError
+        import essentia
 
-    essentia.log.infoActive = False
-    essentia.log.warningActive = False
-    import essentia.standard as essentia_standard
+        essentia.log.infoActive = False
+        essentia.log.warningActive = False
+        import essentia.standard as essentia_standard
 
     return essentia_standard

@@ -1,0 +1,49 @@
+"""Stop requests (SIGINT, SIGTERM) held back while heavy modules import.
+
+A Ctrl-C that lands inside an import surfaces as a traceback from deep in it, or, inside numpy's
+or TensorFlow's C code, as an unrelated ImportError. Importing takes a second or two; holding the
+stop until then and acting on it right after costs nothing and keeps the exit clean. Standard
+library only: the app's entry point uses it too.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextmanager
+def stops_held() -> Iterator[None]:
+    """Run the block with SIGINT and SIGTERM deferred; raise KeyboardInterrupt after it if one came.
+
+    Only the main thread may set signal handlers; elsewhere the block runs unprotected.
+    """
+    arrived: list[int] = []
+    try:
+        previous = {
+            sig: signal.signal(sig, lambda signum, _frame: arrived.append(signum))
+            for sig in STOP_SIGNALS
+        }
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if arrived:
+        raise KeyboardInterrupt(f"signal {arrived[0]}")
+
+
+def missing_module(error: BaseException) -> str | None:
+    """The name of the module whose absence caused ``error`` (searching its causes), if any."""
+    seen = error
+    while seen is not None:
+        if isinstance(seen, ModuleNotFoundError) and seen.name:
+            return seen.name
+        seen = seen.__cause__ or seen.__context__
+    return None
