@@ -1,8 +1,48 @@
-"""Shared pytest setup: headless Chromium options for the dash_duo browser tests."""
+"""Shared pytest setup: headless Chromium for the browser tests, and a clear stop without it."""
 
 from __future__ import annotations
 
 import importlib.util
+import shutil
+
+import pytest
+
+BROWSER_FIXTURES = frozenset({"dash_duo", "dash_br", "dash_duo_mp", "dash_thread_server"})
+BROWSER_HELP = (
+    "the browser tests need Chromium and its driver on PATH (chromium, chromedriver): "
+    "'sudo apt install chromium chromium-driver' on Debian/Ubuntu, "
+    "'brew install --cask chromium chromedriver' on macOS; "
+    "or leave them out with: pytest -m 'not browser'"
+)
+
+
+def missing_browser_programs() -> list[str]:
+    """Which of the system Chromium and chromedriver are not on PATH."""
+    missing = []
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        missing.append("chromium")
+    if not shutil.which("chromedriver"):
+        missing.append("chromedriver")
+    return missing
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Mark before `-m` deselects, so `-m 'not browser'` leaves every browser test out.
+    for item in items:
+        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Stop at once, in one line, when browser tests are selected but cannot start."""
+    if session.config.option.collectonly:
+        return
+    if any(item.get_closest_marker("browser") for item in session.items):
+        missing = missing_browser_programs()
+        if missing:
+            pytest.exit(f"{', '.join(missing)} not found: {BROWSER_HELP}", returncode=4)
+
 
 # The hook exists only where dash's pytest plugin is installed (the test extra); the TensorFlow
 # venv that checks the model conversion runs without it.

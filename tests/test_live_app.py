@@ -266,6 +266,7 @@ def test_live005_serves_during_extraction_stops_cleanly_and_resumes(tmp_path: Pa
     assert_consistent(data)
 
 
+@pytest.mark.browser
 def test_live006_page_fills_in_without_reload_keeping_zoom_and_selection(tmp_path: Path):
     from selenium import webdriver
     from selenium.common.exceptions import JavascriptException
