@@ -77,12 +77,13 @@ def make_library(folder: Path) -> None:
 
 
 IMPORT_EVERY_MODULE = f"""
-import importlib, pkgutil, sys
-repo = {str(REPO)!r}
+import importlib, pkgutil, sys, sysconfig
+from pathlib import Path
+site = Path(sysconfig.get_paths()["purelib"]).resolve()
 for name in {PACKAGES!r}:
     package = importlib.import_module(name)
-    if package.__file__.startswith(repo):
-        sys.exit(f"{{name}} was imported from the checkout, not the installed package")
+    if not Path(package.__file__).resolve().is_relative_to(site):
+        sys.exit(f"{{name}} came from {{package.__file__}}, not the installed package in {{site}}")
     for module in pkgutil.walk_packages(package.__path__, name + "."):
         if module.name.endswith(".__main__"):  # importing it runs the command
             continue
