@@ -11,12 +11,13 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from explore_dash.data import segment_track
+from extraction.library import library_file_path
 
 log = logging.getLogger(__name__)
 
@@ -93,39 +94,55 @@ def entries_for_tracks(track_ids: Iterable[int], tracks: pd.DataFrame) -> list[P
 _LINE_BREAKING = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 
 
+# What may end a line for some reader: a path holding one cannot be written as one line. A tab is
+# no line break, and real file names have them.
+_PATH_BREAKING = re.compile(r"[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+
 def _one_line(text: str) -> str:
     return " ".join(_LINE_BREAKING.sub(" ", text).split())
 
 
-def _playlist_path(path: str, library: Path, absolute: bool) -> str:
-    if absolute:
-        return str(Path(os.path.abspath(library)) / PurePosixPath(path))
-    relative = PurePosixPath(path).as_posix()
+def _path_bytes(stored: str, library: Path, relative_to_library: bool) -> bytes:
+    """A track's playlist line: the file's real name bytes, absolute or from the library root.
+
+    Players open the line's bytes as a file name, so a name that is not UTF-8 (stored as
+    private-use characters) is written as its original bytes, not as its stored text.
+    """
+    root = Path(os.path.abspath(library))
+    on_disk = library_file_path(root, stored)
+    if not relative_to_library:
+        return os.fsencode(on_disk)
+    relative = os.fsencode(on_disk.relative_to(root).as_posix())
     # A line starting with "#" is a comment or directive in M3U.
-    return f"./{relative}" if relative.startswith("#") else relative
+    return b"./" + relative if relative.startswith(b"#") else relative
 
 
-def to_m3u8(entries: Iterable[PlaylistEntry], library: Path, absolute: bool = True) -> str:
+def to_m3u8(
+    entries: Iterable[PlaylistEntry], library: Path, relative_to_library: bool = False
+) -> bytes:
     """An Extended M3U8 playlist of ``entries``.
 
     ``#EXTM3U``, then per entry ``#EXTINF:<seconds>,<artist> - <title>`` and its path, each line
-    ending with ``\\n``. Seconds are rounded (-1 when unknown, as M3U readers expect). Paths are
-    absolute (inside ``library``) or relative to the library root with POSIX separators. Line
-    breaks and control characters in tags become spaces; an entry whose *path* holds one cannot be
-    written faithfully and is left out.
+    ending with ``\n``. Seconds are rounded (-1 when unknown, as M3U readers expect). Paths are
+    absolute by default, so the playlist opens wherever it is saved; ``relative_to_library``
+    writes them from the library root with POSIX separators, for a playlist kept there. Text is
+    UTF-8 and paths are the files' own name bytes (the same, but for names that are not UTF-8).
+    Line breaks and control characters in tags become spaces; an entry whose *path* holds one
+    cannot be written faithfully and is left out.
     """
-    lines = ["#EXTM3U"]
+    lines = [b"#EXTM3U"]
     for entry in entries:
-        if _LINE_BREAKING.search(entry.path):
+        if _PATH_BREAKING.search(entry.path):
             log.warning("left out of playlist, path has a line break: %r", entry.path)
             continue
         seconds = round(entry.duration) if math.isfinite(entry.duration) else -1
         name = " - ".join(
             part for part in (_one_line(entry.artist), _one_line(entry.title)) if part
         )
-        lines.append(f"#EXTINF:{seconds},{name}")
-        lines.append(_playlist_path(entry.path, library, absolute))
-    return "\n".join(lines) + "\n"
+        lines.append(f"#EXTINF:{seconds},{name}".encode())
+        lines.append(_path_bytes(entry.path, library, relative_to_library))
+    return b"\n".join(lines) + b"\n"
 
 
 _UNSAFE_NAME_CHARACTERS = re.compile(r"[^\w\-. ()]")
@@ -154,8 +171,8 @@ def safe_playlist_name(name: str) -> str:
     return text + PLAYLIST_SUFFIX
 
 
-def save_playlist(text: str, data_dir: Path, name: str) -> Path:
-    """Write playlist ``text`` to ``<data_dir>/playlists/<safe name>.m3u8``, replacing a namesake.
+def save_playlist(content: bytes, data_dir: Path, name: str) -> Path:
+    """Write ``content`` to ``<data_dir>/playlists/<safe name>.m3u8``, replacing a namesake.
 
     The file is written under a temporary name and renamed, so it is never seen half written.
 
@@ -172,10 +189,46 @@ def save_playlist(text: str, data_dir: Path, name: str) -> Path:
     temporary = directory / f".tmp-{uuid.uuid4().hex}{PLAYLIST_SUFFIX}"
     try:
         with open(temporary, "wb") as handle:
-            handle.write(text.encode("utf-8"))
+            handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
     return target
+
+
+@dataclass(frozen=True)
+class Export:
+    """What *Export M3U8* produces: the copy kept in the data folder and the download.
+
+    Attributes
+    ----------
+    saved : Path
+        ``<data>/playlists/<name>.m3u8``, with absolute paths (it lives outside the library).
+    download : bytes
+        The downloaded file: absolute paths, or from the library root when asked.
+    filename : str
+        The download's file name.
+    """
+
+    saved: Path
+    download: bytes
+    filename: str
+
+
+def export_playlist(
+    entries: list[PlaylistEntry],
+    library: Path,
+    data_dir: Path,
+    name: str,
+    relative_to_library: bool = False,
+) -> Export:
+    """Save ``entries`` under the data folder and make the download (never in the library)."""
+    saved = save_playlist(to_m3u8(entries, library), data_dir, name)
+    download = (
+        to_m3u8(entries, library, relative_to_library=True)
+        if relative_to_library
+        else saved.read_bytes()
+    )
+    return Export(saved, download, safe_playlist_name(name))

@@ -551,6 +551,8 @@ def test_playlist001_export_writes_the_selected_tracks(app_duo, collection, tmp_
     text = saved[0].read_text(encoding="utf-8")
     assert text.startswith("#EXTM3U\n")
     listed = [line for line in text.splitlines() if line and not line.startswith("#")]
-    assert sorted(listed) == sorted(t.path for t in collection.ok_tracks())
+    # Absolute: the copy lives in the data folder, not at the library's root.
+    library = collection.library.resolve()
+    assert sorted(listed) == sorted(str(library / t.path) for t in collection.ok_tracks())
     assert "saved" in app_duo.find_element("#playlist-message").text.lower()
     assert_no_console_errors(app_duo)

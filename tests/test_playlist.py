@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -66,14 +67,17 @@ def entries() -> list[PlaylistEntry]:
 
 
 def test_m3u8_relative(entries: list[PlaylistEntry]):
-    assert to_m3u8(entries, Path("/music"), absolute=False) == (
-        "#EXTM3U\n"
-        "#EXTINF:200,Beta - Étude\n"
-        "Beta/Two/é.flac\n"
-        "#EXTINF:62,Alpha - Song A\n"
-        "Alpha/One/a.mp3\n"
-        "#EXTINF:-1,Untitled\n"
-        "u.wav\n"
+    assert (
+        to_m3u8(entries, Path("/music"), relative_to_library=True)
+        == (
+            "#EXTM3U\n"
+            "#EXTINF:200,Beta - Étude\n"
+            "Beta/Two/é.flac\n"
+            "#EXTINF:62,Alpha - Song A\n"
+            "Alpha/One/a.mp3\n"
+            "#EXTINF:-1,Untitled\n"
+            "u.wav\n"
+        ).encode()
     )
 
 
@@ -81,21 +85,36 @@ def test_m3u8_absolute(
     entries: list[PlaylistEntry], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     library = tmp_path / "My Music"
-    text = to_m3u8(entries[:2], library, absolute=True)
-    assert text == (
-        "#EXTM3U\n"
-        f"#EXTINF:200,Beta - Étude\n{library}/Beta/Two/é.flac\n"
-        f"#EXTINF:62,Alpha - Song A\n{library}/Alpha/One/a.mp3\n"
+    content = to_m3u8(entries[:2], library)  # absolute unless asked otherwise
+    assert (
+        content
+        == (
+            "#EXTM3U\n"
+            f"#EXTINF:200,Beta - Étude\n{library}/Beta/Two/é.flac\n"
+            f"#EXTINF:62,Alpha - Song A\n{library}/Alpha/One/a.mp3\n"
+        ).encode()
     )
     # A relative library is made absolute.
     monkeypatch.chdir(tmp_path)
-    assert to_m3u8(entries[1:2], Path("My Music"), absolute=True).splitlines()[2] == (
-        f"{library}/Alpha/One/a.mp3"
+    assert to_m3u8(entries[1:2], Path("My Music")).splitlines()[2] == (
+        f"{library}/Alpha/One/a.mp3".encode()
     )
 
 
 def test_m3u8_of_nothing():
-    assert to_m3u8([], Path("/music"), absolute=True) == "#EXTM3U\n"
+    assert to_m3u8([], Path("/music")) == b"#EXTM3U\n"
+
+
+def test_m3u8_writes_a_non_utf8_name_as_its_original_bytes(tmp_path: Path):
+    from extraction.library import stored_path
+
+    real = b"caf\xe9 #1.wav"  # Latin-1, as copied from an old disk
+    (tmp_path / os.fsdecode(real)).write_bytes(b"RIFF")
+    stored = stored_path(os.fsdecode(real))
+    assert stored.encode("utf-8") != real  # valid text in tracks.parquet, not the raw bytes
+    entry = PlaylistEntry(1, stored, "A", "B", 1.0)
+    assert to_m3u8([entry], tmp_path).splitlines()[2] == os.fsencode(tmp_path) + b"/" + real
+    assert to_m3u8([entry], tmp_path, relative_to_library=True).splitlines()[2] == real
 
 
 def test_m3u8_tags_cannot_inject_lines():
@@ -106,9 +125,9 @@ def test_m3u8_tags_cannot_inject_lines():
         "Title\n/etc/passwd\r\u2028\x85\x00end",
         10.0,
     )
-    text = to_m3u8([hostile], Path("/music"), absolute=False)
-    assert text == "#EXTM3U\n#EXTINF:10,Evil #EXTINF:1,x - Title /etc/passwd end\nok.mp3\n"
-    assert text.encode("utf-8").count(b"\n") == 3 and b"\r" not in text.encode("utf-8")
+    content = to_m3u8([hostile], Path("/music"), relative_to_library=True)
+    assert content == (b"#EXTM3U\n#EXTINF:10,Evil #EXTINF:1,x - Title /etc/passwd end\nok.mp3\n")
+    assert content.count(b"\n") == 3 and b"\r" not in content
 
 
 def test_m3u8_leaves_out_paths_with_line_breaks_and_guards_hash_paths():
@@ -116,9 +135,10 @@ def test_m3u8_leaves_out_paths_with_line_breaks_and_guards_hash_paths():
         PlaylistEntry(1, "bad\nname.mp3", "A", "B", 1.0),
         PlaylistEntry(2, "#hash.mp3", "A", "C", 1.0),
     ]
-    assert to_m3u8(entries, Path("/music"), absolute=False) == (
-        "#EXTM3U\n#EXTINF:1,A - C\n./#hash.mp3\n"
+    assert to_m3u8(entries, Path("/music"), relative_to_library=True) == (
+        b"#EXTM3U\n#EXTINF:1,A - C\n./#hash.mp3\n"
     )
+    assert to_m3u8(entries, Path("/music")) == b"#EXTM3U\n#EXTINF:1,A - C\n/music/#hash.mp3\n"
 
 
 @pytest.mark.parametrize(
@@ -138,6 +158,10 @@ def test_m3u8_leaves_out_paths_with_line_breaks_and_guards_hash_paths():
         ("mix.m3u", "mix.m3u8"),
         ("line\nbreak", "line break.m3u8"),
         ("CON", "_CON.m3u8"),
+        ("lpt1.txt", "_lpt1.txt.m3u8"),
+        ('mix: <best> "of" a|b?*', "mix_ _best_ _of_ a_b__.m3u8"),
+        ("trailing dot. ", "trailing dot.m3u8"),
+        ("🎵 night", "_ night.m3u8"),
         ("x" * 300, "x" * 100 + ".m3u8"),
     ],
 )
@@ -146,11 +170,11 @@ def test_safe_playlist_name(name: str, file_name: str):
 
 
 def test_save_playlist(tmp_path: Path):
-    text = "#EXTM3U\n#EXTINF:1,É\na.mp3\n"
-    path = save_playlist(text, tmp_path, "My mix")
+    content = "#EXTM3U\n#EXTINF:1,É\na.mp3\n".encode()
+    path = save_playlist(content, tmp_path, "My mix")
     assert path == tmp_path / "playlists" / "My mix.m3u8"
-    assert path.read_bytes() == text.encode("utf-8")  # UTF-8, "\n" kept as is
-    path = save_playlist("#EXTM3U\n", tmp_path, "My mix")
+    assert path.read_bytes() == content  # "\n" kept as is
+    path = save_playlist(b"#EXTM3U\n", tmp_path, "My mix")
     assert path.read_text(encoding="utf-8") == "#EXTM3U\n"
     assert sorted(p.name for p in (tmp_path / "playlists").iterdir()) == ["My mix.m3u8"]
 
@@ -158,7 +182,7 @@ def test_save_playlist(tmp_path: Path):
 @pytest.mark.parametrize("name", ["../escape", "../../escape", "/tmp/escape", "sub/dir", ".."])
 def test_save_playlist_stays_in_the_playlists_folder(tmp_path: Path, name: str):
     data_dir = tmp_path / "data"
-    path = save_playlist("#EXTM3U\n", data_dir, name)
+    path = save_playlist(b"#EXTM3U\n", data_dir, name)
     assert path.parent == data_dir / "playlists"
     assert path.exists()
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == [path]

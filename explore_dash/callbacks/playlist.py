@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
+from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from explore_dash import ids
 from explore_dash.data import format_time
-from explore_dash.playlist import (
-    entries_for_tracks,
-    playlist_from_segments,
-    safe_playlist_name,
-    save_playlist,
-    to_m3u8,
-)
+from explore_dash.playlist import entries_for_tracks, export_playlist, playlist_from_segments
 from explore_dash.state import AppState
 
 
@@ -98,14 +92,19 @@ def register(app: Dash, state: AppState) -> None:
         Input(ids.PLAYLIST_EXPORT, "n_clicks"),
         State(ids.PLAYLIST, "data"),
         State(ids.PLAYLIST_NAME, "value"),
-        State(ids.PLAYLIST_ABSOLUTE, "value"),
+        State(ids.PLAYLIST_RELATIVE, "value"),
         prevent_initial_call=True,
     )
-    def export_playlist(_clicks, track_ids, name, absolute):
+    def export(_clicks, track_ids, name, relative):
         entries = entries_for_tracks(track_ids or [], state.collection.tracks)
         if not entries:
             return no_update, "The playlist is empty: select some segments first."
-        text = to_m3u8(entries, state.config.library, absolute=bool(absolute))
-        saved = save_playlist(text, state.config.data_dir, name or "playlist")
-        download = {"content": text, "filename": safe_playlist_name(name or "playlist")}
-        return download, f"Saved {len(entries)} tracks to {saved}"
+        done = export_playlist(
+            entries,
+            state.config.library,
+            state.config.data_dir,
+            name or "playlist",
+            relative_to_library=bool(relative),
+        )
+        download = dcc.send_bytes(done.download, done.filename, type="audio/x-mpegurl")
+        return download, f"Saved {len(entries)} tracks to {done.saved}"

@@ -111,10 +111,15 @@ def playlist_card() -> dbc.Card:
                         className="mt-2",
                     ),
                     dbc.Checkbox(
-                        id=ids.PLAYLIST_ABSOLUTE,
-                        label="Absolute paths",
+                        id=ids.PLAYLIST_RELATIVE,
+                        label="Paths relative to the music folder",
                         value=False,
                         className="small mt-1",
+                    ),
+                    html.Div(
+                        "Only for a playlist you keep at the music folder's root; otherwise "
+                        "leave it off: absolute paths open wherever the file is saved.",
+                        className="form-text mt-0",
                     ),
                     dbc.Button("Export M3U8", id=ids.PLAYLIST_EXPORT, size="sm", className="mt-1"),
                     dcc.Download(id=ids.PLAYLIST_DOWNLOAD),
