@@ -72,7 +72,7 @@ def main() -> None:
 
     from selenium import webdriver
 
-    from extraction.status import read_status
+    from extraction.contract import read_status
     from tests.browser_options import chrome_options
 
     data = Path(tempfile.mkdtemp(prefix="explore-dash-bench-"))

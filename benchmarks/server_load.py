@@ -30,7 +30,7 @@ import numpy as np
 from dash import Dash
 from werkzeug.serving import make_server
 
-from extraction.library import library_file_path
+from extraction.contract import library_file_path
 
 Request = tuple[str, str, str, dict[str, str], bytes | None]
 """(kind, method, path, headers, body)."""

@@ -20,7 +20,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wsgi import wrap_file
 
 from explore_dash.data import Collection
-from extraction.library import library_file_path
+from extraction.contract import library_file_path
 
 log = logging.getLogger(__name__)
 

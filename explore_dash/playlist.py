@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from explore_dash.data import segment_track
-from extraction.library import library_file_path
+from extraction.contract import library_file_path
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from extraction.status import ExtractionStatus
+from extraction.contract import ExtractionStatus
 
 #: Poll the data folder this often while an extraction runs, and this often otherwise (ms).
 POLL_RUNNING_MS = 2_000

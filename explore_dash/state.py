@@ -62,7 +62,7 @@ class AppState:
     @property
     def extraction(self):
         """The running (or last) extraction's status, or None when none ever ran here."""
-        from extraction.status import read_status
+        from extraction.contract import read_status
 
         return read_status(Path(self.config.data_dir))
 

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from extraction.audio import iter_audio
+from extraction.contract import SEGMENT_SECONDS
 from extraction.errors import AudioDecodeError
 from extraction.essentia_env import import_essentia_standard
 
@@ -36,7 +37,8 @@ FRAME_SIZE = 512
 HOP_SIZE = 256
 MEL_BANDS = 96
 PATCH_FRAMES = 187
-SEGMENT_SECONDS = PATCH_FRAMES * HOP_SIZE / SAMPLE_RATE  # 2.992 s
+# One patch is one segment of the data folder's contract (2.992 s).
+assert PATCH_FRAMES * HOP_SIZE / SAMPLE_RATE == SEGMENT_SECONDS
 
 # Left zero padding that centres the first frame on sample 0 (FrameCutter startFromZero=false).
 _LEFT_PAD = (FRAME_SIZE + 1) // 2

@@ -24,9 +24,10 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
+from extraction.contract import LAYERS
 from extraction.errors import ModelError
 from extraction.essentia_env import import_essentia_standard
-from extraction.registry import LAYERS, ModelSpec
+from extraction.registry import ModelSpec
 
 log = logging.getLogger(__name__)
 

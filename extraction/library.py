@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from extraction.contract import library_file_path, readable_path, stored_path
 from extraction.errors import LibraryError
 
 log = logging.getLogger(__name__)
@@ -39,32 +40,6 @@ TAG_FIELDS: tuple[str, ...] = (
     "track_number",
     "duration",
 )
-
-
-# Bytes of a file name that are not UTF-8 (a Latin-1 name copied from an old disk, say) reach
-# Python as lone surrogates U+DC80..U+DCFF (PEP 383), which parquet's UTF-8 strings cannot hold.
-# They are stored as the private-use characters U+EF80..U+EFFF instead, one per byte, so the
-# stored path is valid text and still names exactly one file (see ``library_file_path``).
-_SURROGATE_TO_PRIVATE = {code: code - 0xDC80 + 0xEF80 for code in range(0xDC80, 0xDD00)}
-_PRIVATE_TO_SURROGATE = {v: k for k, v in _SURROGATE_TO_PRIVATE.items()}
-_PRIVATE_TO_REPLACEMENT = dict.fromkeys(_PRIVATE_TO_SURROGATE, 0xFFFD)
-
-
-def stored_path(relative: str) -> str:
-    """A relative path as found on disk (``os.fsdecode``) -> its text in ``tracks.parquet``."""
-    return relative.translate(_SURROGATE_TO_PRIVATE)
-
-
-def library_file_path(root: Path, stored: str) -> Path:
-    """The file a ``tracks.parquet`` path names below ``root`` (inverse of :func:`stored_path`).
-
-    A real name using those private-use characters (nobody's, in practice) is still found: the
-    literal name is tried when the byte-mapped one does not exist.
-    """
-    on_disk = stored.translate(_PRIVATE_TO_SURROGATE)
-    if on_disk != stored and not os.path.lexists(Path(root) / on_disk):
-        return Path(root) / stored
-    return Path(root) / on_disk
 
 
 @dataclass(frozen=True)
@@ -195,7 +170,7 @@ def tags_from_path(relative_path: str) -> dict[str, str | None]:
 
     Undecodable name bytes show as U+FFFD, as a file manager would show them.
     """
-    parts = PurePosixPath(relative_path.translate(_PRIVATE_TO_REPLACEMENT)).parts
+    parts = PurePosixPath(readable_path(relative_path)).parts
     title = PurePosixPath(parts[-1]).stem
     album = parts[-2] if len(parts) >= 2 else None
     artist = parts[-3] if len(parts) >= 3 else None

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-PCA_COMPONENTS = 32
-"""Width of the stored ``pca`` and ``std_pca`` columns (zero-padded when fewer exist)."""
+# The stored ``pca`` and ``std_pca`` columns are PCA_COMPONENTS wide, zero-padded when fewer exist.
+from extraction.contract import PCA_COMPONENTS
 
 _CHUNK_ROWS = 65_536
 _MIN_STD = 1e-8

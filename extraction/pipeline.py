@@ -18,23 +18,12 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import pandas as pd
 
+from extraction.contract import LAYERS, STATUS_ERROR, STATUS_OK, library_file_path, segment_ids
 from extraction.errors import AudioDecodeError
-from extraction.library import (
-    LibraryFile,
-    assign_track_ids,
-    library_file_path,
-    read_tags,
-    scan_library,
-)
+from extraction.library import LibraryFile, assign_track_ids, read_tags, scan_library
 from extraction.pca import matching_signs, pca_columns
-from extraction.registry import LAYERS, ModelSpec
-from extraction.store import (
-    STATUS_ERROR,
-    STATUS_OK,
-    DataStore,
-    SegmentBlock,
-    tracks_frame,
-)
+from extraction.registry import ModelSpec
+from extraction.store import DataStore, SegmentBlock, tracks_frame
 
 log = logging.getLogger(__name__)
 
@@ -338,13 +327,6 @@ def merge_staged(store: DataStore, removed: set[int] | None = None) -> bool:
     return True
 
 
-def segment_keys(track: np.ndarray, offset: np.ndarray) -> np.ndarray:
-    """One int64 per segment (track, offset in milliseconds), for matching rows of two tables."""
-    return track.astype(np.int64) * (1 << 32) + np.rint(offset.astype(np.float64) * 1000).astype(
-        np.int64
-    )
-
-
 def keep_orientation(
     block: SegmentBlock,
     columns: tuple[np.ndarray, np.ndarray],
@@ -365,8 +347,8 @@ def keep_orientation(
     """
     old_track, old_offset, *old_columns = previous
     _, new_rows, old_rows = np.intersect1d(
-        segment_keys(block.track, block.offset),
-        segment_keys(old_track, old_offset),
+        segment_ids(block.track, block.offset),
+        segment_ids(old_track, old_offset),
         assume_unique=True,
         return_indices=True,
     )

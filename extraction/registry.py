@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from extraction.contract import LAYERS
 from extraction.errors import ModelError
 
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parent / "models"
 
 # The layers every model must expose; ModelRunner fetches both in one session run.
-LAYERS = ("taggram", "embedding")
 
 DEFAULT_MODEL_NAMES = ("musicnn-msd", "musicnn-mtt", "vgg-msd", "vgg-mtt")
 

@@ -10,68 +10,19 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
+from extraction.contract import PROGRESS_FILE, STATUS_OK, ExtractionStatus
 from extraction.pipeline import Progress, TrackResult
-from extraction.store import STATUS_OK, atomic_write_text
+from extraction.store import atomic_write_text
 
 log = logging.getLogger(__name__)
 
-STATUS_FILE = "progress.json"
-
-#: Phases of a run, in order; "done", "interrupted" and "failed" are final.
-PHASES = ("scanning", "extracting", "done", "interrupted", "failed")
-FINAL_PHASES = frozenset({"done", "interrupted", "failed"})
-
 #: Failures listed in the file (the tracks table keeps every reason).
 MAX_LISTED_FAILURES = 200
-
-
-@dataclass
-class ExtractionStatus:
-    """What the page shows about a run.
-
-    Attributes
-    ----------
-    phase : str
-        One of :data:`PHASES`.
-    tracks_total, tracks_done, tracks_failed : int
-        Tracks to extract in this run (unchanged ones are not counted), finished (ok or failed),
-        failed.
-    audio_total_seconds, audio_done_seconds : float
-        Audio of the tracks to extract, and of those finished.
-    eta_seconds : float or None
-        Estimated time left, from the audio rate so far; None until a track has finished.
-    failures : list of [path, reason]
-        The most recent failures (at most :data:`MAX_LISTED_FAILURES`).
-    error : str or None
-        Why a ``failed`` run stopped.
-    pid : int
-        Process writing the file.
-    started, updated : float
-        Unix times.
-    """
-
-    phase: str = "scanning"
-    tracks_total: int = 0
-    tracks_done: int = 0
-    tracks_failed: int = 0
-    audio_total_seconds: float = 0.0
-    audio_done_seconds: float = 0.0
-    eta_seconds: float | None = None
-    failures: list[list[str]] = field(default_factory=list)
-    error: str | None = None
-    pid: int = field(default_factory=os.getpid)
-    started: float = field(default_factory=time.time)
-    updated: float = field(default_factory=time.time)
-
-    @property
-    def running(self) -> bool:
-        return self.phase not in FINAL_PHASES
 
 
 def estimate_eta(done_seconds: float, total_seconds: float, elapsed: float) -> float | None:
@@ -82,17 +33,7 @@ def estimate_eta(done_seconds: float, total_seconds: float, elapsed: float) -> f
 
 
 def status_path(data_dir: Path) -> Path:
-    return Path(data_dir) / STATUS_FILE
-
-
-def read_status(data_dir: Path) -> ExtractionStatus | None:
-    """The last status written to ``data_dir``; None when absent or unreadable."""
-    try:
-        raw = json.loads(status_path(data_dir).read_text(encoding="utf-8"))
-        known = {name: raw[name] for name in ExtractionStatus.__dataclass_fields__ if name in raw}
-        return ExtractionStatus(**known)
-    except (OSError, ValueError, TypeError):
-        return None
+    return Path(data_dir) / PROGRESS_FILE
 
 
 class StatusFile(Progress):

@@ -31,55 +31,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from extraction.contract import (
+    LOCK_FILE,
+    SEGMENTS_DIR,
+    SEGMENTS_SCHEMA,
+    STAGING_DIR,
+    STATE_FILE,
+    TRACK_COLUMNS,
+    TRACK_SCHEMA,
+    TRACKS_FILE,
+    list_column_to_matrix,
+    segment_path,
+    segment_spaces,
+)
 from extraction.errors import LibraryError
-
-TRACK_COLUMNS: dict[str, str] = {
-    "track": "int32",
-    "path": "string",
-    "size": "int64",
-    "mtime_ns": "int64",
-    "duration": "float64",
-    "artist": "string",
-    "album": "string",
-    "title": "string",
-    "genre": "string",
-    "year": "Int32",
-    "track_number": "Int32",
-    "status": "string",
-    "error": "string",
-}
-TRACK_SCHEMA = pa.schema(
-    [
-        ("track", pa.int32()),
-        ("path", pa.string()),
-        ("size", pa.int64()),
-        ("mtime_ns", pa.int64()),
-        ("duration", pa.float64()),
-        ("artist", pa.string()),
-        ("album", pa.string()),
-        ("title", pa.string()),
-        ("genre", pa.string()),
-        ("year", pa.int32()),
-        ("track_number", pa.int32()),
-        ("status", pa.string()),
-        ("error", pa.string()),
-    ]
-)
-# The segment folder read as one table. Each file stores fixed-size lists (their width differs
-# per model and layer), so reading across files needs this schema with variable-size lists.
-SEGMENTS_SCHEMA = pa.schema(
-    [
-        ("track", pa.int32()),
-        ("offset", pa.float32()),
-        ("vector", pa.list_(pa.float32())),
-        ("pca", pa.list_(pa.float32())),
-        ("std_pca", pa.list_(pa.float32())),
-        ("model", pa.string()),
-        ("layer", pa.string()),
-    ]
-)
-STATUS_OK = "ok"
-STATUS_ERROR = "error"
 
 
 @dataclass
@@ -127,21 +92,6 @@ def fixed_size_list(matrix: np.ndarray) -> pa.FixedSizeListArray:
     """A float32 matrix as an Arrow fixed-size list column (one list per row)."""
     matrix = np.ascontiguousarray(matrix, dtype=np.float32)
     return pa.FixedSizeListArray.from_arrays(pa.array(matrix.reshape(-1)), matrix.shape[1])
-
-
-def list_column_to_matrix(
-    column: pa.ChunkedArray | pa.Array, n_dims: int | None = None
-) -> np.ndarray:
-    """An Arrow (fixed-size) list column of floats as a float32 matrix, shape (n_rows, n_dims)."""
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks() if column.num_chunks else pa.array([], column.type)
-    n_rows = len(column)
-    if n_dims is None:
-        n_dims = column.type.list_size if pa.types.is_fixed_size_list(column.type) else None
-    flat = column.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
-    if n_dims is None:
-        n_dims = len(flat) // n_rows if n_rows else 0
-    return flat.reshape(n_rows, n_dims)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -236,11 +186,11 @@ class DataStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self.tracks_path = self.root / "tracks.parquet"
-        self.segments_dir = self.root / "segments"
-        self.staging_dir = self.root / "staging"
-        self.state_path = self.root / "state.json"
-        self.lock_path = self.root / ".lock"
+        self.tracks_path = self.root / TRACKS_FILE
+        self.segments_dir = self.root / SEGMENTS_DIR
+        self.staging_dir = self.root / STAGING_DIR
+        self.state_path = self.root / STATE_FILE
+        self.lock_path = self.root / LOCK_FILE
 
     # -- setup -------------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -314,14 +264,11 @@ class DataStore:
 
     # -- segments ----------------------------------------------------------------------------
     def segment_path(self, model: str, layer: str) -> Path:
-        return self.segments_dir / f"model={model}" / f"layer={layer}" / "part-0.parquet"
+        return segment_path(self.root, model, layer)
 
     def segment_spaces(self) -> list[tuple[str, str]]:
         """The (model, layer) pairs that have a segment table, sorted."""
-        spaces = []
-        for path in self.segments_dir.glob("model=*/layer=*/part-0.parquet"):
-            spaces.append((path.parent.parent.name[6:], path.parent.name[6:]))
-        return sorted(spaces)
+        return segment_spaces(self.root)
 
     def read_segments(self, model: str, layer: str) -> SegmentBlock | None:
         path = self.segment_path(model, layer)
@@ -491,7 +438,7 @@ def read_segment_table(data_dir: Path, columns: list[str] | None = None) -> pa.T
     """Every segment table of a data folder as one table (track, offset, model, layer, ...)."""
     import pyarrow.dataset as ds
 
-    segments = Path(data_dir) / "segments"
+    segments = Path(data_dir) / SEGMENTS_DIR
     if not segments.is_dir():
         return SEGMENTS_SCHEMA.empty_table()
     dataset = ds.dataset(segments, schema=SEGMENTS_SCHEMA, format="parquet", partitioning="hive")

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from extraction.store import TRACK_SCHEMA
+from extraction.contract import TRACK_SCHEMA
 
 SEGMENT_SECONDS = 2.992
 PCA_COMPONENTS = 32

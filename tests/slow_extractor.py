@@ -21,8 +21,9 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from extraction import pipeline  # noqa: E402
+from extraction.contract import STATUS_OK  # noqa: E402
 from extraction.features import SEGMENT_SECONDS  # noqa: E402
-from extraction.store import STATUS_OK, SegmentBlock  # noqa: E402
+from extraction.store import SegmentBlock  # noqa: E402
 
 
 def fake_segments(track: int, specs) -> dict:

@@ -96,7 +96,8 @@ def test_layout004_slots_only_for_controls_with_a_reserved_height():
 def test_layout005_a_running_extraction_is_in_the_page_from_its_first_draw(tmp_path: Path):
     """The Library box comes with the page, not with the first poll (which moved the controls
     under it down after the page had drawn)."""
-    from extraction.status import ExtractionStatus, StatusFile
+    from extraction.contract import ExtractionStatus
+    from extraction.status import StatusFile
 
     fake = write_fake_collection(tmp_path)
     status = StatusFile(fake.data_dir)  # written by this (alive) process

@@ -33,8 +33,9 @@ import pytest
 from explore_dash.audio import register_audio_route
 from explore_dash.data import Collection
 from extraction.audio import iter_audio
+from extraction.contract import library_file_path, stored_path
 from extraction.features import SEGMENT_SECONDS
-from extraction.library import library_file_path, read_tags, scan_library, stored_path
+from extraction.library import read_tags, scan_library
 from extraction.pipeline import run_extraction
 from extraction.registry import load_registry, resolve_models
 from extraction.store import DataStore, read_segment_table

@@ -23,7 +23,7 @@ from explore_dash.app import create_app
 from explore_dash.config import AppConfig
 from explore_dash.progress import extraction_view, format_duration, process_alive
 from explore_dash.state import AppState
-from extraction.status import ExtractionStatus, read_status
+from extraction.contract import ExtractionStatus, read_status
 from extraction.store import DataStore
 from tests.fake_collection import DEFAULT_TRACKS, write_fake_collection
 from tests.slow_extractor import GATE_VARIABLE

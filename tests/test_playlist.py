@@ -106,7 +106,7 @@ def test_m3u8_of_nothing():
 
 
 def test_m3u8_writes_a_non_utf8_name_as_its_original_bytes(tmp_path: Path):
-    from extraction.library import stored_path
+    from extraction.contract import stored_path
 
     real = b"caf\xe9 #1.wav"  # Latin-1, as copied from an old disk
     (tmp_path / os.fsdecode(real)).write_bytes(b"RIFF")

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from extraction import pipeline
+from extraction.contract import STATUS_ERROR, STATUS_OK, read_status
 from extraction.library import LibraryFile
 from extraction.pca import matching_signs, pca_columns
 from extraction.pipeline import (
@@ -32,13 +33,8 @@ from extraction.pipeline import (
     track_row,
 )
 from extraction.registry import load_registry, resolve_models
-from extraction.status import (
-    MAX_LISTED_FAILURES,
-    StatusFile,
-    estimate_eta,
-    read_status,
-)
-from extraction.store import STATUS_ERROR, STATUS_OK, DataStore, SegmentBlock
+from extraction.status import MAX_LISTED_FAILURES, StatusFile, estimate_eta
+from extraction.store import DataStore, SegmentBlock
 from tests.slow_extractor import slow_fake_extract_tracks
 from tests.synth import write_audio
 

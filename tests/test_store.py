@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow.dataset as ds
 import pytest
 
+from extraction.contract import STATUS_ERROR, STATUS_OK
 from extraction.errors import LibraryError
 from extraction.library import LibraryFile
 from extraction.pipeline import (
@@ -21,8 +22,6 @@ from extraction.pipeline import (
     track_row,
 )
 from extraction.store import (
-    STATUS_ERROR,
-    STATUS_OK,
     DataStore,
     SegmentBlock,
     atomic_write_parquet,

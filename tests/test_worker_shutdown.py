@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from explore_dash.progress import process_alive
-from extraction.status import read_status
+from extraction.contract import read_status
 from tests.synth import write_audio
 from tests.test_progressive_extraction import assert_consistent
 
