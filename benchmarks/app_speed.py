@@ -62,7 +62,7 @@ def make_collection(root: Path, n_segments: int, per_track: int = 100):
 
 BASELINE_PAGE = """<!doctype html><html><head><meta charset="utf-8">
 <script>
-// The explorer's WebGL settings (assets/explore.js): no multisampling on Plotly's canvases.
+// The explorer's WebGL settings (assets/explore-core.js): no multisampling on Plotly's canvases.
 const getContext = HTMLCanvasElement.prototype.getContext;
 HTMLCanvasElement.prototype.getContext = function (type, attributes) {
   if (String(type).startsWith("webgl") && this.classList.contains("gl-canvas")) {
@@ -106,10 +106,11 @@ def serve_baseline(fake, port: int) -> http.server.ThreadingHTTPServer:
     from explore_dash.state import AppState
 
     state = AppState.load(AppConfig(fake.library, fake.data_dir))
+    snapshot = state.snapshot
     figures = []
     for settings in DEFAULT_PANELS:
-        points = visible_points(state, settings, None, None, 1)
-        figures.append(draw(state, settings, points, None, (None, None, None, None))[0])
+        points = visible_points(snapshot, state.cache_dir, settings, None, None, 1)
+        figures.append(draw(snapshot, settings, points, ([], [], [], []), False)[0])
     folder = Path(tempfile.mkdtemp(prefix="explore-dash-baseline-"))
     (folder / "index.html").write_text(BASELINE_PAGE, encoding="utf-8")
     (folder / "figures.json").write_text(json.dumps(figures), encoding="utf-8")
@@ -215,7 +216,7 @@ def measure_box_selection(driver, n_points: int) -> tuple[float, int]:
         "document.addEventListener('mouseup', () => { window.__released = performance.now(); },"
         " {capture: true, once: true});"
         "const check = () => { if (!window.exploreDash) { return; }"
-        " if (window.exploreDash.shownSelection(1).length) {"
+        " if (window.exploreDash.selection.shown(1).length) {"
         " window.__mirrored = performance.now(); } else { requestAnimationFrame(check); } };"
         "requestAnimationFrame(check);"
     )
@@ -225,7 +226,7 @@ def measure_box_selection(driver, n_points: int) -> tuple[float, int]:
     wait(driver, "return window.__mirrored", timeout=30)
     seconds = driver.execute_script("return window.__mirrored - window.__released") / 1000.0
     count = driver.execute_script(
-        "return window.exploreDash ? window.exploreDash.shownSelection(1).length :"
+        "return window.exploreDash ? window.exploreDash.selection.shown(1).length :"
         f" {graph(0)}._fullData[0].selectedpoints.length"
     )
     return seconds, count

@@ -197,7 +197,7 @@ CANDIDATES = {
 def inputs(args: argparse.Namespace) -> dict:
     from sklearn.manifold import trustworthiness
 
-    from explore_dash.data import Collection
+    from explore_dash.collection import Collection
     from explore_dash.projections import compute_projection, configure_numba_cache
 
     configure_numba_cache(Path(tempfile.gettempdir()) / "explore-dash-bench-numba")

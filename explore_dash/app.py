@@ -11,11 +11,13 @@ from dash import Dash, DiskcacheManager, set_props
 from explore_dash import ids
 from explore_dash.audio import register_audio_route
 from explore_dash.callbacks import register_callbacks
+from explore_dash.client import install_settings
 from explore_dash.config import AppConfig
-from explore_dash.data import option_labels
 from explore_dash.layouts.page import page_layout
 from explore_dash.layouts.panel import DEFAULT_PANELS
-from explore_dash.state import AppState, library_choices
+from explore_dash.options import option_labels
+from explore_dash.snapshot import library_choices
+from explore_dash.state import AppState
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +28,7 @@ def assets_dir() -> Path:
     """
     package = Path(__file__).resolve().parent
     for folder in (package.parent / "assets", package / "assets"):
-        if (folder / "explore.js").is_file():
+        if (folder / "explore-core.js").is_file():
             return folder
     raise FileNotFoundError(f"explore-dash's assets are missing (looked beside {package})")
 
@@ -36,19 +38,21 @@ ASSETS_DIR = assets_dir()
 
 def build_layout(state: AppState):
     """The page as of now: built on each page load, so a reload shows the latest tracks."""
-    from explore_dash.progress import POLL_IDLE_MS, POLL_RUNNING_MS, extraction_view, process_alive
+    from explore_dash.callbacks.library import current_view
+    from explore_dash.progress import POLL_IDLE_MS, POLL_RUNNING_MS
 
     state.refresh()
+    snapshot = state.snapshot
     status = state.extraction
-    view = extraction_view(status, status is not None and process_alive(status.pid))
+    view = current_view(status)
     return page_layout(
         options=option_labels(state.config.anonymize),
-        **library_choices(state),
-        empty=state.empty,
+        **library_choices(snapshot),
+        empty=snapshot.empty,
         library=str(state.config.library),
         data_dir=str(state.config.data_dir),
-        n_tracks=len(state.collection.tracks),
-        data_version=state.collection.version,
+        n_tracks=len(snapshot.tracks),
+        data_version=snapshot.version,
         # Just started: the extraction may not have written its status yet.
         extracting=view.running or (state.config.extract and (status is None or status.running)),
         extraction=view,
@@ -95,8 +99,9 @@ def create_app(config: AppConfig, state: AppState | None = None) -> Dash:
         on_error=show_callback_error,
         background_callback_manager=jobs,
     )
+    install_settings(app)
     app.layout = lambda: build_layout(state)
     register_callbacks(app, state)
-    register_audio_route(app.server, lambda: state.collection, Path(config.library))
+    register_audio_route(app.server, lambda: state.snapshot.collection, Path(config.library))
     app.server.config["EXPLORE_DASH_STATE"] = state
     return app

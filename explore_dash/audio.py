@@ -19,7 +19,7 @@ import flask
 from werkzeug.exceptions import NotFound
 from werkzeug.wsgi import wrap_file
 
-from explore_dash.data import Collection
+from explore_dash.collection import Collection
 from extraction.contract import library_file_path
 
 log = logging.getLogger(__name__)

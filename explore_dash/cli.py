@@ -67,7 +67,7 @@ def data_dir_for(library: Path, data: Path | None) -> Path:
     if data is not None:
         return data.expanduser().resolve()
     # Only the small path helper; the extraction package's heavy modules stay unimported.
-    from extraction.store import default_data_dir
+    from extraction.contract import default_data_dir
 
     return default_data_dir(library)
 

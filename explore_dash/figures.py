@@ -5,7 +5,7 @@ A panel's figure has two WebGL traces, always in this order:
 0. every visible segment (grey), carrying segment ids in ``customdata``;
 1. the highlighted segments drawn again in red on top (so they are never hidden).
 
-Hover labels are drawn by the browser (assets/explore.js) from the segment id, a track-name
+Hover labels are drawn by the browser (assets/explore-labels.js) from the segment id, a track-name
 table sent once with the page, and each point's top-tag indices in the trace's ``meta``: that
 keeps a 100k-point panel at ~3 MB instead of ~10 MB of label strings, and lets the same label
 appear in the other panel. Arrays travel as base64 typed arrays (``{"dtype", "bdata"}``,
@@ -21,22 +21,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from explore_dash.data import (
-    PROJECTIONS as STORED_PROJECTIONS,
-)
-from explore_dash.data import (
-    Collection,
-    Space,
-    highlight_mask,
-    model_name,
-    project,
-    visible_mask,
-)
+from explore_dash.collection import Collection, Space
+from explore_dash.filters import highlight_mask, visible_mask
+from explore_dash.options import model_name
+from explore_dash.projections import STORED_PROJECTIONS, project_stored
 
 BASE_COLOR = "#8a97a8"
 HIGHLIGHT_COLOR = "#e0242b"
 SELECTED_OPACITY = 0.95
 UNSELECTED_OPACITY = 0.15
+#: Marker diameters in px: the highlighted points a little larger, so they stand out.
+BASE_SIZE = 5
+HIGHLIGHT_SIZE = 6
+#: The plot's background: the browser veils unselected points with it (assets/explore-selection.js).
+PLOT_BACKGROUND = "#fbfbfd"
 
 
 @dataclass(frozen=True)
@@ -62,7 +60,8 @@ class PanelPoints:
     rows : np.ndarray, shape (n,), int64
         Rows of the panel's space.
     segment_ids : np.ndarray, shape (n,), int64
-    xy : np.ndarray, shape (n, 2), float32
+    xy : np.ndarray, shape (n, 2), float32, or None
+        Where each segment lies on the map; None while the map is not computed (t-SNE, UMAP).
     tags : np.ndarray, shape (n, 3), uint8, optional
         Indices into ``labels`` of each segment's top tags (255: none).
     labels : sequence of str
@@ -71,9 +70,14 @@ class PanelPoints:
     space: Space
     rows: np.ndarray
     segment_ids: np.ndarray
-    xy: np.ndarray
+    xy: np.ndarray | None
     tags: np.ndarray | None = None
     labels: Sequence[str] = ()
+
+    @property
+    def ready(self) -> bool:
+        """Whether the map's coordinates are known (stored, cached or computed)."""
+        return self.xy is not None
 
 
 def panel_points(
@@ -96,12 +100,11 @@ def panel_points(
     """
     space = collection.space(settings.model, settings.layer)
     rows = np.flatnonzero(visible_mask(space, track_ids, every_n))
+    xy: np.ndarray | None = None
     if coordinates is not None:
         xy = np.asarray(coordinates, np.float32)
-    elif settings.projection in STORED_PROJECTIONS and len(rows):
-        xy = project(space, settings.projection, rows)
-    else:
-        xy = np.zeros((len(rows), 2), np.float32)
+    elif settings.projection in STORED_PROJECTIONS:
+        xy = project_stored(space, settings.projection, rows)
     tags = tag_indices[rows] if tag_indices is not None else None
     return PanelPoints(space, rows, space.segment_ids[rows], xy, tags, tuple(labels))
 
@@ -172,7 +175,7 @@ def panel_figure(
     """The figure dict of one panel.
 
     The linked selection is not part of it: the browser draws it over the panel
-    (assets/explore.js), which costs no redraw of the WebGL points.
+    (assets/explore-selection.js), which costs no redraw of the WebGL points.
 
     Parameters
     ----------
@@ -185,7 +188,7 @@ def panel_figure(
     common = {
         "type": "scattergl",
         "mode": "markers",
-        # Labels are drawn by assets/explore.js; "none" still emits hover events ("skip" not).
+        # Labels are drawn by assets/explore-labels.js; "none" still emits hover events, "skip" not.
         "hoverinfo": "none",
         "selected": {"marker": {"opacity": SELECTED_OPACITY}},
         "unselected": {"marker": {"opacity": UNSELECTED_OPACITY}},
@@ -195,13 +198,13 @@ def panel_figure(
         **common,
         "name": "segments",
         **trace_arrays(points),
-        "marker": {"size": 5, "color": BASE_COLOR, "opacity": 0.75},
+        "marker": {"size": BASE_SIZE, "color": BASE_COLOR, "opacity": 0.75},
     }
     red = {
         **common,
         "name": "highlight",
         **trace_arrays(points, highlighted),
-        "marker": {"size": 6, "color": HIGHLIGHT_COLOR, "opacity": 0.9},
+        "marker": {"size": HIGHLIGHT_SIZE, "color": HIGHLIGHT_COLOR, "opacity": 0.9},
     }
     return {
         "data": [base, red],
@@ -213,7 +216,7 @@ def panel_figure(
             "dragmode": "lasso",
             "hovermode": "closest",
             "uirevision": uirevision,
-            "plot_bgcolor": "#fbfbfd",
+            "plot_bgcolor": PLOT_BACKGROUND,
             "paper_bgcolor": "#ffffff",
             "clickmode": "event+select",
         },

@@ -19,7 +19,6 @@ HIGHLIGHT_TAGS = "highlight-tags"
 LISTEN_MODE = "listen-mode"
 PLAYER = "player"
 NOW_PLAYING = "now-playing"
-PLAYER_CUE = "player-cue"
 
 # Selection and playlist
 SELECTION = "selection-store"

@@ -16,8 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from explore_dash.data import segment_track
-from extraction.contract import library_file_path
+from extraction.contract import library_file_path, segment_track
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +59,7 @@ def playlist_from_segments(
     ----------
     segment_ids : array-like, shape (n,), int
     tracks : pd.DataFrame
-        :attr:`explore_dash.data.Collection.tracks`.
+        :attr:`explore_dash.collection.Collection.tracks`.
     """
     ids = np.asarray(list(segment_ids) if not isinstance(segment_ids, np.ndarray) else segment_ids)
     counts = Counter(int(t) for t in segment_track(ids.astype(np.int64)))

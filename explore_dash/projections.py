@@ -1,4 +1,4 @@
-"""t-SNE and UMAP maps of a space's segments, a disk cache of them, and numba's compile cache.
+"""2-D maps of a space's segments: the stored PCA columns, t-SNE and UMAP, and numba's cache.
 
 Meant to run inside Dash background jobs, each a fresh process; nothing here imports Dash.
 openTSNE and umap-learn are imported on first use, so the web process starts fast and
@@ -8,23 +8,22 @@ choices made here are in docs/projections.md.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import subprocess
 import sys
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
-import diskcache
 import numpy as np
 
+from extraction.contract import PCA_COMPONENTS
+
 if TYPE_CHECKING:
-    from explore_dash.data import Space
+    from explore_dash.collection import Space
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +37,7 @@ MIN_POINTS = 5
 #: Bumped whenever the inputs or settings below change the maps, so cached maps are not reused.
 ALGORITHM_VERSION = 2
 #: Stored principal components the maps are computed from (see :func:`projection_input`).
-INPUT_COMPONENTS = 32
+INPUT_COMPONENTS = PCA_COMPONENTS
 #: UMAP finds neighbours exactly (scikit-learn, no JIT) up to this many points, with pynndescent
 #: above. pynndescent's search cannot be kept in numba's disk cache, so every fresh process
 #: compiles it for ~20 s, more than exact search costs up to about 50k points.
@@ -106,6 +105,49 @@ def projection_input(space: Space, rows: np.ndarray | None, name: str) -> np.nda
     _check_name(name)
     components = space.pca if rows is None else space.pca[rows]
     return np.ascontiguousarray(components[:, :INPUT_COMPONENTS], dtype=np.float32)
+
+
+# -- stored projections (PCA, STD-PCA columns of the tables) -----------------------------------
+
+
+def project_pca(space: Space, rows: np.ndarray | None = None) -> np.ndarray:
+    """The first two stored principal components, shape (n, 2), float32."""
+    coordinates = space.pca if rows is None else space.pca[rows]
+    return np.ascontiguousarray(coordinates[:, :2], dtype=np.float32)
+
+
+def project_std_pca(space: Space, rows: np.ndarray | None = None) -> np.ndarray:
+    """The first two stored standardized principal components, shape (n, 2), float32."""
+    coordinates = space.std_pca if rows is None else space.std_pca[rows]
+    return np.ascontiguousarray(coordinates[:, :2], dtype=np.float32)
+
+
+#: The projections stored with the tables, by name → function(space, rows=None) -> (n, 2).
+STORED_PROJECTIONS: dict[str, Callable[..., np.ndarray]] = {
+    "pca": project_pca,
+    "std_pca": project_std_pca,
+}
+
+
+def project_stored(space: Space, name: str, rows: np.ndarray | None = None) -> np.ndarray:
+    """2-D coordinates of ``space`` (or of its ``rows``, a mask or indices) by projection ``name``.
+
+    Returns
+    -------
+    np.ndarray, shape (n, 2), float32
+
+    Raises
+    ------
+    ValueError
+        For a projection not in :data:`STORED_PROJECTIONS`.
+    """
+    try:
+        function = STORED_PROJECTIONS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown projection {name!r}; choose one of: {', '.join(STORED_PROJECTIONS)}"
+        ) from None
+    return function(space, rows)
 
 
 # -- t-SNE ----------------------------------------------------------------------------------------
@@ -453,140 +495,6 @@ def _overall(start: float, fraction: float) -> float:
 def _stop_if_asked(should_stop: ShouldStop | None) -> None:
     if should_stop is not None and should_stop():
         raise ProjectionCancelled("projection was cancelled")
-
-
-# -- result cache ---------------------------------------------------------------------------------
-
-
-class CachedProjection(NamedTuple):
-    """A stored map: ``coordinates[i]`` is where segment ``segment_ids[i]`` lies.
-
-    Attributes
-    ----------
-    segment_ids : np.ndarray, shape (n,), int64
-    coordinates : np.ndarray, shape (n, 2), float32
-    """
-
-    segment_ids: np.ndarray
-    coordinates: np.ndarray
-
-    def aligned_to(self, segment_ids: np.ndarray) -> np.ndarray:
-        """The coordinates in the order of ``segment_ids``, shape (m, 2), float32.
-
-        Raises
-        ------
-        KeyError
-            When some of ``segment_ids`` are not in this map.
-        """
-        wanted = np.asarray(segment_ids, dtype=np.int64)
-        order = np.argsort(self.segment_ids, kind="stable")
-        sorted_ids = self.segment_ids[order]
-        positions = np.minimum(np.searchsorted(sorted_ids, wanted), max(len(sorted_ids) - 1, 0))
-        if len(wanted) and (len(sorted_ids) == 0 or np.any(sorted_ids[positions] != wanted)):
-            raise KeyError("segment ids not in this cached projection")
-        return self.coordinates[order[positions]]
-
-
-class ProjectionCache:
-    """Computed maps on disk, shared by every process that opens the same directory.
-
-    Also counts computations (each :meth:`set`) in the cache itself, so a test or a log can
-    tell whether a restarted app computed again or reused a stored map.
-
-    Parameters
-    ----------
-    directory : Path
-    size_limit : int
-        Bytes kept before the least recently stored maps are dropped (a 100k-point map with
-        its ids is 1.6 MB).
-    """
-
-    _COUNTER = "computations"
-
-    def __init__(self, directory: Path, size_limit: int = 2**30) -> None:
-        self.directory = Path(directory)
-        self._cache = diskcache.Cache(str(self.directory), size_limit=size_limit)
-
-    @staticmethod
-    def key(
-        model: str,
-        layer: str,
-        projection: str,
-        segment_ids: np.ndarray,
-        params: Mapping[str, Any],
-        data_version: int,
-    ) -> str:
-        """Hash of everything a map depends on; the order of ``segment_ids`` does not matter.
-
-        Parameters
-        ----------
-        segment_ids : np.ndarray, shape (n,), int
-        params : mapping
-            JSON-serializable projection parameters (seed, perplexity...).
-        data_version : int
-            ``state.json`` version: maps of older tables are not reused.
-        """
-        header = json.dumps(
-            {
-                "model": model,
-                "layer": layer,
-                "projection": projection,
-                "params": dict(params),
-                "data_version": int(data_version),
-                "algorithm_version": ALGORITHM_VERSION,
-            },
-            sort_keys=True,
-        )
-        digest = hashlib.sha256(header.encode())
-        digest.update(np.sort(np.asarray(segment_ids, dtype="<i8")).tobytes())
-        return digest.hexdigest()
-
-    def get(self, key: str) -> CachedProjection | None:
-        """The map stored under ``key``, or None."""
-        stored = self._cache.get(("map", key))
-        return None if stored is None else CachedProjection(*stored)
-
-    def set(self, key: str, segment_ids: np.ndarray, coordinates: np.ndarray) -> None:
-        """Store a freshly computed map and count one computation.
-
-        Parameters
-        ----------
-        segment_ids : np.ndarray, shape (n,), int
-        coordinates : np.ndarray, shape (n, 2), float
-        """
-        ids = np.asarray(segment_ids, dtype=np.int64)
-        coordinates = np.asarray(coordinates, dtype=np.float32)
-        if coordinates.shape != (len(ids), 2):
-            raise ValueError(f"{coordinates.shape} coordinates for {len(ids)} segment ids")
-        self._cache.set(("map", key), (ids, coordinates))
-        self._cache.incr(self._COUNTER, default=0)
-
-    def get_or_compute(
-        self, key: str, segment_ids: np.ndarray, compute: Callable[[], np.ndarray]
-    ) -> np.ndarray:
-        """The map under ``key`` in the order of ``segment_ids``; ``compute()`` and store on a miss.
-
-        Returns
-        -------
-        np.ndarray, shape (len(segment_ids), 2), float32
-        """
-        stored = self.get(key)
-        if stored is not None:
-            try:
-                return stored.aligned_to(segment_ids)
-            except KeyError:
-                log.warning("cached projection %s does not cover its segments; recomputing", key)
-        coordinates = compute()
-        self.set(key, segment_ids, coordinates)
-        return np.asarray(coordinates, dtype=np.float32)
-
-    @property
-    def computations(self) -> int:
-        """How many maps were stored in this directory, by any process, since it was created."""
-        return int(self._cache.get(self._COUNTER, 0))
-
-    def close(self) -> None:
-        self._cache.close()
 
 
 # -- numba compile cache --------------------------------------------------------------------------

@@ -10,12 +10,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from extraction.contract import STATUS_OK
+from extraction.contract import STATUS_OK, default_data_dir
 from extraction.errors import REINSTALL_HINT, ExtractionError
 from extraction.pipeline import Progress, Summary, TrackResult, run_extraction
 from extraction.signals import missing_module
 from extraction.status import ProgressGroup, StatusFile
-from extraction.store import DataStore, default_data_dir
+from extraction.store import DataStore
 
 log = logging.getLogger("extraction")
 

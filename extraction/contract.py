@@ -10,8 +10,10 @@ TensorFlow. The layout is documented in docs/architecture.md.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +49,25 @@ def segment_spaces(data_dir: Path) -> list[tuple[str, str]]:
         model = path.parent.parent.name.removeprefix("model=")
         found.append((model, path.parent.name.removeprefix("layer=")))
     return sorted(found)
+
+
+def default_data_dir(library: Path) -> Path:
+    """Per-library data folder under the user's data directory.
+
+    ``$XDG_DATA_HOME/explore-dash/<library name>-<hash>`` on Linux (``~/.local/share`` by
+    default), ``~/Library/Application Support`` on macOS, ``%LOCALAPPDATA%`` on Windows. The
+    hash of the absolute library path keeps two libraries with the same folder name apart.
+    """
+    library = Path(library).expanduser().resolve()
+    if sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    elif sys.platform.startswith("win"):
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    digest = hashlib.sha256(str(library).encode("utf-8", "surrogateescape")).hexdigest()[:10]
+    name = "".join(c if c.isalnum() or c in "-_" else "_" for c in library.name) or "library"
+    return base / "explore-dash" / f"{name}-{digest}"
 
 
 # -- models, layers, segments ---------------------------------------------------------------------

@@ -413,27 +413,6 @@ class DataStore:
                 path.unlink(missing_ok=True)
 
 
-def default_data_dir(library: Path) -> Path:
-    """Per-library data folder under the user's data directory.
-
-    ``$XDG_DATA_HOME/explore-dash/<library name>-<hash>`` on Linux (``~/.local/share`` by
-    default), ``~/Library/Application Support`` on macOS, ``%LOCALAPPDATA%`` on Windows. The
-    hash of the absolute library path keeps two libraries with the same folder name apart.
-    """
-    import hashlib
-
-    library = Path(library).expanduser().resolve()
-    if sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    elif sys.platform.startswith("win"):
-        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    digest = hashlib.sha256(str(library).encode("utf-8", "surrogateescape")).hexdigest()[:10]
-    name = "".join(c if c.isalnum() or c in "-_" else "_" for c in library.name) or "library"
-    return base / "explore-dash" / f"{name}-{digest}"
-
-
 def read_segment_table(data_dir: Path, columns: list[str] | None = None) -> pa.Table:
     """Every segment table of a data folder as one table (track, offset, model, layer, ...)."""
     import pyarrow.dataset as ds

@@ -1,50 +1,40 @@
-"""The app's data layer: loading a data folder, segment ids, tags, filters, projections, labels."""
+"""The app's data layer: collection, segment ids, tags, filters, stored projections, options."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from explore_dash import data
+from explore_dash.collection import TRACK_FIELDS, Collection, DataError, Space
 from explore_dash.config import AppConfig
-from explore_dash.data import (
-    PROJECTIONS,
+from explore_dash.filters import highlight_mask, reduction_mask, tracks_matching, visible_mask
+from explore_dash.formatting import format_time
+from explore_dash.options import model_name, option_labels
+from explore_dash.projections import STORED_PROJECTIONS, project_stored
+from explore_dash.tags import (
+    all_tags,
+    genre_tags,
+    load_model_labels,
+    segment_tag_indices,
+    top_tags,
+    track_tags,
+)
+from extraction.contract import (
     SEGMENT_ID_STRIDE,
     SEGMENT_SECONDS,
-    Collection,
-    DataError,
-    Space,
-    aligned_segment_tags,
-    all_tags,
-    format_time,
-    genre_tags,
-    highlight_mask,
-    hover_texts,
-    load_model_labels,
-    model_name,
-    option_labels,
-    project,
-    reduction_mask,
     segment_id,
     segment_ids,
     segment_index,
     segment_offset,
-    segment_top_tags,
     segment_track,
-    top_tags,
-    track_tags,
-    tracks_matching,
-    visible_mask,
 )
 from tests.fake_collection import (
     ALL_SPACES,
@@ -53,7 +43,6 @@ from tests.fake_collection import (
     FakeCollection,
     write_fake_collection,
     write_segment_table,
-    write_state,
     write_tracks_table,
 )
 
@@ -83,7 +72,7 @@ def _tags(collection: Collection, labels: dict[str, list[str]]) -> dict[int, set
 # -- segment ids ----------------------------------------------------------------------------------
 
 
-def test_segment_id_scalar_vector_and_inverse_agree():
+def test_data001_segment_id_scalar_vector_and_inverse_agree():
     tracks = np.array([0, 0, 7, 123456, 2**31 - 1], np.int32)
     indices = np.array([0, 3, 1, 1200, 65535])
     offsets = (indices * SEGMENT_SECONDS).astype(np.float32)
@@ -101,7 +90,7 @@ def test_segment_id_scalar_vector_and_inverse_agree():
     assert ids.max() < 2**53
 
 
-def test_segment_ids_are_equal_in_every_space(collection: Collection):
+def test_data002_segment_ids_are_equal_in_every_space(collection: Collection):
     reference = collection.space("musicnn-msd", "taggram").segment_ids
     assert len(reference) == sum(t.n_segments for t in DEFAULT_TRACKS if t.status == "ok")
     for model, layer in ALL_SPACES:
@@ -110,7 +99,7 @@ def test_segment_ids_are_equal_in_every_space(collection: Collection):
         np.testing.assert_array_equal(space.segment_ids, segment_ids(space.track, space.offset))
 
 
-def test_segment_ids_survive_a_reload(fake: FakeCollection):
+def test_data003_segment_ids_survive_a_reload(fake: FakeCollection):
     first = Collection.load(fake.data_dir).space("vgg-mtt", "embedding").segment_ids
     second = Collection.load(fake.data_dir).space("vgg-mtt", "embedding").segment_ids
     np.testing.assert_array_equal(first, second)
@@ -119,7 +108,7 @@ def test_segment_ids_survive_a_reload(fake: FakeCollection):
 # -- loading --------------------------------------------------------------------------------------
 
 
-def test_collection_loads_ok_tracks_indexed_by_id(collection: Collection):
+def test_data004_collection_loads_ok_tracks_indexed_by_id(collection: Collection):
     tracks = collection.tracks
     assert tracks.index.tolist() == OK_IDS
     assert tracks.index.name == "track"
@@ -131,14 +120,14 @@ def test_collection_loads_ok_tracks_indexed_by_id(collection: Collection):
     assert collection.version == 3
 
 
-def test_missing_tags_read_as_empty_strings(tmp_path: Path):
+def test_data005_missing_tags_read_as_empty_strings(tmp_path: Path):
     write_tracks_table(tmp_path, [{"track": 4, "path": "x.wav", "artist": None, "genre": None}])
     tracks = Collection.load(tmp_path).tracks
     assert tracks.loc[4, ["artist", "album", "title", "genre"]].tolist() == ["", "", "", ""]
     assert np.isnan(tracks.at[4, "duration"])
 
 
-def test_space_arrays_match_the_table(fake: FakeCollection, collection: Collection):
+def test_data006_space_arrays_match_the_table(fake: FakeCollection, collection: Collection):
     space = collection.space("musicnn-mtt", "embedding")
     n = len(space)
     assert (space.model, space.layer) == ("musicnn-mtt", "embedding")
@@ -155,16 +144,16 @@ def test_space_arrays_match_the_table(fake: FakeCollection, collection: Collecti
 
 
 @pytest.mark.parametrize(("model", "layer"), ALL_SPACES)
-def test_vector_widths(collection: Collection, model: str, layer: str):
+def test_data007_vector_widths(collection: Collection, model: str, layer: str):
     width = 50 if layer == "taggram" else EMBEDDING_DIMS[model]
     assert collection.space(model, layer).vector.shape[1] == width
 
 
-def test_spaces_are_cached(collection: Collection):
+def test_data008_spaces_are_cached(collection: Collection):
     assert collection.space("vgg-msd", "taggram") is collection.space("vgg-msd", "taggram")
 
 
-def test_space_keeps_only_playable_tracks_sorted_by_id(tmp_path: Path):
+def test_data009_space_keeps_only_playable_tracks_sorted_by_id(tmp_path: Path):
     fake = write_fake_collection(tmp_path, spaces=())
     # A table that still holds the error track (e.g. mid-merge) and is not sorted.
     with_error = tuple(dataclasses.replace(t, status="ok", n_segments=t.n_segments or 2)
@@ -183,7 +172,7 @@ def test_space_keeps_only_playable_tracks_sorted_by_id(tmp_path: Path):
         np.testing.assert_array_equal(vector, np.array(by_id[segment], np.float32))
 
 
-def test_vector_of_a_table_rewritten_since_loading_is_an_error(tmp_path: Path):
+def test_data010_vector_of_a_table_rewritten_since_loading_is_an_error(tmp_path: Path):
     fake = write_fake_collection(tmp_path, spaces=(("musicnn-msd", "taggram"),))
     space = Collection.load(fake.data_dir).space("musicnn-msd", "taggram")
     write_segment_table(fake.data_dir, "musicnn-msd", "taggram", fake.tracks[:2])
@@ -192,13 +181,13 @@ def test_vector_of_a_table_rewritten_since_loading_is_an_error(tmp_path: Path):
 
 
 @pytest.mark.parametrize("create", [False, True])
-def test_empty_data_dir_is_an_empty_collection(tmp_path: Path, labels, create: bool):
+def test_data011_empty_data_dir_is_an_empty_collection(tmp_path: Path, labels, create: bool):
     data_dir = tmp_path / "data"
     if create:
         data_dir.mkdir()
     collection = Collection.load(data_dir)
     assert collection.tracks.empty
-    assert list(collection.tracks.columns) == list(data.TRACK_FIELDS)
+    assert list(collection.tracks.columns) == list(TRACK_FIELDS)
     assert collection.version == 0
     assert collection.available_spaces() == []
     space = collection.space("musicnn-msd", "taggram")
@@ -208,12 +197,11 @@ def test_empty_data_dir_is_an_empty_collection(tmp_path: Path, labels, create: b
     assert tags == {}
     assert tracks_matching(collection.tracks, tags, [], []).size == 0
     assert visible_mask(space, [], 1).shape == (0,)
-    assert hover_texts(space, collection.tracks, np.zeros(0, bool)) == []
-    assert project(space, "pca").shape == (0, 2)
-    assert collection.reload_if_changed() is False
+    assert project_stored(space, "pca").shape == (0, 2)
+    assert collection.changed_on_disk() is False
 
 
-def test_missing_spaces_are_empty(tmp_path: Path):
+def test_data012_missing_spaces_are_empty(tmp_path: Path):
     written = (("musicnn-msd", "taggram"), ("vgg-mtt", "embedding"))
     fake = write_fake_collection(tmp_path, spaces=written)
     collection = Collection.load(fake.data_dir)
@@ -222,46 +210,23 @@ def test_missing_spaces_are_empty(tmp_path: Path):
     assert len(collection.space("vgg-mtt", "embedding")) == 20
 
 
-def test_unreadable_tracks_table_is_a_data_error(tmp_path: Path):
+def test_data013_unreadable_tracks_table_is_a_data_error(tmp_path: Path):
     (tmp_path / "tracks.parquet").write_bytes(b"not parquet")
     with pytest.raises(DataError, match="cannot read"):
         Collection.load(tmp_path)
 
 
-def test_version_without_state_file_is_zero(tmp_path: Path):
+def test_data014_version_without_state_file_is_zero(tmp_path: Path):
     fake = write_fake_collection(tmp_path, version=None)
     assert Collection.load(fake.data_dir).version == 0
     (fake.data_dir / "state.json").write_text("{broken", encoding="utf-8")
     assert Collection.load(fake.data_dir).version == 0
 
 
-def test_reload_if_changed(fake: FakeCollection):
-    collection = Collection.load(fake.data_dir)
-    before = collection.space("musicnn-msd", "taggram")
-    assert collection.reload_if_changed() is False
-    # Same version rewritten: nothing to reload.
-    write_state(fake.data_dir, 3)
-    os.utime(fake.data_dir / "state.json", ns=(1, 1))
-    assert collection.reload_if_changed() is False
-    assert collection.space("musicnn-msd", "taggram") is before
-    # A merge: tables first, then the state with a new version.
-    write_tracks_table(fake.data_dir, [{"track": 0, "path": "Alpha/First Album/01 Song A.wav",
-                                        "artist": "Renamed"}])  # fmt: skip
-    assert collection.reload_if_changed() is False  # the version has not moved yet
-    write_state(fake.data_dir, 4)
-    assert collection.reload_if_changed() is True
-    assert collection.version == 4
-    assert collection.tracks.index.tolist() == [0]
-    assert collection.tracks.at[0, "artist"] == "Renamed"
-    after = collection.space("musicnn-msd", "taggram")
-    assert after is not before and set(after.track.tolist()) == {0}
-    assert collection.reload_if_changed() is False
-
-
 # -- tags -----------------------------------------------------------------------------------------
 
 
-def test_top_tags_by_mean_activation():
+def test_data015_top_tags_by_mean_activation():
     labels = ["a", "b", "c", "d"]
     track = np.array([4, 4, 9, 4])
     taggram = np.array(
@@ -281,24 +246,14 @@ def test_top_tags_by_mean_activation():
         top_tags(track, taggram, labels[:3])
 
 
-def test_segment_top_tags():
-    labels = ["a", "b", "c"]
-    taggram = np.array([[0.1, 0.5, 0.2], [0.9, 0.0, 0.3]], np.float32)
-    assert segment_top_tags(taggram, labels, k=2) == ["b, c", "a, c"]
-    assert segment_top_tags(taggram, labels, k=1) == ["b", "a"]
-    assert segment_top_tags(np.zeros((0, 3)), labels) == []
-    with pytest.raises(ValueError):
-        segment_top_tags(taggram, labels[:2])
-
-
-def test_shipped_model_labels(labels: dict[str, list[str]]):
+def test_data016_shipped_model_labels(labels: dict[str, list[str]]):
     assert set(labels) >= {"musicnn-msd", "musicnn-mtt", "vgg-msd", "vgg-mtt"}
     assert all(len(labels[m]) == 50 for m in ("musicnn-msd", "musicnn-mtt"))
     assert labels["musicnn-msd"][0] == "rock"
     assert load_model_labels() == labels  # the default folder is the shipped one
 
 
-def test_model_labels_skip_files_without_labels(tmp_path: Path):
+def test_data017_model_labels_skip_files_without_labels(tmp_path: Path):
     (tmp_path / "mine.json").write_text(json.dumps({"name": "mine", "labels": ["x", "y"]}))
     (tmp_path / "other.json").write_text(json.dumps({"name": "other"}))
     (tmp_path / "broken.json").write_text("{")
@@ -315,11 +270,11 @@ def test_model_labels_skip_files_without_labels(tmp_path: Path):
         ("Hip-Hop", {"hip-hop"}),
     ],
 )
-def test_genre_tags(genre: str, tags: set[str]):
+def test_data018_genre_tags(genre: str, tags: set[str]):
     assert genre_tags(genre) == tags
 
 
-def test_track_tags_are_genres_and_auto_tags(collection: Collection, labels):
+def test_data019_track_tags_are_genres_and_auto_tags(collection: Collection, labels):
     tags = track_tags(collection, labels)
     assert set(tags) == set(OK_IDS)
     msd, mtt = labels["musicnn-msd"], labels["musicnn-mtt"]
@@ -334,7 +289,7 @@ def test_track_tags_are_genres_and_auto_tags(collection: Collection, labels):
     assert all_tags(tags) == sorted(set().union(*tags.values()))
 
 
-def test_track_tags_without_taggrams_are_genres(tmp_path: Path, labels):
+def test_data020_track_tags_without_taggrams_are_genres(tmp_path: Path, labels):
     fake = write_fake_collection(tmp_path, spaces=(("vgg-msd", "embedding"),))
     tags = track_tags(Collection.load(fake.data_dir), labels)
     assert tags[0] == {"rock", "indie"} and tags[5] == set()
@@ -343,7 +298,7 @@ def test_track_tags_without_taggrams_are_genres(tmp_path: Path, labels):
 # -- filters and highlights -----------------------------------------------------------------------
 
 
-def test_tracks_matching_is_a_union(collection: Collection, labels):
+def test_data021_tracks_matching_is_a_union(collection: Collection, labels):
     tracks, tags = collection.tracks, _tags(collection, labels)
     assert tracks_matching(tracks, tags, [], []).tolist() == OK_IDS
     assert tracks_matching(tracks, tags, ["Alpha"], []).tolist() == [0, 1]
@@ -354,7 +309,7 @@ def test_tracks_matching_is_a_union(collection: Collection, labels):
     assert tracks_matching(tracks, tags, [], ["no such tag"]).size == 0
 
 
-def test_reduction_keeps_every_nth_segment_of_each_track(collection: Collection):
+def test_data022_reduction_keeps_every_nth_segment_of_each_track(collection: Collection):
     space = collection.space("musicnn-msd", "taggram")
     mask = reduction_mask(space.segment_index, 2)
     for track in OK_IDS:
@@ -370,7 +325,7 @@ def test_reduction_keeps_every_nth_segment_of_each_track(collection: Collection)
         reduction_mask(space.segment_index, 0)
 
 
-def test_visible_mask(collection: Collection):
+def test_data023_visible_mask(collection: Collection):
     space = collection.space("vgg-msd", "embedding")
     mask = visible_mask(space, np.array([1, 2]), 3)
     assert set(space.track[mask].tolist()) == {1, 2}
@@ -379,7 +334,7 @@ def test_visible_mask(collection: Collection):
     assert not visible_mask(space, [], 1).any()
 
 
-def test_highlight_mask_is_a_union(collection: Collection, labels):
+def test_data024_highlight_mask_is_a_union(collection: Collection, labels):
     space, tracks = collection.space("vgg-mtt", "taggram"), collection.tracks
     tags = _tags(collection, labels)
 
@@ -401,25 +356,25 @@ def test_highlight_mask_is_a_union(collection: Collection, labels):
 # -- projections and labels -----------------------------------------------------------------------
 
 
-def test_projections_use_the_stored_columns(collection: Collection):
+def test_data025_projections_use_the_stored_columns(collection: Collection):
     space = collection.space("musicnn-msd", "embedding")
-    assert set(PROJECTIONS) == {"pca", "std_pca"}
-    xy = project(space, "pca")
+    assert set(STORED_PROJECTIONS) == {"pca", "std_pca"}
+    xy = project_stored(space, "pca")
     assert xy.shape == (len(space), 2) and xy.dtype == np.float32
     np.testing.assert_array_equal(xy, space.pca[:, :2])
-    np.testing.assert_array_equal(project(space, "std_pca"), space.std_pca[:, :2])
+    np.testing.assert_array_equal(project_stored(space, "std_pca"), space.std_pca[:, :2])
     rows = np.array([3, 0])
-    np.testing.assert_array_equal(project(space, "pca", rows), space.pca[rows, :2])
+    np.testing.assert_array_equal(project_stored(space, "pca", rows), space.pca[rows, :2])
     mask = space.track == 2
-    np.testing.assert_array_equal(project(space, "std_pca", mask), space.std_pca[mask, :2])
+    np.testing.assert_array_equal(project_stored(space, "std_pca", mask), space.std_pca[mask, :2])
 
 
-def test_unknown_projection_is_a_clear_error(collection: Collection):
+def test_data026_unknown_projection_is_a_clear_error(collection: Collection):
     with pytest.raises(ValueError, match=r"unknown projection 'tsne'.*pca, std_pca"):
-        project(collection.space("musicnn-msd", "embedding"), "tsne")
+        project_stored(collection.space("musicnn-msd", "embedding"), "tsne")
 
 
-def test_option_labels():
+def test_data027_option_labels():
     options = option_labels()
     assert options["architecture"] == [
         {"label": "MusiCNN", "value": "musicnn"},
@@ -447,68 +402,11 @@ def test_option_labels():
     [(0, "0:00"), (2.992, "0:02"), (59.99, "0:59"), (65, "1:05"), (3725, "1:02:05"),
      (-1, "0:00"), (float("nan"), "0:00")],
 )  # fmt: skip
-def test_format_time(seconds: float, text: str):
+def test_data028_format_time(seconds: float, text: str):
     assert format_time(seconds) == text
 
 
-def test_hover_texts(collection: Collection):
-    space = collection.space("musicnn-msd", "embedding")
-    mask = (space.track == 2) & (space.segment_index == 6) | (space.track == 0) & (
-        space.segment_index == 0
-    )
-    assert hover_texts(space, collection.tracks, mask) == [
-        "Alpha – Song A @ 0:00",
-        "Beta – Étude @ 0:17",
-    ]
-    assert len(hover_texts(space, collection.tracks)) == len(space)
-    tags = [f"tag{i}" for i in range(len(space))]
-    tags[0] = ""
-    texts = hover_texts(space, collection.tracks, mask, tags)
-    assert texts[0] == "Alpha – Song A @ 0:00"
-    assert texts[1] == f"Beta – Étude @ 0:17<br>tag{int(np.flatnonzero(mask)[1])}"
-    with pytest.raises(ValueError):
-        hover_texts(space, collection.tracks, mask, tags[:-1])
-
-
-def test_hover_texts_escape_markup_and_survive_unknown_tracks():
-    frame = pd.DataFrame(
-        {"artist": ["<b>Bold</b>"], "album": [""], "title": ["A & B"], "genre": [""],
-         "duration": [1.0], "path": ["x.wav"]},
-        index=pd.Index([1], name="track"),
-    )  # fmt: skip
-    space = Space(
-        "m", "l", segment_ids(np.array([1, 9]), np.array([0.0, 0.0])), np.array([1, 9], np.int32),
-        np.zeros(2, np.float32), np.zeros((2, 32), np.float32), np.zeros((2, 32), np.float32),
-    )  # fmt: skip
-    assert hover_texts(space, frame, None, ["x<y", ""]) == [
-        "&lt;b&gt;Bold&lt;/b&gt; – A &amp; B @ 0:00<br>x&lt;y",
-        "track 9 @ 0:00",
-    ]
-
-
-def test_aligned_segment_tags(collection: Collection, labels):
-    taggram = collection.space("musicnn-msd", "taggram")
-    embedding = collection.space("musicnn-msd", "embedding")
-    msd = labels["musicnn-msd"]
-    tags = aligned_segment_tags(embedding, taggram, msd, k=3)
-    assert len(tags) == len(embedding)
-    first_of_track_2 = int(np.flatnonzero(embedding.track == 2)[0])
-    assert tags[first_of_track_2] == ", ".join(msd[i] for i in (30, 31, 32))
-    # Segments the taggram space lacks get no tags.
-    partial = dataclasses.replace(
-        taggram,
-        segment_ids=taggram.segment_ids[:3],
-        track=taggram.track[:3],
-        offset=taggram.offset[:3],
-        pca=taggram.pca[:3],
-        std_pca=taggram.std_pca[:3],
-        _vector=taggram.vector[:3],
-    )
-    tags = aligned_segment_tags(embedding, partial, msd)
-    assert all(tags[:3]) and not any(tags[3:])
-
-
-def test_rows_of(collection: Collection):
+def test_data029_rows_of(collection: Collection):
     space = collection.space("musicnn-msd", "taggram")
     wanted = [space.segment_ids[4], 999 * SEGMENT_ID_STRIDE, space.segment_ids[0], -5]
     assert space.rows_of(wanted).tolist() == [4, -1, 0, -1]
@@ -519,7 +417,7 @@ def test_rows_of(collection: Collection):
 # -- config and layering --------------------------------------------------------------------------
 
 
-def test_app_config():
+def test_data030_app_config():
     config = AppConfig(library="/music", data_dir="/data")  # type: ignore[arg-type]
     assert config.library == Path("/music") and config.data_dir == Path("/data")
     assert (config.host, config.port, config.anonymize, config.extract) == (
@@ -531,20 +429,22 @@ def test_app_config():
         AppConfig(Path("/m"), Path("/d"), port=70000)
 
 
-def test_app_modules_import_no_heavy_dependencies():
+def test_data031_importing_the_app_loads_only_the_contract_of_extraction():
     code = (
-        "import sys, explore_dash.config, explore_dash.data, explore_dash.playlist, "
-        "explore_dash.audio, explore_dash.progress, explore_dash.state\n"
-        # The light extraction modules (paths, status file) are shared; decoding, features
-        # and inference never load in the web process.
-        "heavy = [m for m in sys.modules if m.split('.')[0] in ('essentia', 'tensorflow', 'av')"
-        " or m in ('extraction.audio', 'extraction.features', 'extraction.inference')]\n"
+        "import sys, explore_dash.app, explore_dash.cli, explore_dash.playlist\n"
+        "from explore_dash import callbacks, layouts\n"
+        # The halves meet in the data folder: its contract (and the CLI's stop handling) is
+        # all of extraction the web process loads; no pipeline, no decoding, no networks.
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'extraction')\n"
+        "assert set(loaded) <= {'extraction', 'extraction.contract', 'extraction.errors',"
+        " 'extraction.signals'}, loaded\n"
+        "heavy = [m for m in sys.modules if m.split('.')[0] in ('essentia', 'tensorflow', 'av')]\n"
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
 
 
-def test_tables_written_by_the_fake_follow_the_contract(fake: FakeCollection):
+def test_data032_tables_written_by_the_fake_follow_the_contract(fake: FakeCollection):
     schema = pq.read_schema(fake.data_dir / "segments/model=vgg-msd/layer=embedding/part-0.parquet")
     assert schema.field("track").type == pa.int32()
     assert schema.field("offset").type == pa.float32()
@@ -552,9 +452,9 @@ def test_tables_written_by_the_fake_follow_the_contract(fake: FakeCollection):
     assert schema.field("pca").type == pa.list_(pa.float32(), 32)
 
 
-def test_segment_tag_indices_follow_the_taggram(collection: Collection, fake: FakeCollection):
-    from explore_dash.data import segment_tag_indices
-
+def test_data033_segment_tag_indices_follow_the_taggram(
+    collection: Collection, fake: FakeCollection
+):
     space = collection.space("vgg-msd", "embedding")
     taggram = collection.space("vgg-msd", "taggram")
     indices = segment_tag_indices(space, taggram)

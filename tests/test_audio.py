@@ -47,14 +47,16 @@ def encoded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
 
 
-def test_audio_extensions_cover_the_library_formats() -> None:
+def test_audio001_audio_extensions_cover_the_library_formats() -> None:
     expected = {".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".mp4", ".aac", ".wav", ".aif"}
     assert expected | {".aiff", ".wma"} == AUDIO_EXTENSIONS
     assert WRITABLE_SUFFIXES == AUDIO_EXTENSIONS
 
 
 @pytest.mark.parametrize("suffix", sorted(WRITABLE_SUFFIXES))
-def test_every_format_decodes_to_its_duration_at_16k(encoded: dict[str, Path], suffix: str) -> None:
+def test_audio002_every_format_decodes_to_its_duration_at_16k(
+    encoded: dict[str, Path], suffix: str
+) -> None:
     audio = decode_audio(encoded[suffix])
     assert audio.dtype == np.float32 and audio.ndim == 1
     error = audio.size / 16000 - SECONDS
@@ -68,7 +70,7 @@ def test_every_format_decodes_to_its_duration_at_16k(encoded: dict[str, Path], s
 
 
 @pytest.mark.parametrize("suffix", sorted(WRITABLE_SUFFIXES - {".aac"}))
-def test_tags_round_trip_through_tinytag(encoded: dict[str, Path], suffix: str) -> None:
+def test_audio003_tags_round_trip_through_tinytag(encoded: dict[str, Path], suffix: str) -> None:
     tag = TinyTag.get(encoded[suffix])
     assert (tag.artist, tag.album, tag.title, tag.genre) == (
         "Ann Artist",
@@ -80,19 +82,19 @@ def test_tags_round_trip_through_tinytag(encoded: dict[str, Path], suffix: str) 
     assert tag.track == 3
 
 
-def test_aac_refuses_tags(tmp_path: Path) -> None:
+def test_audio004_aac_refuses_tags(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="cannot carry tags"):
         write_audio(tmp_path / "x.aac", 0.1, tags=TAGS)
 
 
-def test_output_is_deterministic(tmp_path: Path) -> None:
+def test_audio005_output_is_deterministic(tmp_path: Path) -> None:
     for suffix in (".ogg", ".mp3", ".m4a"):
         first = write_audio(tmp_path / f"a{suffix}", 0.3, signal="noise", seed=3, tags=TAGS)
         second = write_audio(tmp_path / f"b{suffix}", 0.3, signal="noise", seed=3, tags=TAGS)
         assert first.read_bytes() == second.read_bytes()
 
 
-def test_tone_lands_at_440_hz(encoded: dict[str, Path]) -> None:
+def test_audio006_tone_lands_at_440_hz(encoded: dict[str, Path]) -> None:
     mono = write_audio(encoded[".wav"].with_name("mono.wav"), 1.0, sample_rate=44100)
     audio = decode_audio(mono)
     spectrum = np.abs(np.fft.rfft(audio * np.hanning(audio.size)))
@@ -100,7 +102,9 @@ def test_tone_lands_at_440_hz(encoded: dict[str, Path]) -> None:
 
 
 @pytest.mark.parametrize("suffix", [".flac", ".mp3", ".opus"])
-def test_chunked_decoding_equals_whole_decoding(encoded: dict[str, Path], suffix: str) -> None:
+def test_audio007_chunked_decoding_equals_whole_decoding(
+    encoded: dict[str, Path], suffix: str
+) -> None:
     whole = decode_audio(encoded[suffix])
     chunks = list(iter_audio(encoded[suffix], chunk_seconds=0.37))
     assert {chunk.size for chunk in chunks[:-1]} == {round(0.37 * 16000)}
@@ -108,12 +112,12 @@ def test_chunked_decoding_equals_whole_decoding(encoded: dict[str, Path], suffix
     np.testing.assert_array_equal(np.concatenate(chunks), whole)
 
 
-def test_other_sample_rates(encoded: dict[str, Path]) -> None:
+def test_audio008_other_sample_rates(encoded: dict[str, Path]) -> None:
     audio = decode_audio(encoded[".flac"], sample_rate=22050)
     assert audio.size == round(SECONDS * 22050)
 
 
-def test_probe_duration(encoded: dict[str, Path], tmp_path: Path) -> None:
+def test_audio009_probe_duration(encoded: dict[str, Path], tmp_path: Path) -> None:
     assert probe_duration(encoded[".flac"]) == pytest.approx(SECONDS)
     assert probe_duration(tmp_path / "missing.flac") is None
 
@@ -127,29 +131,29 @@ def _reason(path: Path) -> str:
     return str(caught.value)
 
 
-def test_missing_file(tmp_path: Path) -> None:
+def test_audio010_missing_file(tmp_path: Path) -> None:
     assert _reason(tmp_path / "nope.mp3") == "file not found"
 
 
-def test_directory(tmp_path: Path) -> None:
+def test_audio011_directory(tmp_path: Path) -> None:
     (tmp_path / "album.mp3").mkdir()
     assert _reason(tmp_path / "album.mp3") == "not a regular file"
 
 
-def test_empty_file(tmp_path: Path) -> None:
+def test_audio012_empty_file(tmp_path: Path) -> None:
     (tmp_path / "empty.flac").write_bytes(b"")
     assert _reason(tmp_path / "empty.flac") == "empty file"
 
 
 @pytest.mark.parametrize("suffix", sorted(AUDIO_EXTENSIONS))
-def test_random_bytes_are_not_audio(tmp_path: Path, suffix: str) -> None:
+def test_audio013_random_bytes_are_not_audio(tmp_path: Path, suffix: str) -> None:
     path = write_random_bytes(tmp_path / f"noise{suffix}", 20000, seed=7)
     reason = _reason(path)
     assert reason.startswith(("not a readable audio file", "not audio")), reason
 
 
 @pytest.mark.parametrize("suffix", [".mp3", ".flac", ".ogg", ".m4a"])
-def test_text_file_with_audio_suffix_is_not_audio(tmp_path: Path, suffix: str) -> None:
+def test_audio014_text_file_with_audio_suffix_is_not_audio(tmp_path: Path, suffix: str) -> None:
     path = tmp_path / f"notes{suffix}"
     path.write_text("shopping list: eggs, milk, a new turntable belt\n" * 40)
     reason = _reason(path)
@@ -185,7 +189,7 @@ def long_encoded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize("suffix", sorted(WRITABLE_SUFFIXES))
-def test_file_cut_in_half_is_refused(
+def test_audio015_file_cut_in_half_is_refused(
     long_encoded: dict[str, Path], tmp_path: Path, suffix: str
 ) -> None:
     assert decode_audio(long_encoded[suffix]).size > 3.9 * 16000  # the whole file is fine
@@ -206,7 +210,7 @@ def _damage(source: Path, dest: Path, n_bytes: int) -> Path:
     return dest
 
 
-def test_decoder_error_mid_stream_names_the_time(
+def test_audio016_decoder_error_mid_stream_names_the_time(
     long_encoded: dict[str, Path], tmp_path: Path
 ) -> None:
     reason = _reason(_damage(long_encoded[".mp3"], tmp_path / "damaged.mp3", 4000))
@@ -215,7 +219,7 @@ def test_decoder_error_mid_stream_names_the_time(
 
 
 @pytest.mark.parametrize("suffix", [".flac", ".ogg"])
-def test_audio_skipped_mid_stream_is_caught(
+def test_audio017_audio_skipped_mid_stream_is_caught(
     long_encoded: dict[str, Path], tmp_path: Path, suffix: str
 ) -> None:
     """FFmpeg drops a damaged FLAC frame or an Ogg page failing its CRC without an error."""
@@ -224,7 +228,7 @@ def test_audio_skipped_mid_stream_is_caught(
     assert reason.endswith("of 4.0 s")
 
 
-def test_mp3_without_xing_header_cut_short_is_accepted(tmp_path: Path) -> None:
+def test_audio018_mp3_without_xing_header_cut_short_is_accepted(tmp_path: Path) -> None:
     """Documented limit: without a frame count, a cut MP3 is just a shorter MP3."""
     import av
 
@@ -256,7 +260,7 @@ def _as_nobody() -> Iterator[None]:
         os.seteuid(0)
 
 
-def test_unreadable_file(encoded: dict[str, Path], tmp_path: Path) -> None:
+def test_audio019_unreadable_file(encoded: dict[str, Path], tmp_path: Path) -> None:
     locked = tmp_path / "locked.flac"
     locked.write_bytes(encoded[".flac"].read_bytes())
     locked.chmod(0)

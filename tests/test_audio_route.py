@@ -14,7 +14,7 @@ from explore_dash.audio import (
     register_audio_route,
     resolve_library_file,
 )
-from explore_dash.data import Collection
+from explore_dash.collection import Collection
 from tests.fake_collection import (
     FakeCollection,
     write_fake_collection,
@@ -47,7 +47,7 @@ def song(fake: FakeCollection) -> bytes:
     return (fake.library / SONG).read_bytes()
 
 
-def test_full_get(client, song: bytes):
+def test_route001_full_get(client, song: bytes):
     response = client.get("/audio/0")
     assert response.status_code == 200
     assert response.data == song
@@ -61,7 +61,7 @@ def test_full_get(client, song: bytes):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_unicode_path_and_head(client, fake: FakeCollection):
+def test_route002_unicode_path_and_head(client, fake: FakeCollection):
     response = client.get("/audio/2")
     assert response.status_code == 200
     assert response.data == (fake.library / "Beta/Second/01 Étude.wav").read_bytes()
@@ -70,12 +70,12 @@ def test_unicode_path_and_head(client, fake: FakeCollection):
     assert head.headers["Content-Length"] == str(len(response.data))
 
 
-def test_conditional_get_is_not_modified(client):
+def test_route003_conditional_get_is_not_modified(client):
     etag = client.get("/audio/0").headers["ETag"]
     assert client.get("/audio/0", headers={"If-None-Match": etag}).status_code == 304
 
 
-def test_range_first_100_bytes(client, song: bytes):
+def test_route004_range_first_100_bytes(client, song: bytes):
     response = client.get("/audio/0", headers={"Range": "bytes=0-99"})
     assert response.status_code == 206
     assert response.data == song[:100]
@@ -95,7 +95,9 @@ def test_range_first_100_bytes(client, song: bytes):
         ("Bytes = 0 - 0", 0, 0),
     ],
 )
-def test_satisfiable_ranges(client, song: bytes, header: str, first: int, last: int | None):
+def test_route005_satisfiable_ranges(
+    client, song: bytes, header: str, first: int, last: int | None
+):
     response = client.get("/audio/0", headers={"Range": header})
     expected = song[first:] if last is None else song[first : last + 1]
     assert response.status_code == 206
@@ -106,7 +108,7 @@ def test_satisfiable_ranges(client, song: bytes, header: str, first: int, last: 
 
 
 @pytest.mark.parametrize("header", ["bytes={size}-", "bytes={size}-{big}", "bytes=-0"])
-def test_unsatisfiable_ranges_are_416(client, song: bytes, header: str):
+def test_route006_unsatisfiable_ranges_are_416(client, song: bytes, header: str):
     header = header.format(size=len(song), big=len(song) + 10)
     response = client.get("/audio/0", headers={"Range": header})
     assert response.status_code == 416
@@ -132,7 +134,9 @@ def test_unsatisfiable_ranges_are_416(client, song: bytes, header: str):
         "\x00",
     ],
 )
-def test_malformed_ranges_get_the_whole_file_or_416_never_500(client, song: bytes, header: str):
+def test_route007_malformed_ranges_get_the_whole_file_or_416_never_500(
+    client, song: bytes, header: str
+):
     response = client.get("/audio/0", headers={"Range": header})
     assert response.status_code in (200, 416)
     if response.status_code == 200:
@@ -143,7 +147,7 @@ def test_malformed_ranges_get_the_whole_file_or_416_never_500(client, song: byte
     "track_id",
     ["4", "3", "-1", "99999999999", "2147483648", "abc", "1.5", "0x1", "%201", "", "1%00"],
 )
-def test_unknown_or_invalid_ids_are_404(client, track_id: str):
+def test_route008_unknown_or_invalid_ids_are_404(client, track_id: str):
     response = client.get(f"/audio/{track_id}")
     assert response.status_code == 404
     assert b"Traceback" not in response.data
@@ -162,7 +166,7 @@ def tampered(tmp_path: Path) -> tuple[Path, Path, Path]:
     return library, data_dir, tmp_path / "secret.wav"
 
 
-def test_paths_escaping_the_library_are_404(tampered: tuple[Path, Path, Path]):
+def test_route009_paths_escaping_the_library_are_404(tampered: tuple[Path, Path, Path]):
     library, data_dir, secret = tampered
     paths = [
         "inside.wav",
@@ -182,14 +186,16 @@ def test_paths_escaping_the_library_are_404(tampered: tuple[Path, Path, Path]):
     assert statuses == {p: 200 if p in ("inside.wav", "link-in.wav") else 404 for p in paths}
 
 
-def test_library_given_through_a_symlink(tampered: tuple[Path, Path, Path], tmp_path: Path):
+def test_route010_library_given_through_a_symlink(
+    tampered: tuple[Path, Path, Path], tmp_path: Path
+):
     library, data_dir, _ = tampered
     (tmp_path / "library-link").symlink_to(library)
     write_tracks_table(data_dir, [{"track": 0, "path": "inside.wav"}])
     assert make_client(data_dir, tmp_path / "library-link").get("/audio/0").status_code == 200
 
 
-def test_the_route_sees_a_reloaded_collection(fake: FakeCollection):
+def test_route011_the_route_sees_a_reloaded_collection(fake: FakeCollection):
     server = flask.Flask(__name__)
     current = {"collection": Collection.load(fake.data_dir)}
     register_audio_route(server, lambda: current["collection"], fake.library)
@@ -219,7 +225,7 @@ MIME_CASES = {
 }
 
 
-def test_mime_types_by_extension(tmp_path: Path):
+def test_route012_mime_types_by_extension(tmp_path: Path):
     library, data_dir = tmp_path / "library", tmp_path / "data"
     for name in MIME_CASES:
         write_wav(library / "formats" / name)  # the bytes do not matter, only the name
@@ -243,7 +249,7 @@ def test_mime_types_by_extension(tmp_path: Path):
     [("0", 0), ("42", 42), ("2147483647", 2147483647), ("2147483648", None), ("-1", None),
      ("+1", None), (" 1", None), ("1e3", None), ("٣", None), ("", None)],
 )  # fmt: skip
-def test_parse_track_id(text: str, value: int | None):
+def test_route013_parse_track_id(text: str, value: int | None):
     assert parse_track_id(text) == value
 
 
@@ -267,11 +273,11 @@ def test_parse_track_id(text: str, value: int | None):
         ("bytes=abc", None),
     ],
 )
-def test_normalize_range(header: str | None, normalized: str | None):
+def test_route014_normalize_range(header: str | None, normalized: str | None):
     assert normalize_range(header, 1000) == normalized
 
 
-def test_resolve_library_file(tampered: tuple[Path, Path, Path]):
+def test_route015_resolve_library_file(tampered: tuple[Path, Path, Path]):
     library, _, secret = tampered
     assert resolve_library_file(library, "inside.wav") == (library / "inside.wav").resolve()
     assert resolve_library_file(library, "link-in.wav") == (library / "inside.wav").resolve()

@@ -19,7 +19,7 @@ from selenium.webdriver.common.by import By  # noqa: E402
 
 from explore_dash.app import create_app  # noqa: E402
 from explore_dash.config import AppConfig  # noqa: E402
-from explore_dash.data import SEGMENT_ID_STRIDE, SEGMENT_SECONDS  # noqa: E402
+from extraction.contract import SEGMENT_ID_STRIDE, SEGMENT_SECONDS  # noqa: E402
 from tests.fake_collection import write_fake_collection, write_wav  # noqa: E402
 from tests.pointer import double_click, drag, move_to  # noqa: E402
 
@@ -73,8 +73,8 @@ def selected_points(duo, panel: int):
 
 
 def shown_selection(duo, panel: int) -> list[int]:
-    """Segment ids drawn on a panel's selection layer (assets/explore.js)."""
-    return duo.driver.execute_script(f"return window.exploreDash.shownSelection({panel})")
+    """Segment ids drawn on a panel's selection layer (assets/explore-selection.js)."""
+    return duo.driver.execute_script(f"return window.exploreDash.selection.shown({panel})")
 
 
 def layer_pixel(duo, panel: int, segment: int):
@@ -166,7 +166,7 @@ def test_panel001_both_panels_render_every_segment(app_duo, collection):
 
 
 def test_panel003_webgl_at_screen_resolution_without_multisampling(app_duo):
-    # Both make every redraw of 100k points cheaper in software WebGL (assets/explore.js).
+    # Both make every redraw of 100k points cheaper in software WebGL (assets/explore-core.js).
     for panel in (0, 1):
         ratio, layout_width, attributes = app_duo.driver.execute_script(
             f"const gd = {graph_js(panel)};"
@@ -186,15 +186,31 @@ def test_panel003_webgl_at_screen_resolution_without_multisampling(app_duo):
 
 
 RECORD_REQUESTS = (
-    "window.__updates = [];"
+    "window.__updates = []; window.__pending = 0;"
     "const send = window.fetch;"
     "window.fetch = function (url, options) {"
-    "  if (String(url).includes('_dash-update-component') && options && options.body) {"
-    "    window.__updates.push(JSON.parse(options.body).outputs);"
+    "  if (!String(url).includes('_dash-update-component') || !options || !options.body) {"
+    "    return send.apply(this, arguments);"
     "  }"
-    "  return send.apply(this, arguments);"
+    "  window.__updates.push(JSON.parse(options.body).outputs);"
+    "  window.__pending += 1;"
+    "  return send.apply(this, arguments).finally(() => { window.__pending -= 1; });"
     "};"
 )
+
+
+def wait_for_quiet_callbacks(duo, polls: int = 3) -> None:
+    """Until every recorded callback request has been answered and no new one came for a while
+    (``polls`` looks, 0.1 s apart), so a check that something was *not* updated can trust it."""
+    seen: list[int] = []
+
+    def quiet() -> bool:
+        script = "return [window.__pending, window.__updates.length]"
+        pending, sent = duo.driver.execute_script(script)
+        seen.append(sent)
+        return pending == 0 and len(seen) >= polls and len(set(seen[-polls:])) == 1
+
+    wait_until(quiet, message="the page's callback requests to settle")
 
 
 def updated_outputs(duo) -> list[dict]:
@@ -256,7 +272,7 @@ return Array.from(document.querySelectorAll('.card-header .dash-dropdown')).map(
 
 
 def test_panel005_every_option_name_fits_its_dropdown_on_laptop_and_desktop_screens(app_duo):
-    from explore_dash.data import option_labels
+    from explore_dash.options import option_labels
 
     labels = {
         f"panel-{group}": [option["label"] for option in options]
@@ -310,7 +326,7 @@ def test_panel002_dropdown_changes_only_that_panel(app_duo):
         ),
         message="left panel to redraw",
     )
-    time.sleep(0.5)
+    wait_for_quiet_callbacks(app_duo)
     outputs = updated_outputs(app_duo)
     assert {"id": {"panel": 0, "type": "panel-graph"}, "property": "figure"} in outputs
     assert not [o for o in outputs if isinstance(o.get("id"), dict) and o["id"].get("panel") == 1]
@@ -555,4 +571,30 @@ def test_playlist001_export_writes_the_selected_tracks(app_duo, collection, tmp_
     library = collection.library.resolve()
     assert sorted(listed) == sorted(str(library / t.path) for t in collection.ok_tracks())
     assert "saved" in app_duo.find_element("#playlist-message").text.lower()
+    assert_no_console_errors(app_duo)
+
+
+def test_listen002_the_page_writes_times_as_the_server_does(app_duo):
+    from explore_dash.formatting import format_time
+
+    seconds = [0, 0.99, 59.9, 60, 61, 599, 3599.5, 3600, 3725, 36000 + 61, 100 * 3600 + 5]
+    shown = app_duo.driver.execute_script(
+        f"return {seconds!r}.map((s) => window.exploreDash.formatTime(s))"
+    )
+    assert shown == [format_time(s) for s in seconds]
+    assert shown[seconds.index(3725)] == "1:02:05"  # hours on both sides, not "62:05"
+    assert_no_console_errors(app_duo)
+
+
+def test_panel007_the_browser_code_reads_its_settings_from_python(app_duo):
+    from explore_dash.client import client_settings
+
+    in_page = app_duo.driver.execute_script("return window.exploreDashSettings")
+    assert in_page == client_settings()
+    functions = app_duo.driver.execute_script(
+        "return Object.keys(window.dash_clientside.explore).sort()"
+    )
+    assert functions == sorted(
+        ["collectSelection", "keepView", "labelHover", "listen", "resetZoom", "setUpPanel"]
+    )
     assert_no_console_errors(app_duo)

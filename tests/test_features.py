@@ -34,7 +34,7 @@ def _noise(seconds: float, seed: int = 0) -> np.ndarray:
     return (0.1 * np.random.default_rng(seed).standard_normal(n)).astype(np.float32)
 
 
-def test_constants() -> None:
+def test_features001_constants() -> None:
     assert (SAMPLE_RATE, FRAME_SIZE, HOP_SIZE, MEL_BANDS) == (16000, 512, 256, 96)
     assert PATCH_FRAMES == 187
     assert abs(SEGMENT_SECONDS - 2.992) < 1e-12
@@ -87,7 +87,7 @@ def _reference_framing(audio: np.ndarray) -> np.ndarray:
     return np.stack([padded[i * HOP_SIZE : i * HOP_SIZE + FRAME_SIZE] for i in range(count)])
 
 
-def test_mel_frames_match_the_definition() -> None:
+def test_features002_mel_frames_match_the_definition() -> None:
     # Noise, a chirp through every band, a loud tone, and silence (log10(1) = 0).
     audio = np.concatenate(
         [
@@ -110,7 +110,7 @@ def test_mel_frames_match_the_definition() -> None:
 
 
 @pytest.mark.parametrize("n", [1, 255, 256, 257, 511, 512, 513, 1000, 48123])
-def test_frame_count_follows_the_centred_framing(n: int) -> None:
+def test_features003_frame_count_follows_the_centred_framing(n: int) -> None:
     assert n_frames(n) == len(_reference_framing(np.zeros(n))) == len(mel_frames(np.ones(n)))
 
 
@@ -120,25 +120,25 @@ def test_frame_count_follows_the_centred_framing(n: int) -> None:
 @pytest.mark.parametrize(
     ("seconds", "expected"), [(10.0, 3), (2.9, 1), (0.5, 1), (0.01, 1), (5.99, 2), (6.0, 2)]
 )
-def test_segment_counts(seconds: float, expected: int) -> None:
+def test_features004_segment_counts(seconds: float, expected: int) -> None:
     assert len(patches_from_signal(_noise(seconds))) == expected
 
 
-def test_short_track_is_repeat_padded() -> None:
+def test_features005_short_track_is_repeat_padded() -> None:
     audio = _noise(0.5)
     frames = mel_frames(audio)  # 33 frames
     (patch,) = patches_from_signal(audio)
     np.testing.assert_array_equal(patch, frames[np.arange(PATCH_FRAMES) % len(frames)])
 
 
-def test_track_shorter_than_a_frame_tiles_its_samples_first() -> None:
+def test_features006_track_shorter_than_a_frame_tiles_its_samples_first() -> None:
     audio = _noise(0.01)  # 160 samples
     (patch,) = patches_from_signal(audio)
     frames = mel_frames(np.resize(audio, FRAME_SIZE))
     np.testing.assert_array_equal(patch, frames[np.arange(PATCH_FRAMES) % len(frames)])
 
 
-def test_long_track_drops_its_remainder() -> None:
+def test_features007_long_track_drops_its_remainder() -> None:
     audio = _noise(10.0)
     frames = mel_frames(audio)  # 626 frames: 3 patches and 65 dropped frames
     np.testing.assert_array_equal(
@@ -146,7 +146,7 @@ def test_long_track_drops_its_remainder() -> None:
     )
 
 
-def test_zero_samples_raise() -> None:
+def test_features008_zero_samples_raise() -> None:
     patcher = MelPatcher()
     patcher.feed(np.zeros(0, np.float32))
     with pytest.raises(AudioDecodeError, match="no audio samples"):
@@ -156,7 +156,7 @@ def test_zero_samples_raise() -> None:
 # 47616 and 95488 samples: the final right-padded frame completes a patch only at finish().
 @pytest.mark.parametrize("n", [100, 600, 8000, 47616, 47872, 95488, 96000, 160037])
 @pytest.mark.parametrize("sizes", [(1, 7, 255, 256, 257), (511, 1000, 3), (4099,)])
-def test_streaming_equals_one_shot(n: int, sizes: tuple[int, ...]) -> None:
+def test_features009_streaming_equals_one_shot(n: int, sizes: tuple[int, ...]) -> None:
     audio = _noise(n / SAMPLE_RATE, seed=n)
     patcher = MelPatcher()
     parts, start, i = [], 0, 0
@@ -174,14 +174,14 @@ def test_streaming_equals_one_shot(n: int, sizes: tuple[int, ...]) -> None:
         np.testing.assert_array_equal(streamed, one_shot)
 
 
-def test_iter_patches_batches_in_order(tmp_path: Path) -> None:
+def test_features010_iter_patches_batches_in_order(tmp_path: Path) -> None:
     path = write_audio(tmp_path / "chirp.flac", 20.0, signal="chirp", sample_rate=16000)
     batches = list(iter_patches(path, batch_patches=4))
     assert [len(batch) for batch in batches] == [4, 2]
     np.testing.assert_array_equal(np.concatenate(batches), patches_from_signal(decode_audio(path)))
 
 
-def test_segment_offsets() -> None:
+def test_features011_segment_offsets() -> None:
     offsets = segment_offsets(4)
     assert offsets.dtype == np.float32
     np.testing.assert_allclose(offsets, [0.0, 2.992, 5.984, 8.976], rtol=1e-7)
@@ -242,7 +242,7 @@ def _flattening_graph() -> bytes:
     )
 
 
-def test_patches_are_the_ones_tensorflowpredictmusicnn_builds(tmp_path: Path) -> None:
+def test_features012_patches_are_the_ones_tensorflowpredictmusicnn_builds(tmp_path: Path) -> None:
     graph = tmp_path / "flatten.pb"
     graph.write_bytes(_flattening_graph())
     standard = import_essentia_standard()
@@ -256,7 +256,7 @@ def test_patches_are_the_ones_tensorflowpredictmusicnn_builds(tmp_path: Path) ->
 
 
 @pytest.mark.skipif(not MUSICNN_GRAPH.exists(), reason=f"{MUSICNN_GRAPH.name} not built yet")
-def test_shipped_musicnn_gives_the_reference_taggram(tmp_path: Path) -> None:
+def test_features013_shipped_musicnn_gives_the_reference_taggram(tmp_path: Path) -> None:
     import essentia
 
     standard = import_essentia_standard()

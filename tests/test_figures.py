@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from explore_dash.callbacks.playlist import move_up
-from explore_dash.data import SEGMENT_ID_STRIDE, Collection
+from explore_dash.collection import Collection
 from explore_dash.figures import (
     HIGHLIGHT_COLOR,
     PanelSettings,
@@ -19,6 +19,7 @@ from explore_dash.figures import (
     panel_points,
     typed_array,
 )
+from extraction.contract import SEGMENT_ID_STRIDE
 from tests.fake_collection import write_fake_collection
 
 
@@ -32,14 +33,14 @@ def collection(tmp_path: Path) -> Collection:
     return Collection.load(write_fake_collection(tmp_path).data_dir)
 
 
-def test_typed_arrays_round_trip_exactly():
+def test_figures001_typed_arrays_round_trip_exactly():
     values = np.array([1.5, -2.25, 3e7], np.float32)
     np.testing.assert_array_equal(decode(typed_array(values)), values)
     ids = np.array([0, 5 * SEGMENT_ID_STRIDE + 3, 2**40 + 7], np.int64)
     np.testing.assert_array_equal(decode(id_array(ids)).astype(np.int64), ids)
 
 
-def test_panel_points_follow_selection_and_reduction(collection: Collection):
+def test_figures002_panel_points_follow_selection_and_reduction(collection: Collection):
     settings = PanelSettings("vgg", "mtt", "embedding", "std_pca")
     everything = panel_points(collection, settings, collection.tracks.index.to_numpy(), 1)
     assert len(everything.segment_ids) == 5 + 3 + 7 + 1 + 4
@@ -50,7 +51,7 @@ def test_panel_points_follow_selection_and_reduction(collection: Collection):
     np.testing.assert_array_equal(only_two.xy, space.std_pca[only_two.rows, :2])
 
 
-def test_panel_figure_has_base_and_highlight_traces(collection: Collection):
+def test_figures003_panel_figure_has_base_and_highlight_traces(collection: Collection):
     settings = PanelSettings("musicnn", "msd", "taggram", "pca")
     points = panel_points(collection, settings, collection.tracks.index.to_numpy(), 1)
     red = highlight_rows(points, collection.tracks, {}, {"artists": ["Alpha"]})
@@ -68,20 +69,20 @@ def test_panel_figure_has_base_and_highlight_traces(collection: Collection):
     assert figure["layout"]["uirevision"] == "u"
 
 
-def test_no_highlight_gives_an_empty_overlay(collection: Collection):
+def test_figures004_no_highlight_gives_an_empty_overlay(collection: Collection):
     settings = PanelSettings("musicnn", "msd", "taggram", "pca")
     points = panel_points(collection, settings, collection.tracks.index.to_numpy(), 1)
     empty = {"artists": [], "albums": None, "tracks": [], "tags": []}
     assert len(highlight_rows(points, collection.tracks, {}, empty)) == 0
 
 
-def test_move_up():
+def test_figures005_move_up():
     assert move_up([1, 2, 3], 3) == [1, 3, 2]
     assert move_up([1, 2, 3], 1) == [1, 2, 3]
     assert move_up([1, 2, 3], 9) == [1, 2, 3]
 
 
-def test_points_carry_their_top_tag_indices_for_hover_labels(collection: Collection):
+def test_figures006_points_carry_their_top_tag_indices_for_hover_labels(collection: Collection):
     settings = PanelSettings("musicnn", "msd", "embedding", "pca")
     space = collection.space("musicnn-msd", "embedding")
     tag_indices = np.arange(len(space) * 3, dtype=np.int64).reshape(-1, 3).astype(np.uint8)

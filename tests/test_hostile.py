@@ -31,7 +31,7 @@ import pandas as pd
 import pytest
 
 from explore_dash.audio import register_audio_route
-from explore_dash.data import Collection
+from explore_dash.collection import Collection
 from extraction.audio import iter_audio
 from extraction.contract import library_file_path, stored_path
 from extraction.features import SEGMENT_SECONDS
@@ -436,7 +436,7 @@ def test_hostile010_decoding_holds_one_chunk_in_memory_whatever_the_length(tmp_p
 
 
 @pytest.mark.slow
-def test_slow_hostile011_a_two_hour_file_is_extracted_in_bounded_memory(tmp_path: Path):
+def test_hostile011_slow_hostile011_a_two_hour_file_is_extracted_in_bounded_memory(tmp_path: Path):
     """The whole pipeline on 2 hours of audio (2406 segments); its memory does not grow with it."""
     import resource
     import subprocess

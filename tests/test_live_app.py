@@ -96,13 +96,15 @@ def test_live002_durations_and_liveness():
 def test_live003_refresh_swaps_in_a_new_version_with_its_tags(tmp_path: Path):
     fake = write_fake_collection(tmp_path, tracks=DEFAULT_TRACKS[:2], version=1)
     state = AppState.load(AppConfig(fake.library, fake.data_dir))
-    before = state.collection
+    before = state.snapshot
     assert state.refresh() is False  # nothing changed: no reload
     write_fake_collection(tmp_path, tracks=DEFAULT_TRACKS, version=2)
     assert state.refresh() is True
-    assert state.collection is not before  # swapped whole: old readers keep a consistent one
-    assert state.collection.version == 2
-    assert set(state.tags_by_track) == {t.track for t in DEFAULT_TRACKS if t.status == "ok"}
+    assert state.snapshot is not before  # swapped whole: old readers keep a consistent one
+    assert state.snapshot.version == 2
+    assert before.version == 1 and len(before.tracks) == 2  # the old one is left as it was
+    ok_tracks = {t.track for t in DEFAULT_TRACKS if t.status == "ok"}
+    assert set(state.snapshot.tags_by_track) == ok_tracks
     assert state.refresh() is False
 
 

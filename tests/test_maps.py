@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ pytest.importorskip("selenium", reason="browser tests need the test extra (dash[
 from explore_dash.app import create_app  # noqa: E402
 from explore_dash.config import AppConfig  # noqa: E402
 from explore_dash.figures import PanelSettings  # noqa: E402
-from explore_dash.projections import ProjectionCache  # noqa: E402
+from explore_dash.map_cache import ProjectionCache, cached_map, map_key  # noqa: E402
 from explore_dash.state import AppState  # noqa: E402
 from tests.fake_collection import FakeTrack, write_fake_collection  # noqa: E402
 from tests.test_browser import (  # noqa: E402
@@ -27,6 +26,19 @@ from tests.test_browser import (  # noqa: E402
 
 PROGRESS_BOX = {"panel": 1, "type": "panel-progress-box"}
 COUNT = {"panel": 1, "type": "panel-count"}
+
+
+def job_processes() -> list:
+    """Background-job processes of the app served in this process (forked copies of it)."""
+    import psutil
+
+    this = psutil.Process()
+    return [
+        child
+        for child in this.children(recursive=True)
+        if child.is_running() and child.status() != psutil.STATUS_ZOMBIE
+        and child.cmdline() == this.cmdline()
+    ]  # fmt: skip
 
 
 def computations(data_dir: Path) -> int:
@@ -92,8 +104,10 @@ def test_map001_umap_shows_progress_then_map_and_a_restart_uses_the_cache(dash_d
     # A fresh app on the same data folder draws the stored map without computing it again.
     restarted = AppState.load(config)
     settings = PanelSettings("musicnn", "msd", "taggram", "umap")
-    ids = restarted.collection.space("musicnn-msd", "taggram").segment_ids
-    cached = restarted.cached_map(settings, ids)
+    snapshot = restarted.snapshot
+    ids = snapshot.collection.space("musicnn-msd", "taggram").segment_ids
+    key = map_key(settings.model, settings.layer, settings.projection, ids, snapshot.version)
+    cached = cached_map(restarted.cache_dir, key, ids)
     assert cached is not None
     np.testing.assert_allclose(np.sort(cached[:, 0]), np.sort(np.asarray(xs, np.float32)))
     assert computations(fake.data_dir) == 1
@@ -101,13 +115,15 @@ def test_map001_umap_shows_progress_then_map_and_a_restart_uses_the_cache(dash_d
 
 def test_map002_a_different_music_selection_is_a_different_map(tmp_path):
     fake = write_fake_collection(tmp_path)
-    state = AppState.load(AppConfig(fake.library, fake.data_dir))
-    settings = PanelSettings("vgg", "mtt", "embedding", "tsne")
-    ids = state.collection.space("vgg-mtt", "embedding").segment_ids
-    assert state.map_key(settings, ids) != state.map_key(settings, ids[::2])
-    assert state.map_key(settings, ids) == state.map_key(settings, ids[::-1])
-    umap = PanelSettings("vgg", "mtt", "embedding", "umap")
-    assert state.map_key(settings, ids) != state.map_key(umap, ids)
+    snapshot = AppState.load(AppConfig(fake.library, fake.data_dir)).snapshot
+    ids = snapshot.collection.space("vgg-mtt", "embedding").segment_ids
+
+    def key(projection: str, segment_ids) -> str:
+        return map_key("vgg-mtt", "embedding", projection, segment_ids, snapshot.version)
+
+    assert key("tsne", ids) != key("tsne", ids[::2])
+    assert key("tsne", ids) == key("tsne", ids[::-1])
+    assert key("tsne", ids) != key("umap", ids)
 
 
 def big_collection(root: Path):
@@ -136,7 +152,7 @@ def test_map003_cancel_stops_the_job(dash_duo, tmp_path):
         message="progress bar to go away",
     )
     assert count_text(dash_duo).startswith("map cancelled")
-    time.sleep(3)
+    wait_until(lambda: not job_processes(), timeout=30, message="the cancelled job to end")
     assert computations(fake.data_dir) == 0  # the job never finished
     assert sorted(wait_for_points(dash_duo, 1)) == sorted(before)  # the old map stays
     # The other panel and the controls still work.

@@ -30,7 +30,7 @@ def test_packaging001_installed_wheel_finds_assets_and_models(tmp_path: Path):
     assert built.returncode == 0, built.stderr
     (wheel,) = (tmp_path / "wheel").glob("explore_dash-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for asset in ("explore.js", "style.css", "vendor/bootstrap.min.css"):
+    for asset in ("explore-core.js", "explore-view.js", "style.css", "vendor/bootstrap.min.css"):
         assert f"explore_dash/assets/{asset}" in names
     shipped = {Path(n).name for n in names if n.startswith("extraction/models/")}
     assert {"musicnn-msd.pb", "musicnn-msd.json", "vgg-mtt.pb", "vgg-mtt.json"} <= shipped
@@ -56,7 +56,7 @@ def test_packaging001_installed_wheel_finds_assets_and_models(tmp_path: Path):
     probe = (
         "import explore_dash, extraction.registry as r; from explore_dash.app import ASSETS_DIR;"
         "print(explore_dash.__file__); print(ASSETS_DIR);"
-        "print((ASSETS_DIR / 'explore.js').is_file()); print(sorted(r.load_registry()))"
+        "print((ASSETS_DIR / 'explore-core.js').is_file()); print(sorted(r.load_registry()))"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe],

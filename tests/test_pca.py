@@ -13,7 +13,7 @@ def clustered(n: int = 500, dims: int = 20, seed: int = 0) -> np.ndarray:
     return (rng.normal(size=(n, dims)) * scales + rng.normal(size=dims) * 3).astype(np.float32)
 
 
-def test_pca_matches_svd_up_to_sign():
+def test_pca001_pca_matches_svd_up_to_sign():
     x = clustered()
     basis = fit_basis(x, n_components=5)
     centered = x.astype(np.float64) - x.mean(axis=0)
@@ -22,7 +22,7 @@ def test_pca_matches_svd_up_to_sign():
         assert abs(abs(got @ want) - 1) < 1e-6
 
 
-def test_projection_variances_decrease_and_columns_are_padded():
+def test_pca002_projection_variances_decrease_and_columns_are_padded():
     x = clustered(dims=6)
     pca, std_pca = pca_columns(x)
     assert pca.shape == std_pca.shape == (len(x), PCA_COMPONENTS)
@@ -31,7 +31,7 @@ def test_projection_variances_decrease_and_columns_are_padded():
     assert np.all(pca[:, 6:] == 0)
 
 
-def test_signs_are_deterministic_under_row_order():
+def test_pca003_signs_are_deterministic_under_row_order():
     x = clustered()
     a = project(x, fit_basis(x))
     order = np.random.default_rng(1).permutation(len(x))
@@ -39,7 +39,7 @@ def test_signs_are_deterministic_under_row_order():
     np.testing.assert_allclose(a, b, atol=1e-4)
 
 
-def test_std_pca_ignores_scale_and_zero_variance_dimensions():
+def test_pca004_std_pca_ignores_scale_and_zero_variance_dimensions():
     x = clustered(dims=8)
     scaled = x * np.array([1, 1000, 1, 1, 1, 1, 1, 1], dtype=np.float32)
     constant = np.hstack([x, np.full((len(x), 1), 7.0, np.float32)])
@@ -51,7 +51,7 @@ def test_std_pca_ignores_scale_and_zero_variance_dimensions():
     assert np.isfinite(std_c).all()
 
 
-def test_degenerate_inputs_give_zeros_not_errors():
+def test_pca005_degenerate_inputs_give_zeros_not_errors():
     one = np.ones((1, 10), np.float32)
     pca, std_pca = pca_columns(one)
     assert pca.shape == (1, PCA_COMPONENTS) and not pca.any() and not std_pca.any()

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from explore_dash.data import segment_id
 from explore_dash.playlist import (
     PlaylistEntry,
     playlist_from_segments,
@@ -17,6 +16,7 @@ from explore_dash.playlist import (
     save_playlist,
     to_m3u8,
 )
+from extraction.contract import segment_id
 
 
 @pytest.fixture()
@@ -38,7 +38,9 @@ def ids(*pairs: tuple[int, int]) -> list[int]:
     return [segment_id(track, index * 2.992) for track, index in pairs]
 
 
-def test_playlist_orders_by_selected_segments_then_first_appearance(tracks: pd.DataFrame):
+def test_playlist001_playlist_orders_by_selected_segments_then_first_appearance(
+    tracks: pd.DataFrame,
+):
     selection = ids((5, 0), (2, 3), (0, 1), (2, 4), (0, 0), (2, 5), (9, 0))
     entries = playlist_from_segments(selection, tracks)
     # Selected segments: track 2 three, track 0 two, tracks 5 and 9 one each (5 came first).
@@ -47,12 +49,12 @@ def test_playlist_orders_by_selected_segments_then_first_appearance(tracks: pd.D
     assert len({e.track for e in entries}) == len(entries)
 
 
-def test_playlist_ties_keep_first_appearance(tracks: pd.DataFrame):
+def test_playlist002_playlist_ties_keep_first_appearance(tracks: pd.DataFrame):
     entries = playlist_from_segments(np.array(ids((9, 0), (5, 2), (0, 7))), tracks)
     assert [e.track for e in entries] == [9, 5, 0]
 
 
-def test_playlist_skips_unknown_tracks_and_handles_nothing(tracks: pd.DataFrame):
+def test_playlist003_playlist_skips_unknown_tracks_and_handles_nothing(tracks: pd.DataFrame):
     assert [e.track for e in playlist_from_segments(ids((4, 0), (0, 0)), tracks)] == [0]
     assert playlist_from_segments([], tracks) == []
 
@@ -66,7 +68,7 @@ def entries() -> list[PlaylistEntry]:
     ]
 
 
-def test_m3u8_relative(entries: list[PlaylistEntry]):
+def test_playlist004_m3u8_relative(entries: list[PlaylistEntry]):
     assert (
         to_m3u8(entries, Path("/music"), relative_to_library=True)
         == (
@@ -81,7 +83,7 @@ def test_m3u8_relative(entries: list[PlaylistEntry]):
     )
 
 
-def test_m3u8_absolute(
+def test_playlist005_m3u8_absolute(
     entries: list[PlaylistEntry], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     library = tmp_path / "My Music"
@@ -101,11 +103,11 @@ def test_m3u8_absolute(
     )
 
 
-def test_m3u8_of_nothing():
+def test_playlist006_m3u8_of_nothing():
     assert to_m3u8([], Path("/music")) == b"#EXTM3U\n"
 
 
-def test_m3u8_writes_a_non_utf8_name_as_its_original_bytes(tmp_path: Path):
+def test_playlist007_m3u8_writes_a_non_utf8_name_as_its_original_bytes(tmp_path: Path):
     from extraction.contract import stored_path
 
     real = b"caf\xe9 #1.wav"  # Latin-1, as copied from an old disk
@@ -117,7 +119,7 @@ def test_m3u8_writes_a_non_utf8_name_as_its_original_bytes(tmp_path: Path):
     assert to_m3u8([entry], tmp_path, relative_to_library=True).splitlines()[2] == real
 
 
-def test_m3u8_tags_cannot_inject_lines():
+def test_playlist008_m3u8_tags_cannot_inject_lines():
     hostile = PlaylistEntry(
         1,
         "ok.mp3",
@@ -130,7 +132,7 @@ def test_m3u8_tags_cannot_inject_lines():
     assert content.count(b"\n") == 3 and b"\r" not in content
 
 
-def test_m3u8_leaves_out_paths_with_line_breaks_and_guards_hash_paths():
+def test_playlist009_m3u8_leaves_out_paths_with_line_breaks_and_guards_hash_paths():
     entries = [
         PlaylistEntry(1, "bad\nname.mp3", "A", "B", 1.0),
         PlaylistEntry(2, "#hash.mp3", "A", "C", 1.0),
@@ -165,11 +167,11 @@ def test_m3u8_leaves_out_paths_with_line_breaks_and_guards_hash_paths():
         ("x" * 300, "x" * 100 + ".m3u8"),
     ],
 )
-def test_safe_playlist_name(name: str, file_name: str):
+def test_playlist010_safe_playlist_name(name: str, file_name: str):
     assert safe_playlist_name(name) == file_name
 
 
-def test_save_playlist(tmp_path: Path):
+def test_playlist011_save_playlist(tmp_path: Path):
     content = "#EXTM3U\n#EXTINF:1,É\na.mp3\n".encode()
     path = save_playlist(content, tmp_path, "My mix")
     assert path == tmp_path / "playlists" / "My mix.m3u8"
@@ -180,7 +182,7 @@ def test_save_playlist(tmp_path: Path):
 
 
 @pytest.mark.parametrize("name", ["../escape", "../../escape", "/tmp/escape", "sub/dir", ".."])
-def test_save_playlist_stays_in_the_playlists_folder(tmp_path: Path, name: str):
+def test_playlist012_save_playlist_stays_in_the_playlists_folder(tmp_path: Path, name: str):
     data_dir = tmp_path / "data"
     path = save_playlist(b"#EXTM3U\n", data_dir, name)
     assert path.parent == data_dir / "playlists"

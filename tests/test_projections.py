@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explore_dash.data import Space
+from explore_dash.collection import Space
+from explore_dash.map_cache import ProjectionCache, cached_map, store_map
 from explore_dash.projections import (
     INPUT_COMPONENTS,
     MIN_POINTS,
     PROJECTION_FUNCTIONS,
-    ProjectionCache,
     ProjectionCancelled,
     ProjectionError,
     compute_projection,
@@ -53,7 +53,7 @@ def mapped(request):
 # -- maps -----------------------------------------------------------------------------------------
 
 
-def test_maps_have_one_finite_float32_point_per_segment(mapped):
+def test_projections001_maps_have_one_finite_float32_point_per_segment(mapped):
     _, first, _, _ = mapped
     assert first.shape == (N_POINTS, 2)
     assert first.dtype == np.float32
@@ -61,12 +61,12 @@ def test_maps_have_one_finite_float32_point_per_segment(mapped):
     assert first.flags.c_contiguous
 
 
-def test_same_seed_gives_the_same_map(mapped):
+def test_projections002_same_seed_gives_the_same_map(mapped):
     _, first, second, _ = mapped
     np.testing.assert_array_equal(first, second)
 
 
-def test_progress_rises_from_zero_to_one(mapped):
+def test_projections003_progress_rises_from_zero_to_one(mapped):
     name, _, _, reports = mapped
     assert reports[0] == 0.0
     assert reports[-1] == 1.0
@@ -76,7 +76,7 @@ def test_progress_rises_from_zero_to_one(mapped):
     assert len(set(reports)) > 3, f"{name} reported only {sorted(set(reports))}"
 
 
-def test_maps_keep_clusters_apart(mapped):
+def test_projections004_maps_keep_clusters_apart(mapped):
     _, first, _, _ = mapped
     labels = np.arange(N_POINTS) % 4
     centroids = np.array([first[labels == c].mean(axis=0) for c in range(4)])
@@ -86,13 +86,13 @@ def test_maps_keep_clusters_apart(mapped):
 
 
 @pytest.mark.parametrize("name", sorted(PROJECTION_FUNCTIONS))
-def test_small_selections_get_a_map_with_fewer_neighbours(name):
+def test_projections005_small_selections_get_a_map_with_fewer_neighbours(name):
     coordinates = compute_projection(name, clustered(12))
     assert coordinates.shape == (12, 2)
     assert np.isfinite(coordinates).all()
 
 
-def test_neighbourhoods_shrink_only_for_small_selections():
+def test_projections006_neighbourhoods_shrink_only_for_small_selections():
     assert tsne_perplexity(10_000) == 30.0
     assert tsne_perplexity(91) == 30.0
     assert tsne_perplexity(31) == 10.0
@@ -100,7 +100,7 @@ def test_neighbourhoods_shrink_only_for_small_selections():
     assert umap_neighbours(8) == 7
 
 
-def test_large_maps_run_shorter_optimisations():
+def test_projections007_large_maps_run_shorter_optimisations():
     assert tsne_iterations(19_999) == 500
     assert tsne_iterations(20_000) == 300
     assert umap_epochs(19_999) is None  # umap-learn's own: 500 up to 10k points, 200 above
@@ -111,7 +111,7 @@ def test_large_maps_run_shorter_optimisations():
     ("name", "library", "class_name", "argument", "short"),
     [("tsne", "openTSNE", "TSNE", "n_iter", 300), ("umap", "umap", "UMAP", "n_epochs", 100)],
 )
-def test_the_shorter_optimisation_reaches_the_library_and_progress(
+def test_projections008_the_shorter_optimisation_reaches_the_library_and_progress(
     monkeypatch, name, library, class_name, argument, short
 ):
     """Above the size threshold (lowered here) the library is asked for fewer iterations, and
@@ -141,20 +141,20 @@ def test_the_shorter_optimisation_reaches_the_library_and_progress(
 
 
 @pytest.mark.parametrize("name", sorted(PROJECTION_FUNCTIONS))
-def test_too_few_points_raise_an_actionable_error(name):
+def test_projections009_too_few_points_raise_an_actionable_error(name):
     with pytest.raises(ProjectionError, match=f"at least {MIN_POINTS} segments.*select more"):
         compute_projection(name, clustered(MIN_POINTS - 1))
 
 
 @pytest.mark.parametrize("name", sorted(PROJECTION_FUNCTIONS))
-def test_non_finite_features_are_refused(name):
+def test_projections010_non_finite_features_are_refused(name):
     features = clustered(20)
     features[3, 2] = np.nan
     with pytest.raises(ProjectionError, match="non-finite"):
         compute_projection(name, features)
 
 
-def test_unknown_projection_names_the_known_ones():
+def test_projections011_unknown_projection_names_the_known_ones():
     with pytest.raises(ProjectionError, match="unknown projection 'pca3d'.*tsne.*umap"):
         compute_projection("pca3d", clustered(20))
 
@@ -163,7 +163,7 @@ def test_unknown_projection_names_the_known_ones():
 
 
 @pytest.mark.parametrize("name", sorted(PROJECTION_FUNCTIONS))
-def test_should_stop_cancels_during_the_optimisation(name):
+def test_projections012_should_stop_cancels_during_the_optimisation(name):
     polls = 0
     reports: list[float] = []
 
@@ -181,7 +181,7 @@ def test_should_stop_cancels_during_the_optimisation(name):
 
 
 @pytest.mark.parametrize("name", sorted(PROJECTION_FUNCTIONS))
-def test_should_stop_before_starting_computes_nothing(name):
+def test_projections013_should_stop_before_starting_computes_nothing(name):
     reports: list[float] = []
     with pytest.raises(ProjectionCancelled):
         compute_projection(name, clustered(), progress=reports.append, should_stop=lambda: True)
@@ -206,7 +206,7 @@ def make_space(n: int = 10) -> Space:
 
 
 @pytest.mark.parametrize("name", sorted(PROJECTION_FUNCTIONS))
-def test_projection_input_takes_the_stored_components_of_the_rows(name):
+def test_projections014_projection_input_takes_the_stored_components_of_the_rows(name):
     space = make_space()
     everything = projection_input(space, None, name)
     assert everything.shape == (10, INPUT_COMPONENTS)
@@ -218,7 +218,7 @@ def test_projection_input_takes_the_stored_components_of_the_rows(name):
     np.testing.assert_array_equal(projection_input(space, indices, name), everything[indices])
 
 
-def test_projection_input_refuses_unknown_projections():
+def test_projections015_projection_input_refuses_unknown_projections():
     with pytest.raises(ProjectionError, match="unknown projection"):
         projection_input(make_space(), None, "mds")
 
@@ -229,7 +229,7 @@ IDS = np.array([5, 1, 9, 65536], dtype=np.int64)
 PARAMS = {"seed": 0, "perplexity": 30.0}
 
 
-def test_cache_key_ignores_id_order_and_dtype():
+def test_projections016_cache_key_ignores_id_order_and_dtype():
     key = ProjectionCache.key("vgg-msd", "embedding", "tsne", IDS, PARAMS, 3)
     shuffled = IDS[[2, 0, 3, 1]].astype(np.int32)
     assert ProjectionCache.key("vgg-msd", "embedding", "tsne", shuffled, dict(PARAMS), 3) == key
@@ -251,7 +251,7 @@ def test_cache_key_ignores_id_order_and_dtype():
     ],
     ids=lambda change: next(iter(change)),
 )
-def test_cache_key_changes_with_everything_a_map_depends_on(change):
+def test_projections017_cache_key_changes_with_everything_a_map_depends_on(change):
     base = {
         "model": "vgg-msd",
         "layer": "embedding",
@@ -263,7 +263,7 @@ def test_cache_key_changes_with_everything_a_map_depends_on(change):
     assert ProjectionCache.key(**base) != ProjectionCache.key(**{**base, **change})
 
 
-def test_cache_round_trip_and_counter_survive_a_new_instance(tmp_path):
+def test_projections018_cache_round_trip_and_counter_survive_a_new_instance(tmp_path):
     coordinates = np.arange(8, dtype=np.float64).reshape(4, 2)
     key = ProjectionCache.key("vgg-msd", "embedding", "tsne", IDS, PARAMS, 3)
     first = ProjectionCache(tmp_path)
@@ -284,24 +284,18 @@ def test_cache_round_trip_and_counter_survive_a_new_instance(tmp_path):
     assert again.computations == 1
 
 
-def test_get_or_compute_computes_once_across_processes(tmp_path):
-    cache = ProjectionCache(tmp_path)
+def test_projections019_stored_maps_come_back_in_any_order_and_in_another_process(tmp_path):
     key = ProjectionCache.key("vgg-msd", "embedding", "umap", IDS, PARAMS, 3)
-    calls = []
-
-    def compute() -> np.ndarray:
-        calls.append(1)
-        return np.arange(8, dtype=np.float32).reshape(4, 2)
-
-    first = cache.get_or_compute(key, IDS, compute)
-    reversed_ids = IDS[::-1]
-    second = cache.get_or_compute(key, reversed_ids, compute)
-    assert len(calls) == 1
-    np.testing.assert_array_equal(second, first[::-1])
+    assert cached_map(tmp_path, key, IDS) is None
+    coordinates = np.arange(8, dtype=np.float32).reshape(4, 2)
+    store_map(tmp_path, key, IDS, coordinates)
+    np.testing.assert_array_equal(cached_map(tmp_path, key, IDS[::-1]), coordinates[::-1])
+    assert cached_map(tmp_path, key, np.array([IDS[0], 99])) is None  # not all of them
+    tmp_path = tmp_path / "projections"
     # Another process (as after an app restart) sees the stored map and the count.
     script = (
         "import sys; from pathlib import Path; "
-        "from explore_dash.projections import ProjectionCache; "
+        "from explore_dash.map_cache import ProjectionCache; "
         "cache = ProjectionCache(Path(sys.argv[1])); "
         "print(cache.computations, cache.get(sys.argv[2]) is not None)"
     )
@@ -315,7 +309,7 @@ def test_get_or_compute_computes_once_across_processes(tmp_path):
     assert result.stdout.split() == ["1", "True"]
 
 
-def test_cache_refuses_coordinates_that_do_not_match_the_ids(tmp_path):
+def test_projections020_cache_refuses_coordinates_that_do_not_match_the_ids(tmp_path):
     with pytest.raises(ValueError, match="coordinates for 4 segment ids"):
         ProjectionCache(tmp_path).set("k", IDS, np.zeros((3, 2)))
 
@@ -323,7 +317,7 @@ def test_cache_refuses_coordinates_that_do_not_match_the_ids(tmp_path):
 # -- numba cache ----------------------------------------------------------------------------------
 
 
-def test_tsne_never_loads_numba():
+def test_projections021_tsne_never_loads_numba():
     # openTSNE's own neighbour-method choice imports pynndescent: ~30 s of numba compilation in
     # a fresh process with a cold cache.
     script = (
@@ -337,7 +331,7 @@ def test_tsne_never_loads_numba():
     assert result.stdout.strip() == "[]"
 
 
-def test_numba_cache_goes_to_a_folder_per_library_versions(tmp_path, monkeypatch):
+def test_projections022_numba_cache_goes_to_a_folder_per_library_versions(tmp_path, monkeypatch):
     monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
     if "numba" in sys.modules:
         import numba

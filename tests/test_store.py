@@ -72,7 +72,7 @@ def segment_counts(store: DataStore, space=SPACES[0]) -> dict[int, int]:
     return dict(zip(tracks.tolist(), counts.tolist(), strict=True))
 
 
-def test_stage_and_merge_builds_documented_tables(store: DataStore):
+def test_store001_stage_and_merge_builds_documented_tables(store: DataStore):
     stage_results(store, [fake_result(0, 3), fake_result(1, 2)])
     stage_results(store, [fake_result(2, 1, status=STATUS_ERROR)])
     assert merge_staged(store)
@@ -100,7 +100,7 @@ def test_stage_and_merge_builds_documented_tables(store: DataStore):
     assert len(frame.iloc[0]["pca"]) >= 10
 
 
-def test_merge_is_idempotent_when_a_crash_left_staging_behind(store: DataStore):
+def test_store002_merge_is_idempotent_when_a_crash_left_staging_behind(store: DataStore):
     stage_results(store, [fake_result(0, 3), fake_result(1, 2)])
     merge_staged(store)
     first = store.read_segments(*SPACES[1])
@@ -112,7 +112,7 @@ def test_merge_is_idempotent_when_a_crash_left_staging_behind(store: DataStore):
     np.testing.assert_array_equal(first.vector, again.vector)
 
 
-def test_orphan_segment_file_without_tracks_file_is_ignored(store: DataStore):
+def test_store003_orphan_segment_file_without_tracks_file_is_ignored(store: DataStore):
     batch = store.stage(tracks_frame([]), {})  # only to create a sequence number
     batch.tracks_path.unlink()
     stage_results(store, [fake_result(0, 1)])
@@ -121,7 +121,7 @@ def test_orphan_segment_file_without_tracks_file_is_ignored(store: DataStore):
     assert list(store.staging_dir.iterdir()) == []
 
 
-def test_removed_tracks_disappear_and_changed_files_drop_stale_segments(store: DataStore):
+def test_store004_removed_tracks_disappear_and_changed_files_drop_stale_segments(store: DataStore):
     stage_results(store, [fake_result(0, 3), fake_result(1, 2), fake_result(2, 2)])
     merge_staged(store)
     # Track 2 removed from the library; track 1's file changed and only m1/taggram was redone.
@@ -135,7 +135,7 @@ def test_removed_tracks_disappear_and_changed_files_drop_stale_segments(store: D
     assert segment_counts(store, SPACES[1]) == {0: 3}
 
 
-def test_pca_columns_are_refit_and_deterministic(store: DataStore, tmp_path: Path):
+def test_store005_pca_columns_are_refit_and_deterministic(store: DataStore, tmp_path: Path):
     other = DataStore(tmp_path / "other")
     other.prepare()
     for s in (store, other):
@@ -147,7 +147,7 @@ def test_pca_columns_are_refit_and_deterministic(store: DataStore, tmp_path: Pat
     assert np.stack(a["pca"])[:, 0].std() > 0
 
 
-def test_plan_skips_unchanged_and_failed_files_and_redoes_changed_ones():
+def test_store006_plan_skips_unchanged_and_failed_files_and_redoes_changed_ones():
     previous = pd.DataFrame(
         {
             "track": [0, 1, 2, 3],
@@ -176,7 +176,7 @@ def test_plan_skips_unchanged_and_failed_files_and_redoes_changed_ones():
     assert len(todo) == 4
 
 
-def test_atomic_write_keeps_old_file_when_the_disk_is_full(store: DataStore, monkeypatch):
+def test_store007_atomic_write_keeps_old_file_when_the_disk_is_full(store: DataStore, monkeypatch):
     stage_results(store, [fake_result(0, 2)])
     merge_staged(store)
     before = store.tracks_path.read_bytes()
@@ -191,7 +191,7 @@ def test_atomic_write_keeps_old_file_when_the_disk_is_full(store: DataStore, mon
     assert not [p for p in store.root.iterdir() if p.name.startswith(".tmp-")]
 
 
-def test_second_writer_is_refused(store: DataStore):
+def test_store008_second_writer_is_refused(store: DataStore):
     with (
         store.exclusive(),
         pytest.raises(LibraryError, match="already writing"),
@@ -202,7 +202,7 @@ def test_second_writer_is_refused(store: DataStore):
         pass
 
 
-def test_atomic_write_replaces_whole_file(tmp_path: Path):
+def test_store009_atomic_write_replaces_whole_file(tmp_path: Path):
     import pyarrow as pa
 
     path = tmp_path / "t.parquet"
@@ -211,7 +211,7 @@ def test_atomic_write_replaces_whole_file(tmp_path: Path):
     assert ds.dataset(path).to_table().column("a").to_pylist() == [2, 3]
 
 
-def test_lock_holder_clears_what_a_killed_writer_left(store: DataStore):
+def test_store010_lock_holder_clears_what_a_killed_writer_left(store: DataStore):
     stage_results(store, [fake_result(0, 3)])
     merge_staged(store)
     leftovers = [

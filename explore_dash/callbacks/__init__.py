@@ -1,16 +1,268 @@
-"""Callback wiring. Bodies stay thin: they call the pure functions of data, figures, playlist."""
+"""Every callback of the page, wired in one place.
+
+Server callbacks are plain functions of (snapshot, inputs) -> outputs in :mod:`.panels`,
+:mod:`.playlist` and :mod:`.library`, unit-tested directly; the wrappers below only take the
+current snapshot (once per call), read Dash's trigger, and pass what they need. Browser
+callbacks are named functions in ``assets/explore-*.js`` (namespace ``explore``): hover-to-play
+in explore-listening.js, linked labels in explore-labels.js, the linked selection in
+explore-selection.js, zoom and panel set-up in explore-view.js.
+"""
 
 from __future__ import annotations
 
-from dash import Dash
+from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State, ctx
 
-from explore_dash.callbacks import library, listening, panels, playlist, selection
+from explore_dash import ids
+from explore_dash.callbacks import inputs, library, panels, playlist
+from explore_dash.callbacks.library import EXTRACTION_OUTPUTS, LIBRARY_OUTPUTS
+from explore_dash.client import NAMESPACE
+from explore_dash.figures import PanelSettings
+from explore_dash.layouts.sidebar import REDUCTION_MAX
+from explore_dash.options import ARCHITECTURES, DATASETS, LAYER_LABELS, PROJECTION_LABELS
+from explore_dash.progress import process_alive
 from explore_dash.state import AppState
+
+SETTING_KINDS = (ids.PANEL_ARCHITECTURE, ids.PANEL_DATASET, ids.PANEL_LAYER, ids.PANEL_PROJECTION)
+HIGHLIGHT_INPUTS = (
+    ids.HIGHLIGHT_ARTISTS,
+    ids.HIGHLIGHT_ALBUMS,
+    ids.HIGHLIGHT_TRACKS,
+    ids.HIGHLIGHT_TAGS,
+)
+MUSIC_INPUTS = (ids.ARTISTS, ids.TAGS, ids.REDUCTION)
+
+
+def panel_settings(architecture, dataset, layer, projection) -> PanelSettings:
+    return PanelSettings(
+        inputs.choice(architecture, ARCHITECTURES),
+        inputs.choice(dataset, DATASETS),
+        inputs.choice(layer, LAYER_LABELS),
+        inputs.choice(projection, PROJECTION_LABELS),
+    )
+
+
+def music_selection(artists, tags, every_n) -> tuple[list[str], list[str], int]:
+    return (
+        inputs.texts(artists),
+        inputs.texts(tags),
+        inputs.whole(every_n, 1, REDUCTION_MAX, default=1),
+    )
+
+
+def highlight_values(artists, albums, tracks, tags) -> tuple:
+    return inputs.texts(artists), inputs.texts(albums), inputs.wholes(tracks), inputs.texts(tags)
+
+
+def browser(function_name: str) -> ClientsideFunction:
+    """A clientside function of ``assets/explore-*.js``."""
+    return ClientsideFunction(namespace=NAMESPACE, function_name=function_name)
+
+
+def extraction_running(state: AppState) -> bool:
+    status = state.extraction
+    return status is not None and status.running and process_alive(status.pid)
 
 
 def register_callbacks(app: Dash, state: AppState) -> None:
-    panels.register(app, state)
-    selection.register(app, state)
-    playlist.register(app, state)
-    listening.register(app)
-    library.register(app, state)
+    inputs.guard_callback_requests(app)
+    register_panels(app, state)
+    register_listening(app)
+    register_selection(app)
+    register_playlist(app, state)
+    register_library(app, state)
+
+
+def register_panels(app: Dash, state: AppState) -> None:
+    anonymize = state.config.anonymize
+    app.clientside_callback(
+        browser("setUpPanel"),
+        Output(ids.panel(ids.PANEL_GRAPH, MATCH), "config"),
+        Input(ids.panel(ids.PANEL_GRAPH, MATCH), "id"),
+        State(ids.panel(ids.PANEL_GRAPH, MATCH), "config"),
+    )
+    app.clientside_callback(
+        browser("keepView"),
+        Output(ids.panel(ids.PANEL_VIEW, MATCH), "data"),
+        Input(ids.panel(ids.PANEL_GRAPH, MATCH), "relayoutData"),
+        State(ids.panel(ids.PANEL_VIEW, MATCH), "data"),
+        State(ids.panel(ids.PANEL_GRAPH, MATCH), "figure"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        browser("resetZoom"),
+        Input(ids.panel(ids.PANEL_RESET, MATCH), "n_clicks"),
+        prevent_initial_call=True,
+    )
+
+    @app.callback(
+        Output(ids.panel(ids.PANEL_GRAPH, MATCH), "figure"),
+        Output(ids.panel(ids.PANEL_COUNT, MATCH), "children"),
+        Output(ids.panel(ids.PANEL_JOB, MATCH), "data"),
+        *(Input(ids.panel(kind, MATCH), "value") for kind in SETTING_KINDS),
+        *(Input(component, "value") for component in MUSIC_INPUTS),
+        Input(ids.DATA_VERSION, "data"),
+        State(ids.panel(ids.PANEL_VIEW, MATCH), "data"),
+        *(State(component, "value") for component in HIGHLIGHT_INPUTS),
+    )
+    def draw_panel(architecture, dataset, layer, projection, artists, tags, every_n, _version,
+                   view, *highlight):  # fmt: skip
+        return panels.draw_panel(
+            state.snapshot,
+            state.cache_dir,
+            panel_settings(architecture, dataset, layer, projection),
+            *music_selection(artists, tags, every_n),
+            highlight_values(*highlight),
+            new_tables=ctx.triggered_id == ids.DATA_VERSION,
+            view=inputs.mapping(view),
+            extraction_running=lambda: extraction_running(state),
+            anonymize=anonymize,
+        )
+
+    @app.callback(
+        Output(ids.panel(ids.PANEL_GRAPH, ALL), "figure", allow_duplicate=True),
+        *(Input(component, "value") for component in HIGHLIGHT_INPUTS),
+        *(State(ids.panel(kind, ALL), "value") for kind in SETTING_KINDS),
+        *(State(component, "value") for component in MUSIC_INPUTS),
+        prevent_initial_call=True,
+    )
+    def recolour(h_artists, h_albums, h_tracks, h_tags, architectures, datasets, layers,
+                 projections, artists, tags, every_n):  # fmt: skip
+        columns = [inputs.each(values, lambda v: v) for values in
+                   (architectures, datasets, layers, projections)]  # fmt: skip
+        settings = list(map(panel_settings, *columns))
+        highlight = highlight_values(h_artists, h_albums, h_tracks, h_tags)
+        return panels.recolour(
+            state.snapshot, state.cache_dir, highlight, settings,
+            *music_selection(artists, tags, every_n),
+        )  # fmt: skip
+
+    for panel in ids.PANELS:
+        register_map_job(app, state, panel)
+
+
+def register_map_job(app: Dash, state: AppState, panel: int) -> None:
+    """t-SNE / UMAP of one panel as a Dash background job: progress, cancel, page stays live.
+
+    One callback per panel (fixed ids, not pattern matching) so each panel has its own job,
+    progress bar and cancel button, and the other panel stays usable meanwhile.
+    """
+    app.callback(
+        Output(ids.panel(ids.PANEL_COUNT, panel), "children", allow_duplicate=True),
+        Input(ids.cancel_button(panel), "n_clicks"),
+        prevent_initial_call=True,
+    )(panels.say_cancelled)
+
+    @app.callback(
+        Output(ids.panel(ids.PANEL_GRAPH, panel), "figure", allow_duplicate=True),
+        Output(ids.panel(ids.PANEL_COUNT, panel), "children", allow_duplicate=True),
+        Input(ids.panel(ids.PANEL_JOB, panel), "data"),
+        *(State(component, "value") for component in HIGHLIGHT_INPUTS),
+        background=True,
+        running=[
+            (
+                Output(ids.panel(ids.PANEL_PROGRESS_BOX, panel), "style"),
+                {"display": "flex"},
+                {"display": "none"},
+            ),
+        ],
+        progress=[
+            Output(ids.panel(ids.PANEL_PROGRESS, panel), "value"),
+            Output(ids.panel(ids.PANEL_PROGRESS, panel), "label"),
+        ],
+        cancel=[Input(ids.cancel_button(panel), "n_clicks")],
+        prevent_initial_call=True,
+    )
+    def compute_map(set_progress, job, *highlight):
+        return panels.compute_panel_map(
+            state.snapshot, state.cache_dir, job, highlight, set_progress, state.config.anonymize
+        )
+
+
+def register_listening(app: Dash) -> None:
+    app.clientside_callback(
+        browser("listen"),
+        Output(ids.NOW_PLAYING, "children"),
+        Input(ids.panel(ids.PANEL_GRAPH, ALL), "hoverData"),
+        Input(ids.panel(ids.PANEL_GRAPH, ALL), "clickData"),
+        State(ids.LISTEN_MODE, "value"),
+        State(ids.TRACK_NAMES, "data"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        browser("labelHover"),
+        Input(ids.panel(ids.PANEL_GRAPH, ALL), "hoverData"),
+        State(ids.TRACK_NAMES, "data"),
+        prevent_initial_call=True,
+    )
+
+
+def register_selection(app: Dash) -> None:
+    # All in the browser: a server round trip that patched the other panel's `selectedpoints`
+    # made Plotly redraw its 100k WebGL points: seconds in software WebGL.
+    app.clientside_callback(
+        browser("collectSelection"),
+        Output(ids.SELECTION, "data"),
+        Input(ids.panel(ids.PANEL_GRAPH, ALL), "selectedData"),
+        State(ids.SELECTION, "data"),
+        prevent_initial_call=True,
+    )
+
+
+def register_playlist(app: Dash, state: AppState) -> None:
+    @app.callback(
+        Output(ids.PLAYLIST, "data"),
+        Input(ids.SELECTION, "data"),
+        Input({"type": ids.PLAYLIST_UP, "track": ALL}, "n_clicks"),
+        Input({"type": ids.PLAYLIST_REMOVE, "track": ALL}, "n_clicks"),
+        State(ids.PLAYLIST, "data"),
+        prevent_initial_call=True,
+    )
+    def edit_playlist(selection, _ups, _removes, current):
+        clicked = bool(ctx.triggered and ctx.triggered[0]["value"])
+        return playlist.edit_playlist(
+            state.snapshot.tracks,
+            ctx.triggered_id,
+            clicked,
+            inputs.selection(selection),
+            inputs.wholes(current),
+        )
+
+    @app.callback(Output(ids.PLAYLIST_LIST, "children"), Input(ids.PLAYLIST, "data"))
+    def show_playlist(track_ids):
+        return playlist.playlist_items(state.snapshot.tracks, inputs.wholes(track_ids))
+
+    @app.callback(
+        Output(ids.PLAYLIST_DOWNLOAD, "data"),
+        Output(ids.PLAYLIST_MESSAGE, "children"),
+        Input(ids.PLAYLIST_EXPORT, "n_clicks"),
+        State(ids.PLAYLIST, "data"),
+        State(ids.PLAYLIST_NAME, "value"),
+        State(ids.PLAYLIST_RELATIVE, "value"),
+        prevent_initial_call=True,
+    )
+    def export_playlist(_clicks, track_ids, name, relative):
+        config = state.config
+        return playlist.export(
+            state.snapshot.tracks,
+            config.library,
+            config.data_dir,
+            inputs.wholes(track_ids),
+            inputs.text(name),
+            inputs.flag(relative),
+        )
+
+
+def register_library(app: Dash, state: AppState) -> None:
+    @app.callback(
+        *(Output(component, prop) for component, prop in EXTRACTION_OUTPUTS),
+        *(Output(component, prop) for component, prop in LIBRARY_OUTPUTS),
+        Input(ids.LIBRARY_POLL, "n_intervals"),
+        State(ids.DATA_VERSION, "data"),
+    )
+    def poll_library(_n, page_version):
+        if page_version is not None:
+            inputs.whole(page_version, 0, 2**53)
+        state.refresh()
+        return library.poll_library(
+            state.snapshot, state.extraction, page_version, str(state.config.library)
+        )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dash import Dash, Input, Output, State, no_update
+from dash import no_update
 
 from explore_dash import ids
 from explore_dash.layouts.page import extraction_props, library_summary
@@ -13,7 +13,8 @@ from explore_dash.progress import (
     extraction_view,
     process_alive,
 )
-from explore_dash.state import AppState, library_choices
+from explore_dash.snapshot import Snapshot, library_choices
+from extraction.contract import ExtractionStatus
 
 #: The Library box's outputs, in the order of extraction_props.
 EXTRACTION_OUTPUTS = tuple(extraction_props(ExtractionView()))
@@ -27,36 +28,38 @@ CHOICE_OUTPUTS = (
     (ids.HIGHLIGHT_TAGS, "options", "tags"),
     (ids.TRACK_NAMES, "data", "track_names"),
 )
+#: Outputs after the Library box's: poll interval, data version, empty state, summary, choices.
+LIBRARY_OUTPUTS = (
+    (ids.LIBRARY_POLL, "interval"),
+    (ids.DATA_VERSION, "data"),
+    (ids.EMPTY_STATE, "style"),
+    (ids.LIBRARY_SUMMARY, "children"),
+    *((component, prop) for component, prop, _ in CHOICE_OUTPUTS),
+)
 
 
-def register(app: Dash, state: AppState) -> None:
-    @app.callback(
-        *(Output(component, prop) for component, prop in EXTRACTION_OUTPUTS),
-        Output(ids.LIBRARY_POLL, "interval"),
-        Output(ids.DATA_VERSION, "data"),
-        Output(ids.EMPTY_STATE, "style"),
-        Output(ids.LIBRARY_SUMMARY, "children"),
-        *(Output(component, prop) for component, prop, _ in CHOICE_OUTPUTS),
-        Input(ids.LIBRARY_POLL, "n_intervals"),
-        State(ids.DATA_VERSION, "data"),
+def current_view(status: ExtractionStatus | None) -> ExtractionView:
+    """The Library box for ``status`` (a status whose process died says so)."""
+    return extraction_view(status, status is not None and process_alive(status.pid))
+
+
+def poll_library(
+    snapshot: Snapshot, status: ExtractionStatus | None, page_version, library: str
+) -> tuple:
+    """Progress, and when the page shows an older version, the new version and choices."""
+    view = current_view(status)
+    progress = (
+        *extraction_props(view).values(),
+        POLL_RUNNING_MS if view.running else POLL_IDLE_MS,
     )
-    def poll_library(_n, page_version):
-        state.refresh()
-        status = state.extraction
-        view = extraction_view(status, status is not None and process_alive(status.pid))
-        progress = (
-            *extraction_props(view).values(),
-            POLL_RUNNING_MS if view.running else POLL_IDLE_MS,
-        )
-        collection = state.collection
-        if page_version == collection.version:
-            return *progress, *(no_update,) * (3 + len(CHOICE_OUTPUTS))
-        # New tables: the panels redraw on the version change; lists gain the new tracks.
-        choices = library_choices(state)
-        return (
-            *progress,
-            collection.version,
-            {"display": "none"} if not state.empty else None,
-            library_summary(len(collection.tracks), str(state.config.library)),
-            *(choices[key] for _, _, key in CHOICE_OUTPUTS),
-        )
+    if page_version == snapshot.version:
+        return *progress, *(no_update,) * (3 + len(CHOICE_OUTPUTS))
+    # New tables: the panels redraw on the version change; lists gain the new tracks.
+    choices = library_choices(snapshot)
+    return (
+        *progress,
+        snapshot.version,
+        {"display": "none"} if not snapshot.empty else None,
+        library_summary(len(snapshot.tracks), library),
+        *(choices[key] for _, _, key in CHOICE_OUTPUTS),
+    )

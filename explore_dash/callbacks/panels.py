@@ -1,12 +1,15 @@
-"""Drawing a panel (stored, cached or computed in the background), and re-colouring highlights."""
+"""Drawing a panel (stored, cached or computed in the background), and re-colouring highlights.
+
+Plain functions of (snapshot, inputs) -> outputs; :mod:`explore_dash.callbacks` wires them.
+"""
 
 from __future__ import annotations
 
-from dash import ALL, MATCH, Dash, Input, Output, Patch, State, ctx, no_update
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
-from explore_dash import ids
-from explore_dash.data import PROJECTION_LABELS, tracks_matching
-from explore_dash.data import PROJECTIONS as STORED_PROJECTIONS
+from dash import Patch, no_update
+
 from explore_dash.figures import (
     PanelPoints,
     PanelSettings,
@@ -15,96 +18,179 @@ from explore_dash.figures import (
     panel_points,
     trace_arrays,
 )
-from explore_dash.progress import process_alive
-from explore_dash.state import AppState
+from explore_dash.filters import tracks_matching
+from explore_dash.map_cache import cached_map, map_key, store_map
+from explore_dash.options import PROJECTION_LABELS
+from explore_dash.snapshot import Snapshot
 
-SETTING_KINDS = (ids.PANEL_ARCHITECTURE, ids.PANEL_DATASET, ids.PANEL_LAYER, ids.PANEL_PROJECTION)
-HIGHLIGHT_INPUTS = (
-    ids.HIGHLIGHT_ARTISTS,
-    ids.HIGHLIGHT_ALBUMS,
-    ids.HIGHLIGHT_TRACKS,
-    ids.HIGHLIGHT_TAGS,
-)
+#: (artists, albums, tracks, tags) picked in the Highlight card.
+Highlight = Sequence[Sequence]
 
 
 def highlight_spec(artists, albums, tracks, tags) -> dict:
     return {"artists": artists, "albums": albums, "tracks": tracks, "tags": tags}
 
 
-def visible_points(state: AppState, settings: PanelSettings, artists, tags, every_n) -> PanelPoints:
-    """The panel's segments; for t-SNE/UMAP with the cached map's coordinates when there is one
-    (``xy`` is zeros otherwise: use :func:`map_ready` to tell)."""
-    collection = state.collection
-    chosen = tracks_matching(collection.tracks, state.tags_by_track, artists or (), tags or ())
-    tag_indices = state.segment_tags(settings.model, settings.layer)
-    labels = state.labels_by_model.get(settings.model, ())
-    points = panel_points(collection, settings, chosen, int(every_n or 1), tag_indices, labels)
-    if settings.projection not in STORED_PROJECTIONS:
-        cached = state.cached_map(settings, points.segment_ids)
-        if cached is not None:
-            points.xy = cached
+def visible_points(
+    snapshot: Snapshot, cache_dir: Path, settings: PanelSettings, artists, tags, every_n
+) -> PanelPoints:
+    """The panel's segments, with their coordinates when the map is known.
+
+    For t-SNE/UMAP the map cache is looked up once; ``xy`` stays None when nothing is cached.
+    """
+    chosen = tracks_matching(snapshot.tracks, snapshot.tags_by_track, artists or (), tags or ())
+    points = panel_points(
+        snapshot.collection,
+        settings,
+        chosen,
+        int(every_n or 1),
+        snapshot.segment_tags(settings.model, settings.layer),
+        snapshot.labels_by_model.get(settings.model, ()),
+    )
+    if not points.ready:
+        key = map_key(
+            settings.model, settings.layer, settings.projection, points.segment_ids,
+            snapshot.version,
+        )  # fmt: skip
+        points.xy = cached_map(cache_dir, key, points.segment_ids)
     return points
 
 
-def extraction_running(state: AppState) -> bool:
-    status = state.extraction
-    return status is not None and status.running and process_alive(status.pid)
-
-
-def map_ready(state: AppState, settings: PanelSettings, points: PanelPoints) -> bool:
-    return (
-        settings.projection in STORED_PROJECTIONS
-        or state.cached_map(settings, points.segment_ids) is not None
-    )
-
-
-def panel_title(state: AppState, settings: PanelSettings) -> str:
-    if state.config.anonymize:
+def panel_title(settings: PanelSettings, anonymize: bool) -> str:
+    if anonymize:
         return ""
     projection = PROJECTION_LABELS.get(settings.projection, settings.projection)
     return f"{settings.model} · {settings.layer} · {projection}"
 
 
-def draw(state: AppState, settings: PanelSettings, points: PanelPoints, selection, highlight):
+def draw(
+    snapshot: Snapshot,
+    settings: PanelSettings,
+    points: PanelPoints,
+    highlight: Highlight,
+    anonymize: bool,
+):
     """Figure and count text of a panel whose coordinates are known."""
-    red = highlight_rows(
-        points, state.collection.tracks, state.tags_by_track, highlight_spec(*highlight)
-    )
+    spec = highlight_spec(*highlight)
+    red = highlight_rows(points, snapshot.tracks, snapshot.tags_by_track, spec)
     figure = panel_figure(
-        points,
-        red,
-        title=panel_title(state, settings),
-        uirevision=f"{settings}",
+        points, red, title=panel_title(settings, anonymize), uirevision=f"{settings}"
     )
     return figure, f"{len(points.segment_ids):,} segments"
 
 
-# Remembers the axis ranges a user zoomed or panned to (and forgets them on a reset), the drag
-# tool and the selection outline, with the
-# map's uirevision so a view is only ever re-applied to the same map. Plotly's own uirevision
-# did not keep a zoom across figure replacements here (Dash 4, scattergl): tested in
-# tests/test_live_app.py.
-KEEP_VIEW = """
-function(relayout, view, figure) {
-  const noUpdate = window.dash_clientside.no_update;
-  if (!relayout || !figure) { return noUpdate; }
-  const revision = figure.layout && figure.layout.uirevision;
-  const next = Object.assign({}, view && view.revision === revision ? view : {});
-  next.revision = revision;
-  let changed = false;
-  for (const axis of ["xaxis", "yaxis"]) {
-    const low = relayout[axis + ".range[0]"], high = relayout[axis + ".range[1]"];
-    if (relayout[axis + ".autorange"]) { delete next[axis]; changed = true; }
-    else if (low !== undefined && high !== undefined) { next[axis] = [low, high]; changed = true; }
-    else if (Array.isArray(relayout[axis + ".range"])) {
-      next[axis] = relayout[axis + ".range"]; changed = true;
+def draw_panel(
+    snapshot: Snapshot,
+    cache_dir: Path,
+    settings: PanelSettings,
+    artists,
+    tags,
+    every_n,
+    highlight: Highlight,
+    *,
+    new_tables: bool,
+    view: dict | None,
+    extraction_running: Callable[[], bool],
+    anonymize: bool = False,
+):
+    """(figure, count text, job) of one panel.
+
+    Parameters
+    ----------
+    new_tables : bool
+        The redraw comes from new tables (a running extraction merged tracks): keep the user's
+        zoom, and keep a computed map instead of recomputing it at every merge.
+    view : dict or None
+        The zoom, tool and selection outline the browser remembers for this panel.
+    extraction_running : callable
+        Whether an extraction is still running (asked only when it matters).
+    """
+    points = visible_points(snapshot, cache_dir, settings, artists, tags, every_n)
+    if points.ready:
+        figure, count = draw(snapshot, settings, points, highlight, anonymize)
+        if new_tables:
+            figure = with_view(figure, view)
+        return figure, count, no_update
+    if new_tables and extraction_running():
+        # This t-SNE/UMAP map shows the earlier tracks; it is redone once the extraction is over.
+        return (
+            no_update,
+            (
+                f"{len(points.segment_ids):,} segments now; this map shows the earlier ones "
+                "and is redrawn when extraction ends"
+            ),
+            no_update,
+        )
+    # Not computed yet: the panel's background job takes over (see compute_panel_map).
+    job = {
+        "settings": [settings.architecture, settings.dataset, settings.layer, settings.projection],
+        "artists": artists,
+        "tags": tags,
+        "every_n": every_n,
     }
-  }
-  if (relayout.dragmode !== undefined) { next.dragmode = relayout.dragmode; changed = true; }
-  if (relayout.selections !== undefined) { next.selections = relayout.selections; changed = true; }
-  return changed ? next : noUpdate;
-}
-"""
+    name = PROJECTION_LABELS.get(settings.projection, settings.projection)
+    return no_update, f"computing {name} for {len(points.segment_ids):,} segments…", job
+
+
+def compute_panel_map(
+    snapshot: Snapshot,
+    cache_dir: Path,
+    job: dict | None,
+    highlight: Highlight,
+    set_progress: Callable[[tuple], None],
+    anonymize: bool = False,
+):
+    """The background job of a panel: compute its t-SNE/UMAP map, store it, draw it."""
+    from explore_dash.projections import compute_projection, projection_input
+
+    if not job:
+        return no_update, no_update
+    settings = PanelSettings(*job["settings"])
+    points = visible_points(
+        snapshot, cache_dir, settings, job["artists"], job["tags"], job["every_n"]
+    )
+    if not points.ready:
+
+        def report(fraction: float) -> None:
+            set_progress((round(100 * fraction), f"{100 * fraction:.0f} %"))
+
+        set_progress((0, "starting"))
+        try:
+            features = projection_input(points.space, points.rows, settings.projection)
+            points.xy = compute_projection(settings.projection, features, progress=report)
+        except ValueError as error:  # ProjectionError: too few points and the like
+            return no_update, str(error)
+        key = map_key(
+            settings.model, settings.layer, settings.projection, points.segment_ids,
+            snapshot.version,
+        )  # fmt: skip
+        store_map(cache_dir, key, points.segment_ids, points.xy)
+    return draw(snapshot, settings, points, highlight, anonymize)
+
+
+def recolour(
+    snapshot: Snapshot,
+    cache_dir: Path,
+    highlight: Highlight,
+    panel_settings: Sequence[PanelSettings],
+    artists,
+    tags,
+    every_n,
+) -> list:
+    """A Patch of each panel's highlight trace (the grey points are not sent again)."""
+    patches = []
+    spec = highlight_spec(*highlight)
+    for settings in panel_settings:
+        points = visible_points(snapshot, cache_dir, settings, artists, tags, every_n)
+        if not points.ready:
+            patches.append(no_update)  # its background job draws with the highlight
+            continue
+        red = highlight_rows(points, snapshot.tracks, snapshot.tags_by_track, spec)
+        patch = Patch()
+        for key, value in trace_arrays(points, red).items():
+            patch["data"][1][key] = value
+        patches.append(patch)
+    return patches
 
 
 def with_view(figure: dict, view: dict | None) -> dict:
@@ -126,174 +212,6 @@ def with_view(figure: dict, view: dict | None) -> dict:
     return figure
 
 
-def register(app: Dash, state: AppState) -> None:
-    app.clientside_callback(
-        KEEP_VIEW,
-        Output(ids.panel(ids.PANEL_VIEW, MATCH), "data"),
-        Input(ids.panel(ids.PANEL_GRAPH, MATCH), "relayoutData"),
-        State(ids.panel(ids.PANEL_VIEW, MATCH), "data"),
-        State(ids.panel(ids.PANEL_GRAPH, MATCH), "figure"),
-        prevent_initial_call=True,
-    )
+def say_cancelled(_clicks) -> str:
+    return "map cancelled: choose a projection to try again"
 
-    @app.callback(
-        Output(ids.panel(ids.PANEL_GRAPH, MATCH), "figure"),
-        Output(ids.panel(ids.PANEL_COUNT, MATCH), "children"),
-        Output(ids.panel(ids.PANEL_JOB, MATCH), "data"),
-        *(Input(ids.panel(kind, MATCH), "value") for kind in SETTING_KINDS),
-        Input(ids.ARTISTS, "value"),
-        Input(ids.TAGS, "value"),
-        Input(ids.REDUCTION, "value"),
-        Input(ids.DATA_VERSION, "data"),
-        State(ids.SELECTION, "data"),
-        State(ids.panel(ids.PANEL_VIEW, MATCH), "data"),
-        *(State(component, "value") for component in HIGHLIGHT_INPUTS),
-    )
-    def draw_panel(
-        architecture,
-        dataset,
-        layer,
-        projection,
-        artists,
-        tags,
-        every_n,
-        _version,
-        selection,
-        view,
-        *highlight,
-    ):
-        settings = PanelSettings(architecture, dataset, layer, projection)
-        points = visible_points(state, settings, artists, tags, every_n)
-        if map_ready(state, settings, points):
-            figure, count = draw(state, settings, points, selection, highlight)
-            if ctx.triggered_id == ids.DATA_VERSION:  # new tracks: keep the user's zoom
-                figure = with_view(figure, view)
-            return figure, count, no_update
-        if ctx.triggered_id == ids.DATA_VERSION and extraction_running(state):
-            # New tracks while extraction runs: keep this t-SNE/UMAP map rather than
-            # recomputing it at every merge; it is redone once the extraction is over.
-            return (
-                no_update,
-                (
-                    f"{len(points.segment_ids):,} segments now; this map shows the earlier ones "
-                    "and is redrawn when extraction ends"
-                ),
-                no_update,
-            )
-        # Not computed yet: the panel's background job takes over (see register_map_jobs).
-        job = {
-            "settings": [architecture, dataset, layer, projection],
-            "artists": artists,
-            "tags": tags,
-            "every_n": every_n,
-        }
-        name = PROJECTION_LABELS.get(projection, projection)
-        return no_update, f"computing {name} for {len(points.segment_ids):,} segments…", job
-
-    @app.callback(
-        Output(ids.panel(ids.PANEL_GRAPH, ALL), "figure", allow_duplicate=True),
-        *(Input(component, "value") for component in HIGHLIGHT_INPUTS),
-        *(State(ids.panel(kind, ALL), "value") for kind in SETTING_KINDS),
-        State(ids.ARTISTS, "value"),
-        State(ids.TAGS, "value"),
-        State(ids.REDUCTION, "value"),
-        prevent_initial_call=True,
-    )
-    def recolour(
-        h_artists,
-        h_albums,
-        h_tracks,
-        h_tags,
-        architectures,
-        datasets,
-        layers,
-        projections,
-        artists,
-        tags,
-        every_n,
-    ):
-        patches = []
-        spec = highlight_spec(h_artists, h_albums, h_tracks, h_tags)
-        for settings in map(PanelSettings, architectures, datasets, layers, projections):
-            points = visible_points(state, settings, artists, tags, every_n)
-            if not map_ready(state, settings, points):
-                patches.append(no_update)  # its background job draws with the highlight
-                continue
-            red = highlight_rows(points, state.collection.tracks, state.tags_by_track, spec)
-            patch = Patch()
-            for key, value in trace_arrays(points, red).items():
-                patch["data"][1][key] = value
-            patches.append(patch)
-        return patches
-
-    # Once per panel: Plotly draws WebGL at twice the screen's resolution by default (sharp image
-    # export), four times the pixels to shade, which software WebGL pays for at every redraw:
-    # match the screen. And the browser starts mirroring the panel's selections.
-    app.clientside_callback(
-        "function(id, config) { return window.exploreDash.setUpPanel(id, config); }",
-        Output(ids.panel(ids.PANEL_GRAPH, MATCH), "config"),
-        Input(ids.panel(ids.PANEL_GRAPH, MATCH), "id"),
-        State(ids.panel(ids.PANEL_GRAPH, MATCH), "config"),
-    )
-    app.clientside_callback(
-        "function(n) { return window.exploreDash.resetZoom(n); }",
-        Output(ids.panel(ids.PANEL_RESET, MATCH), "title"),
-        Input(ids.panel(ids.PANEL_RESET, MATCH), "n_clicks"),
-        prevent_initial_call=True,
-    )
-
-    for panel in ids.PANELS:
-        register_map_job(app, state, panel)
-
-
-def register_map_job(app: Dash, state: AppState, panel: int) -> None:
-    """t-SNE / UMAP of one panel as a Dash background job: progress, cancel, page stays live.
-
-    One callback per panel (fixed ids, not pattern matching) so each panel has its own job,
-    progress bar and cancel button, and the other panel stays usable meanwhile.
-    """
-
-    @app.callback(
-        Output(ids.panel(ids.PANEL_COUNT, panel), "children", allow_duplicate=True),
-        Input(ids.cancel_button(panel), "n_clicks"),
-        prevent_initial_call=True,
-    )
-    def say_cancelled(_clicks):
-        return "map cancelled: choose a projection to try again"
-
-    @app.callback(
-        Output(ids.panel(ids.PANEL_GRAPH, panel), "figure", allow_duplicate=True),
-        Output(ids.panel(ids.PANEL_COUNT, panel), "children", allow_duplicate=True),
-        Input(ids.panel(ids.PANEL_JOB, panel), "data"),
-        State(ids.SELECTION, "data"),
-        *(State(component, "value") for component in HIGHLIGHT_INPUTS),
-        background=True,
-        running=[
-            (
-                Output(ids.panel(ids.PANEL_PROGRESS_BOX, panel), "style"),
-                {"display": "flex"},
-                {"display": "none"},
-            ),
-        ],
-        progress=[
-            Output(ids.panel(ids.PANEL_PROGRESS, panel), "value"),
-            Output(ids.panel(ids.PANEL_PROGRESS, panel), "label"),
-        ],
-        cancel=[Input(ids.cancel_button(panel), "n_clicks")],
-        prevent_initial_call=True,
-    )
-    def compute_map(set_progress, job, selection, *highlight):
-        if not job:
-            return no_update, no_update
-        settings = PanelSettings(*job["settings"])
-        points = visible_points(state, settings, job["artists"], job["tags"], job["every_n"])
-
-        def report(fraction: float) -> None:
-            set_progress((round(100 * fraction), f"{100 * fraction:.0f} %"))
-
-        set_progress((0, "starting"))
-        try:
-            points.xy = state.compute_map(settings, points, progress=report)
-        except ValueError as error:  # ProjectionError: too few points and the like
-            return no_update, str(error)
-        return draw(state, settings, points, selection, highlight)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dash_bootstrap_components as dbc
-from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import dcc, html, no_update
 
 from explore_dash import ids
-from explore_dash.data import format_time
+from explore_dash.formatting import format_time
 from explore_dash.playlist import entries_for_tracks, export_playlist, playlist_from_segments
-from explore_dash.state import AppState
 
 
 def move_up(track_ids: list[int], track: int) -> list[int]:
@@ -21,8 +22,9 @@ def move_up(track_ids: list[int], track: int) -> list[int]:
     return order
 
 
-def playlist_items(state: AppState, track_ids: list[int]) -> list:
-    entries = entries_for_tracks(track_ids, state.collection.tracks)
+def playlist_items(tracks, track_ids: list[int]) -> list:
+    """The playlist's rows, each with its ↑ and ✕ buttons."""
+    entries = entries_for_tracks(track_ids or [], tracks)
     if not entries:
         return ["Select segments with the box or lasso to fill the playlist."]
     items = []
@@ -61,50 +63,34 @@ def playlist_items(state: AppState, track_ids: list[int]) -> list:
     return items
 
 
-def register(app: Dash, state: AppState) -> None:
-    @app.callback(
-        Output(ids.PLAYLIST, "data"),
-        Input(ids.SELECTION, "data"),
-        Input({"type": ids.PLAYLIST_UP, "track": ALL}, "n_clicks"),
-        Input({"type": ids.PLAYLIST_REMOVE, "track": ALL}, "n_clicks"),
-        State(ids.PLAYLIST, "data"),
-        prevent_initial_call=True,
-    )
-    def edit_playlist(selection, _ups, _removes, current):
-        trigger = ctx.triggered_id
-        current = current or []
-        if trigger == ids.SELECTION:
-            chosen = (selection or {}).get("ids") or []
-            return [e.track for e in playlist_from_segments(chosen, state.collection.tracks)]
-        if not ctx.triggered or not ctx.triggered[0]["value"]:
-            return no_update  # a button was (re)created, not clicked
-        if trigger["type"] == ids.PLAYLIST_REMOVE:
-            return [t for t in current if t != trigger["track"]]
-        return move_up(current, trigger["track"])
+def edit_playlist(
+    tracks, trigger, clicked: bool, selected: list[int], current: list[int]
+) -> list[int] | object:
+    """The playlist's track ids after a selection, a ↑ or a ✕.
 
-    @app.callback(Output(ids.PLAYLIST_LIST, "children"), Input(ids.PLAYLIST, "data"))
-    def show_playlist(track_ids):
-        return playlist_items(state, track_ids or [])
+    Parameters
+    ----------
+    trigger : str or dict
+        The component that fired: the selection store, or a row's button id.
+    clicked : bool
+        Whether a button was clicked (Dash also fires when buttons are created).
+    """
+    if trigger == ids.SELECTION:
+        return [e.track for e in playlist_from_segments(selected, tracks)]
+    if not clicked or not isinstance(trigger, dict):
+        return no_update  # a button was (re)created, not clicked
+    if trigger.get("type") == ids.PLAYLIST_REMOVE:
+        return [t for t in current if t != trigger.get("track")]
+    return move_up(current, trigger.get("track"))
 
-    @app.callback(
-        Output(ids.PLAYLIST_DOWNLOAD, "data"),
-        Output(ids.PLAYLIST_MESSAGE, "children"),
-        Input(ids.PLAYLIST_EXPORT, "n_clicks"),
-        State(ids.PLAYLIST, "data"),
-        State(ids.PLAYLIST_NAME, "value"),
-        State(ids.PLAYLIST_RELATIVE, "value"),
-        prevent_initial_call=True,
+
+def export(tracks, library: Path, data_dir: Path, track_ids, name, relative):
+    """(download, message) of *Export M3U8*."""
+    entries = entries_for_tracks(track_ids or [], tracks)
+    if not entries:
+        return no_update, "The playlist is empty: select some segments first."
+    done = export_playlist(
+        entries, library, data_dir, name or "playlist", relative_to_library=bool(relative)
     )
-    def export(_clicks, track_ids, name, relative):
-        entries = entries_for_tracks(track_ids or [], state.collection.tracks)
-        if not entries:
-            return no_update, "The playlist is empty: select some segments first."
-        done = export_playlist(
-            entries,
-            state.config.library,
-            state.config.data_dir,
-            name or "playlist",
-            relative_to_library=bool(relative),
-        )
-        download = dcc.send_bytes(done.download, done.filename, type="audio/x-mpegurl")
-        return download, f"Saved {len(entries)} tracks to {done.saved}"
+    download = dcc.send_bytes(done.download, done.filename, type="audio/x-mpegurl")
+    return download, f"Saved {len(entries)} tracks to {done.saved}"

@@ -184,6 +184,5 @@ def page_layout(
             dcc.Store(id=ids.TRACK_NAMES, data=track_names),
             dcc.Store(id=ids.DATA_VERSION, data=data_version),
             dcc.Interval(id=ids.LIBRARY_POLL, interval=poll_ms),
-            html.Div(id=ids.PLAYER_CUE, style={"display": "none"}),
         ]
     )

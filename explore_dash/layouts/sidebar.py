@@ -8,6 +8,8 @@ from dash import dcc, html
 from explore_dash import ids
 from explore_dash.layouts.slots import slot
 
+#: The thinning slider's largest step: keep every 30th segment of each track.
+REDUCTION_MAX = 30
 
 def _multi(component_id: str, options: list, placeholder: str) -> html.Div:
     dropdown = dcc.Dropdown(
@@ -30,7 +32,7 @@ def music_card(artists: list[str], tags: list[str]) -> dbc.Card:
                         dcc.Slider(
                             id=ids.REDUCTION,
                             min=1,
-                            max=30,
+                            max=REDUCTION_MAX,
                             step=1,
                             value=1,
                             marks={1: "1", 5: "5", 10: "10", 20: "20", 30: "30"},

@@ -1,0 +1,177 @@
+// Shared by the explorer's browser code (explore-labels, -listening, -selection, -view): the
+// settings the page carries from Python, and helpers for panels, segment ids and times. Dash
+// loads assets in alphabetical order, so this file comes first. Clientside callbacks live in
+// window.dash_clientside.explore (explore_dash/client.py: NAMESPACE).
+(function () {
+  "use strict";
+
+  // Plotly asks for a multisampled WebGL context. Its markers are already smoothed by their own
+  // shader, and software WebGL (SwiftShader: headless Chromium, machines without a GPU) pays
+  // for every sample: without it the first draw of two 100k-point panels is about 2x faster.
+  const getContext = HTMLCanvasElement.prototype.getContext;
+  HTMLCanvasElement.prototype.getContext = function (type, attributes) {
+    if (String(type).startsWith("webgl") && this.classList.contains("gl-canvas")) {
+      attributes = Object.assign({}, attributes, { antialias: false });
+    }
+    return getContext.call(this, type, attributes);
+  };
+
+  // From explore_dash/client.py (client_settings), set in the page before the assets run.
+  const settings = window.exploreDashSettings;
+  if (!settings) {
+    throw new Error("explore-dash: window.exploreDashSettings is missing from the page");
+  }
+
+  function noUpdate() {
+    return window.dash_clientside.no_update;
+  }
+
+  // The component and property that fired the running clientside callback.
+  function triggered() {
+    const context = window.dash_clientside.callback_context;
+    if (!context.triggered || !context.triggered.length) {
+      return null;
+    }
+    const propId = context.triggered[0].prop_id;
+    const dot = propId.lastIndexOf(".");
+    let id = propId.slice(0, dot);
+    try {
+      id = JSON.parse(id);
+    } catch (error) {
+      // a plain string id
+    }
+    return { id: id, property: propId.slice(dot + 1), value: context.triggered[0].value };
+  }
+
+  function graphDiv(panel) {
+    const key = JSON.stringify({ panel: panel, type: settings.ids.graphType });
+    const holder = document.getElementById(key);
+    return holder ? holder.querySelector(".js-plotly-plot") : null;
+  }
+
+  function segmentOf(id) {
+    const track = Math.floor(id / settings.segmentIdStride);
+    const index = id - track * settings.segmentIdStride;
+    return { track: track, offset: index * settings.segmentSeconds };
+  }
+
+  // "m:ss", "h:mm:ss" from an hour on, rounded down: as explore_dash.formatting.format_time.
+  function formatTime(seconds) {
+    const total = Number.isFinite(seconds) ? Math.max(0, Math.floor(seconds)) : 0;
+    const hours = Math.floor(total / 3600);
+    const minutes = Math.floor((total % 3600) / 60);
+    const secs = String(total % 60).padStart(2, "0");
+    return hours ? hours + ":" + String(minutes).padStart(2, "0") + ":" + secs
+      : minutes + ":" + secs;
+  }
+
+  function trackName(names, track) {
+    return (names && names[String(track)]) || "track " + track;
+  }
+
+  function segmentTitle(names, id) {
+    const segment = segmentOf(id);
+    return trackName(names, segment.track) + " @ " + formatTime(segment.offset);
+  }
+
+  // Segment id of an event point. Dash's event data carries no customdata when the figure sends
+  // it as a typed array, so it is read from the trace Plotly decoded.
+  function pointId(gd, point) {
+    const trace = gd && gd._fullData && gd._fullData[point.curveNumber];
+    const ids = trace && trace.customdata;
+    const id = ids ? ids[point.pointNumber] : undefined;
+    return typeof id === "number" ? id : null;
+  }
+
+  function firstPointId(data, panel) {
+    if (!data || !data.points || !data.points.length) {
+      return null;
+    }
+    return pointId(graphDiv(panel), data.points[0]);
+  }
+
+  // Point index of segment `id` in a trace. The server sends ids in ascending order (rows sorted
+  // by track and offset), so a binary search finds it without building a 100k-entry map on the
+  // first hover (that took ~250 ms and held up playback); any other order falls back to a map.
+  const indexCache = new WeakMap();
+  function indexOf(trace, id) {
+    const ids = trace && trace.customdata;
+    if (!ids || !ids.length) {
+      return -1;
+    }
+    let lookup = indexCache.get(ids);
+    if (!lookup) {
+      let ascending = true;
+      for (let i = 1; i < ids.length && ascending; i++) {
+        ascending = ids[i - 1] < ids[i];
+      }
+      if (ascending) {
+        lookup = { sorted: true };
+      } else {
+        lookup = { sorted: false, map: new Map() };
+        for (let i = 0; i < ids.length; i++) {
+          lookup.map.set(ids[i], i);
+        }
+      }
+      indexCache.set(ids, lookup);
+    }
+    if (!lookup.sorted) {
+      const found = lookup.map.get(id);
+      return found === undefined ? -1 : found;
+    }
+    let low = 0;
+    let high = ids.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      if (ids[middle] < id) {
+        low = middle + 1;
+      } else if (ids[middle] > id) {
+        high = middle - 1;
+      } else {
+        return middle;
+      }
+    }
+    return -1;
+  }
+
+  // An element laid over a panel's plot (made once, hidden at first); `redraw(element)` runs
+  // after every Plotly draw (a zoom, resize, new map or new highlight moves points).
+  function overlay(gd, className, tagName, redraw) {
+    const holder = gd.parentElement;
+    let element = holder.querySelector("." + className);
+    if (!element) {
+      holder.style.position = "relative";
+      element = document.createElement(tagName);
+      element.className = className;
+      element.hidden = true;
+      holder.appendChild(element);
+      gd.on("plotly_afterplot", () => redraw(element));
+    }
+    return element;
+  }
+
+  // "#8a97a8" and an opacity -> "rgba(138, 151, 168, 0.95)".
+  function rgba(hex, alpha) {
+    const value = parseInt(hex.slice(1), 16);
+    return "rgba(" + (value >> 16) + ", " + ((value >> 8) & 255) + ", " + (value & 255) +
+      ", " + alpha + ")";
+  }
+
+  window.exploreDash = {
+    settings: settings,
+    noUpdate: noUpdate,
+    triggered: triggered,
+    graphDiv: graphDiv,
+    segmentOf: segmentOf,
+    formatTime: formatTime,
+    segmentTitle: segmentTitle,
+    pointId: pointId,
+    firstPointId: firstPointId,
+    indexOf: indexOf,
+    overlay: overlay,
+    rgba: rgba,
+  };
+  // In place: Dash's renderer keeps its own fields (no_update, callback_context) on this object.
+  window.dash_clientside = window.dash_clientside || {};
+  window.dash_clientside.explore = window.dash_clientside.explore || {};
+})();

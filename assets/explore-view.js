@@ -1,0 +1,79 @@
+// A panel's view: its WebGL settings, the zoom, tool and selection outline kept across redraws,
+// and Reset zoom.
+(function () {
+  "use strict";
+  const core = window.exploreDash;
+
+  // Once the panel's graph exists: the listeners of the other files.
+  function watchPanel(panel) {
+    const gd = core.graphDiv(panel);
+    if (!gd || !gd.on) {
+      setTimeout(() => watchPanel(panel), 100);
+      return;
+    }
+    core.selection.watch(gd, panel);
+    core.labels.warmUp(gd);
+  }
+
+  // Clientside callback, once per panel at start: Plotly draws WebGL at twice the screen's
+  // resolution by default (sharp image export), four times the pixels to shade, which software
+  // WebGL pays for at every redraw: match the screen. And start watching the panel.
+  function setUpPanel(id, config) {
+    watchPanel(id.panel);
+    const ratio = Math.min(4, Math.max(1, Math.round(window.devicePixelRatio || 1)));
+    return Object.assign({}, config, { plotGlPixelRatio: ratio });
+  }
+
+  // Clientside callback: remembers the axis ranges a user zoomed or panned to (and forgets them
+  // on a reset), the drag tool and the selection outline, with the map's uirevision so a view
+  // is only ever re-applied to the same map (explore_dash/callbacks/panels.py: with_view).
+  // Plotly's own uirevision did not keep a zoom across figure replacements here (Dash 4,
+  // scattergl): tested in tests/test_live_app.py.
+  function keepView(relayout, view, figure) {
+    if (!relayout || !figure) {
+      return core.noUpdate();
+    }
+    const revision = figure.layout && figure.layout.uirevision;
+    const next = Object.assign({}, view && view.revision === revision ? view : {});
+    next.revision = revision;
+    let changed = false;
+    for (const axis of ["xaxis", "yaxis"]) {
+      const low = relayout[axis + ".range[0]"];
+      const high = relayout[axis + ".range[1]"];
+      if (relayout[axis + ".autorange"]) {
+        delete next[axis];
+        changed = true;
+      } else if (low !== undefined && high !== undefined) {
+        next[axis] = [low, high];
+        changed = true;
+      } else if (Array.isArray(relayout[axis + ".range"])) {
+        next[axis] = relayout[axis + ".range"];
+        changed = true;
+      }
+    }
+    if (relayout.dragmode !== undefined) {
+      next.dragmode = relayout.dragmode;
+      changed = true;
+    }
+    if (relayout.selections !== undefined) {
+      next.selections = relayout.selections;
+      changed = true;
+    }
+    return changed ? next : core.noUpdate();
+  }
+
+  // Clientside callback without outputs: Reset zoom.
+  function resetZoom() {
+    const event = core.triggered();
+    const gd = event && core.graphDiv(event.id.panel);
+    if (gd) {
+      window.Plotly.relayout(gd, { "xaxis.autorange": true, "yaxis.autorange": true });
+    }
+  }
+
+  Object.assign(window.dash_clientside.explore, {
+    setUpPanel: setUpPanel,
+    keepView: keepView,
+    resetZoom: resetZoom,
+  });
+})();

@@ -1,0 +1,59 @@
+"""What the browser code (``assets/explore-*.js``) needs to know from Python, in one place.
+
+The component ids, the segment-id scheme and length, marker colours and sizes are defined in
+Python; the page carries them to the browser as ``window.exploreDashSettings``, set before the
+assets run, so the JavaScript holds no copies that could drift.
+"""
+
+from __future__ import annotations
+
+import json
+
+from dash import Dash
+
+from explore_dash import ids
+from explore_dash.figures import (
+    BASE_COLOR,
+    BASE_SIZE,
+    HIGHLIGHT_COLOR,
+    HIGHLIGHT_SIZE,
+    PLOT_BACKGROUND,
+    SELECTED_OPACITY,
+    UNSELECTED_OPACITY,
+)
+from extraction.contract import SEGMENT_ID_STRIDE, SEGMENT_SECONDS
+
+#: The namespace of the clientside functions (``ClientsideFunction(NAMESPACE, name)``).
+NAMESPACE = "explore"
+
+
+def client_settings() -> dict:
+    """Everything the browser code reads from ``window.exploreDashSettings``."""
+    return {
+        "segmentIdStride": SEGMENT_ID_STRIDE,
+        "segmentSeconds": SEGMENT_SECONDS,
+        "ids": {"player": ids.PLAYER, "graphType": ids.PANEL_GRAPH},
+        "colours": {
+            "base": BASE_COLOR,
+            "highlight": HIGHLIGHT_COLOR,
+            "background": PLOT_BACKGROUND,
+        },
+        "opacity": {"selected": SELECTED_OPACITY, "unselected": UNSELECTED_OPACITY},
+        "markerSize": {"base": BASE_SIZE, "highlight": HIGHLIGHT_SIZE},
+    }
+
+
+def settings_script(settings: dict) -> str:
+    """A ``<script>`` that sets ``window.exploreDashSettings`` (safe inside HTML)."""
+    text = json.dumps(settings, sort_keys=True).replace("<", "\\u003c")
+    return f"<script>window.exploreDashSettings = {text};</script>"
+
+
+def install_settings(app: Dash) -> None:
+    """Put the settings in the page, before Dash's scripts and the assets run."""
+    marker = "{%scripts%}"
+    if marker not in app.index_string:
+        raise RuntimeError("Dash's index page has no {%scripts%} slot for the settings")
+    app.index_string = app.index_string.replace(
+        marker, settings_script(client_settings()) + "\n" + marker, 1
+    )

@@ -1,0 +1,118 @@
+"""One immutable view of what the app has loaded from one version of the tables.
+
+Every callback takes the current snapshot once and reads only it, so a refresh landing in the
+middle of a callback (a running extraction merged new tracks) can never mix new tag arrays with
+old rows: the new version arrives as a new snapshot, swapped in whole (see :mod:`state`).
+What a snapshot derives lazily (a space read on first use, its hover tags) belongs to its own
+version and is cached in it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from explore_dash.collection import Collection
+from explore_dash.tags import all_tags, load_model_labels, segment_tag_indices, track_tags
+from extraction.contract import LAYER_TAGGRAM
+
+
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    """The loaded collection and what is derived from it (tags, hover tags), for one version.
+
+    Attributes
+    ----------
+    collection : Collection
+    tags_by_track : mapping
+        Track id → its tags (genres and auto-tags, lowercase).
+    labels_by_model : mapping
+        Model name → its taggram labels.
+    """
+
+    collection: Collection
+    tags_by_track: Mapping[int, frozenset[str]]
+    labels_by_model: Mapping[str, Sequence[str]]
+    _segment_tags: dict[tuple[str, str], np.ndarray | None] = field(
+        default_factory=dict, repr=False
+    )
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def load(
+        cls, data_dir: Path, labels_by_model: Mapping[str, Sequence[str]] | None = None
+    ) -> Snapshot:
+        """Read a data folder's current version (tracks, then tags from the taggrams)."""
+        return cls.of(Collection.load(Path(data_dir)), labels_by_model)
+
+    @classmethod
+    def of(
+        cls, collection: Collection, labels_by_model: Mapping[str, Sequence[str]] | None = None
+    ) -> Snapshot:
+        labels = dict(labels_by_model) if labels_by_model is not None else load_model_labels()
+        tags = {track: frozenset(own) for track, own in track_tags(collection, labels).items()}
+        return cls(collection, tags, labels)
+
+    @property
+    def version(self) -> int:
+        return self.collection.version
+
+    @property
+    def tracks(self):
+        """:attr:`Collection.tracks`: the playable tracks, indexed by id."""
+        return self.collection.tracks
+
+    def segment_tags(self, model: str, layer: str) -> np.ndarray | None:
+        """Each row's top-3 taggram label indices, shape (n, 3) uint8; None without a taggram.
+
+        Computed once per space of this snapshot.
+        """
+        key = (model, layer)
+        with self._lock:
+            if key not in self._segment_tags:
+                taggram = self.collection.space(model, LAYER_TAGGRAM)
+                if model not in self.labels_by_model or len(taggram) == 0:
+                    self._segment_tags[key] = None
+                else:
+                    space = self.collection.space(model, layer)
+                    self._segment_tags[key] = segment_tag_indices(space, taggram)
+            return self._segment_tags[key]
+
+    @property
+    def tags(self) -> list[str]:
+        """Every tag some track has, sorted."""
+        return all_tags(self.tags_by_track)
+
+    @property
+    def empty(self) -> bool:
+        """No segment table, or no playable track: nothing to draw yet."""
+        return not self.collection.available_spaces() or self.collection.tracks.empty
+
+
+def _track_label(artist: str, title: str) -> str:
+    return " – ".join(part for part in (artist, title) if part)
+
+
+def track_names(tracks) -> dict[int, str]:
+    """Track id -> "artist – title" for every playable track."""
+    return {
+        int(t): _track_label(a, n)
+        for t, a, n in zip(tracks.index, tracks["artist"], tracks["title"], strict=True)
+    }
+
+
+def library_choices(snapshot: Snapshot) -> dict:
+    """Options of every control that lists the library's artists, albums, tracks and tags."""
+    tracks = snapshot.tracks
+    labels = track_names(tracks)
+    return {
+        "artists": sorted(a for a in tracks["artist"].unique() if a),
+        "albums": sorted(a for a in tracks["album"].unique() if a),
+        "tracks": [{"label": labels[t], "value": t} for t in sorted(labels, key=labels.get)],
+        "tags": snapshot.tags,
+        "track_names": {str(t): name for t, name in labels.items()},
+    }

@@ -1,0 +1,165 @@
+"""Where tags come from: the files' genres, and each track's strongest auto-tags.
+
+An untagged library can be browsed by tag too: every track gets its genres (split on , ; /)
+plus its top MSD and MTT labels, the taggram activations averaged over its segments (the label
+names come from the shipped model metadata). Segments get their own top labels for hover text.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from explore_dash.collection import Collection, Space
+from extraction.contract import LAYER_TAGGRAM
+
+log = logging.getLogger(__name__)
+
+#: (model, layer) whose taggram gives a track's auto-tags, per label set.
+AUTO_TAG_SPACES = {
+    "msd": ("musicnn-msd", LAYER_TAGGRAM),
+    "mtt": ("musicnn-mtt", LAYER_TAGGRAM),
+}
+
+
+def default_models_dir() -> Path:
+    """The shipped model metadata folder (``extraction/models``), found without importing it."""
+    spec = importlib.util.find_spec("extraction")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations))) / "models"
+    return Path(__file__).resolve().parent.parent / "extraction" / "models"
+
+
+@lru_cache(maxsize=8)
+def _labels_in(models_dir: Path) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    found = []
+    for path in sorted(models_dir.glob("*.json")):
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            log.warning("skipping model metadata %s: %s", path, error)
+            continue
+        labels = meta.get("labels") if isinstance(meta, dict) else None
+        if isinstance(labels, list) and all(isinstance(label, str) for label in labels):
+            found.append((str(meta.get("name") or path.stem), tuple(labels)))
+    return tuple(found)
+
+
+def load_model_labels(models_dir: Path | None = None) -> dict[str, list[str]]:
+    """The taggram labels of every model described in ``models_dir``, by model name.
+
+    Reads the ``labels`` field of each ``*.json``; a file without one is skipped.
+    """
+    directory = Path(models_dir) if models_dir is not None else default_models_dir()
+    return {name: list(labels) for name, labels in _labels_in(directory.resolve())}
+
+
+def top_tags(
+    track: np.ndarray, taggram: np.ndarray, labels: Sequence[str], k: int = 3
+) -> dict[int, list[str]]:
+    """Each track's ``k`` labels with the highest mean activation over its segments.
+
+    Parameters
+    ----------
+    track : np.ndarray, shape (n,), int
+    taggram : np.ndarray, shape (n, n_labels), float
+    labels : sequence of str, length n_labels
+
+    Returns
+    -------
+    dict
+        Track id → labels, strongest first.
+    """
+    taggram = np.asarray(taggram, dtype=np.float64)
+    if taggram.ndim != 2 or taggram.shape[1] != len(labels):
+        raise ValueError(f"taggram of shape {taggram.shape} does not match {len(labels)} labels")
+    if len(track) == 0:
+        return {}
+    unique, inverse = np.unique(np.asarray(track), return_inverse=True)
+    sums = np.zeros((len(unique), taggram.shape[1]), np.float64)
+    np.add.at(sums, inverse, taggram)
+    means = sums / np.bincount(inverse, minlength=len(unique))[:, None]
+    best = _top_columns(means, k)
+    return {int(t): [labels[j] for j in row] for t, row in zip(unique, best, strict=True)}
+
+
+def _top_columns(scores: np.ndarray, k: int) -> np.ndarray:
+    """Column indices of each row's ``k`` largest values, largest first, shape (n, min(k, d))."""
+    k = max(0, min(k, scores.shape[1]))
+    if k == 0:
+        return np.zeros((len(scores), 0), np.int64)
+    # A stable sort on the negated scores breaks ties by label order, so results are repeatable.
+    return np.argsort(-scores, axis=1, kind="stable")[:, :k]
+
+
+def segment_tag_indices(space: Space, taggram_space: Space, k: int = 3) -> np.ndarray:
+    """Label indices of each row's ``k`` strongest tags, read from its model's taggram.
+
+    For the browser, which holds the label list once and draws hover labels itself.
+
+    Returns
+    -------
+    np.ndarray, shape (len(space), k), uint8
+        255 where the segment is missing from ``taggram_space``.
+    """
+    out = np.full((len(space), k), 255, np.uint8)
+    rows = taggram_space.rows_of(space.segment_ids)
+    found = rows >= 0
+    if found.any():
+        top = _top_columns(taggram_space.vector[rows[found]], k)
+        out[found, : top.shape[1]] = top
+    return out
+
+
+_GENRE_SEPARATORS = re.compile(r"[,;/]")
+
+
+def genre_tags(genre: str) -> set[str]:
+    """A genre tag split on ``,``, ``;`` and ``/`` into lowercase tags."""
+    return {part.strip().lower() for part in _GENRE_SEPARATORS.split(genre or "") if part.strip()}
+
+
+def track_tags(
+    collection: Collection,
+    model_labels: Mapping[str, Sequence[str]] | None = None,
+    k: int = 3,
+) -> dict[int, set[str]]:
+    """Every playable track's tags: its genres and its top ``k`` MSD and MTT auto-tags, lowercase.
+
+    Parameters
+    ----------
+    model_labels : mapping, optional
+        Labels by model name; the shipped model metadata when omitted.
+
+    Returns
+    -------
+    dict
+        Track id → tags; every track of ``collection.tracks`` is a key.
+    """
+    if model_labels is None:
+        model_labels = load_model_labels()
+    tracks = collection.tracks
+    tags = {int(t): genre_tags(g) for t, g in zip(tracks.index, tracks["genre"], strict=True)}
+    for model, layer in AUTO_TAG_SPACES.values():
+        labels = model_labels.get(model)
+        space = collection.space(model, layer)
+        if labels is None or len(space) == 0:
+            continue
+        for track, labels_of_track in top_tags(space.track, space.vector, labels, k).items():
+            if track in tags:
+                tags[track].update(label.lower() for label in labels_of_track)
+    return tags
+
+
+def all_tags(tags_by_track: Mapping[int, set[str]]) -> list[str]:
+    """Every tag used by some track, sorted (for a dropdown)."""
+    return sorted(set().union(*tags_by_track.values())) if tags_by_track else []
+
+
