@@ -18,10 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from extraction.contract import TRACK_SCHEMA
+from extraction.contract import PCA_COMPONENTS, SEGMENT_SECONDS, TRACK_SCHEMA
 
-SEGMENT_SECONDS = 2.992
-PCA_COMPONENTS = 32
 N_LABELS = 50
 EMBEDDING_DIMS = {"musicnn-msd": 200, "musicnn-mtt": 200, "vgg-msd": 256, "vgg-mtt": 256}
 ALL_SPACES = tuple((model, layer) for model in EMBEDDING_DIMS for layer in ("taggram", "embedding"))
