@@ -31,6 +31,7 @@ from extraction.audio import iter_audio
 from extraction.contract import SEGMENT_SECONDS
 from extraction.errors import AudioDecodeError
 from extraction.essentia_env import import_essentia_standard
+from extraction.mel import log_mel
 
 SAMPLE_RATE = 16000
 FRAME_SIZE = 512
@@ -47,12 +48,17 @@ _local = threading.local()
 
 
 def _mel_algorithm() -> Any:
-    """This thread's ``TensorflowInputMusiCNN`` (Essentia algorithms are not thread-safe)."""
+    """This thread's ``TensorflowInputMusiCNN`` (Essentia algorithms are not thread-safe), or
+    None where Essentia is not installed: then :func:`extraction.mel.log_mel` computes the same
+    bands in numpy (equal within 1e-4)."""
     algorithm = getattr(_local, "mel", None)
     if algorithm is None:
-        algorithm = import_essentia_standard().TensorflowInputMusiCNN()
+        try:
+            algorithm = import_essentia_standard().TensorflowInputMusiCNN()
+        except ImportError:
+            algorithm = False  # no Essentia wheel for this platform
         _local.mel = algorithm
-    return algorithm
+    return algorithm or None
 
 
 def n_frames(n_samples: int) -> int:
@@ -62,8 +68,10 @@ def n_frames(n_samples: int) -> int:
 
 def _frames_to_mel(frames: np.ndarray) -> np.ndarray:
     """Mel bands of each row of ``frames`` (k, 512) → (k, 96) float32."""
-    out = np.empty((len(frames), MEL_BANDS), dtype=np.float32)
     algorithm = _mel_algorithm()
+    if algorithm is None:
+        return log_mel(frames)
+    out = np.empty((len(frames), MEL_BANDS), dtype=np.float32)
     for i, frame in enumerate(frames):
         out[i] = algorithm(frame)
     return out

@@ -33,7 +33,8 @@ def test_packaging001_installed_wheel_finds_assets_and_models(tmp_path: Path):
     for asset in ("explore-core.js", "explore-view.js", "style.css", "vendor/bootstrap.min.css"):
         assert f"explore_dash/assets/{asset}" in names
     shipped = {Path(n).name for n in names if n.startswith("extraction/models/")}
-    assert {"musicnn-msd.pb", "musicnn-msd.json", "vgg-mtt.pb", "vgg-mtt.json"} <= shipped
+    assert {"musicnn-msd.pb", "musicnn-mtt.json", "vgg-mtt.pb", "vgg-mtt.json"} <= shipped
+    assert "extraction/mel_filterbank.npz" in names  # the mel bands without Essentia
 
     target = tmp_path / "site"
     installed = subprocess.run(
