@@ -1,6 +1,7 @@
 """Extraction speed and memory: the research system's way against our pipeline, same tracks.
 
-    python benchmarks/extraction.py [--tracks 2] [--runs 3] [--variants research,ours-1,ours-2]
+    python benchmarks/extraction.py [--tracks 2] [--runs 3]
+                                    [--variants research,ours-2-essentia,ours-2-openvino]
                                     [--long-hours 2 | --long-hours 0] [--json FILE]
     python benchmarks/extraction.py --ceiling [--json FILE]
 
@@ -12,8 +13,10 @@ fresh process whose whole process tree is sampled for memory:
   file again and ``TensorflowPredictMusiCNN(graphFilename=..., output=<layer node>)`` (the musicnn
   VGG graphs take the same mel input, so the same wrapper runs them). ``patchHopSize=187`` so it
   computes the same non-overlapping patches as ours (its default, 93, would double its work).
-- ``ours-N``: ``python -m extraction`` on a library of the same files into an empty data folder,
-  with ``--workers N``: decoding, mel, all four networks, staging, merging, PCA, parquet.
+- ``ours-N[-BACKEND]``: ``python -m extraction`` on a library of the same files into an empty
+  data folder, with ``--workers N`` and ``--backend BACKEND`` (``essentia`` or ``openvino``;
+  ``auto`` when left out): decoding, mel, all four networks, staging, merging, PCA, parquet.
+  OpenVINO's compiled-model cache is part of the data folder, so each run starts it cold.
 
 Reported per variant: audio seconds per wall second (realtime factor), seconds per track, and
 peak RSS summed over the process tree (shared library pages count once per process, so this
@@ -188,11 +191,11 @@ def run_variant(variant: str, paths: list[Path], library: Path, scratch: Path) -
     if variant == "research":
         command = [sys.executable, __file__, "--research-pass", *map(str, paths)]
         return measure(command, env)
-    workers = variant.removeprefix("ours-")
+    workers, _, backend = variant.removeprefix("ours-").partition("-")
     data = scratch / f"data-{variant}"
     shutil.rmtree(data, ignore_errors=True)
     command = [sys.executable, "-m", "extraction", "--library", str(library), "--data", str(data)]
-    command += ["--quiet", "--workers", workers]
+    command += ["--quiet", "--workers", workers, "--backend", backend or "auto"]
     result = measure(command, env)
     shutil.rmtree(data, ignore_errors=True)
     if f"ok: {len(paths)} " not in result["stdout"]:
@@ -364,7 +367,7 @@ def main() -> None:
     parser.add_argument("--library", type=Path, default=DEFAULT_LIBRARY)
     parser.add_argument("--tracks", type=int, default=2, help="how many .ogg tracks")
     parser.add_argument("--runs", type=int, default=3, help="rounds; medians are reported")
-    parser.add_argument("--variants", default="research,ours-1,ours-2")
+    parser.add_argument("--variants", default="research,ours-2-essentia,ours-2-openvino")
     parser.add_argument("--long-hours", type=float, default=2.0, help="0 skips the long file")
     parser.add_argument(
         "--long-only", action="store_true", help="only the long file, added to an existing JSON"

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from extraction.backends import AUTO, BACKEND_CHOICES
 from extraction.contract import STATUS_OK, default_data_dir
 from extraction.errors import REINSTALL_HINT, ExtractionError
 from extraction.pipeline import Progress, Summary, TrackResult, run_extraction
@@ -52,6 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=default_workers(),
         help="inference processes; 1 runs everything in this process (default: %(default)s, "
         "one per core up to 4)",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=BACKEND_CHOICES,
+        default=AUTO,
+        help="what runs the networks: openvino (CPU, fastest there), essentia (its TensorFlow "
+        "2.5, which can use a CUDA GPU), or auto: essentia with a usable GPU, else openvino "
+        "(default: %(default)s)",
     )
     parser.add_argument("--force", action="store_true", help="redo every file")
     parser.add_argument("--list-models", action="store_true", help="list models and exit")
@@ -152,6 +161,7 @@ def run(
     workers: int = 1,
     force: bool = False,
     quiet: bool = False,
+    backend: str = AUTO,
 ) -> Summary:
     """Run one extraction; raises :class:`ExtractionError` for fatal problems."""
     from extraction.library import check_library
@@ -170,7 +180,13 @@ def run(
         progress = ProgressGroup([TqdmProgress(not quiet), status])
         try:
             summary = run_extraction(
-                library, store, specs, workers=workers, force=force, progress=progress
+                library,
+                store,
+                specs,
+                workers=workers,
+                force=force,
+                progress=progress,
+                backend=backend,
             )
         except KeyboardInterrupt:
             status.finish("interrupted")
@@ -213,6 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.workers,
             args.force,
             args.quiet,
+            args.backend,
         )
     except ExtractionError as error:
         print(f"explore-dash-extract: error: {error}", file=sys.stderr)

@@ -1,9 +1,12 @@
-"""Run frozen auto-tagging networks on log-mel patches with Essentia's TensorflowPredict.
+"""Run frozen auto-tagging networks on log-mel patches.
 
-``ModelRunner`` runs one network in this process. ``InferencePool`` runs every requested network
-in worker processes, one patch batch per task: Essentia holds the GIL for a whole
-``TensorflowPredict`` call, so processes (not threads) are what spread inference over the cores,
-and a batch (not a track) as the unit keeps every core busy even on one long file.
+``PatchRunner`` is what every inference backend provides (see :mod:`extraction.backends`):
+``predict(patches) -> {layer: values}``, one model, both layers per call, in batches.
+``ModelRunner`` is the Essentia backend: the graph in Essentia's TensorflowPredict.
+``InferencePool`` runs every requested network in worker processes, one patch batch per task:
+Essentia holds the GIL for a whole ``TensorflowPredict`` call, so processes (not threads) are what
+spread inference over the cores, and a batch (not a track) as the unit keeps every core busy even
+on one long file.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import numpy as np
@@ -40,69 +44,35 @@ Layers = dict[str, np.ndarray]
 DEFAULT_BATCH_SIZE = 16
 
 
-class ModelRunner:
-    """Compute the taggram and the embedding of patches with one model.
+class PatchRunner:
+    """Taggram and embedding of patches with one model: the interface of every backend.
 
-    The Essentia algorithm (and the TensorFlow session inside it) is built on first use and
-    reused: one session run per batch fetches both layers.
+    A subclass implements :meth:`_predict_batch`; this class checks the patches and cuts them into
+    batches of ``batch_size``.
 
     Parameters
     ----------
     spec : ModelSpec
         The model to run.
     batch_size : int, optional
-        Patches per session run. Results do not depend on it beyond float rounding.
+        Patches per network run. Results do not depend on it beyond float rounding.
     """
+
+    #: Name of the backend, as ``--backend`` spells it.
+    backend = ""
 
     def __init__(self, spec: ModelSpec, batch_size: int = DEFAULT_BATCH_SIZE) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         self.spec = spec
         self.batch_size = batch_size
-        self._predict: Any = None
-
-    def _algorithm(self) -> Any:
-        """The configured TensorflowPredict, built on first call."""
-        if self._predict is None:
-            essentia_standard = import_essentia_standard()
-            outputs = [self.spec.layers[layer].node for layer in LAYERS]
-            try:
-                self._predict = essentia_standard.TensorflowPredict(
-                    graphFilename=str(self.spec.graph_path),
-                    inputs=[self.spec.input_node],
-                    outputs=outputs,
-                    squeeze=True,
-                )
-            except RuntimeError as error:
-                # Essentia's message goes on with every node name of the graph: keep its gist.
-                gist = str(error).strip().splitlines()[0]
-                raise ModelError(
-                    f"Essentia cannot load model {self.spec.name} from {self.spec.graph_path}: "
-                    f"{gist}"
-                ) from error
-        return self._predict
 
     def _predict_batch(self, batch: np.ndarray) -> dict[str, np.ndarray]:
-        """Run one batch, shape (n, frames, bands) with n >= 1."""
-        predict = self._algorithm()
-        # Only after _algorithm(): importing essentia before import_essentia_standard() would let
-        # TensorFlow print its start-up chatter.
-        from essentia import Pool
+        """Run one batch, shape (n, frames, bands) with 1 <= n <= batch_size.
 
-        # Essentia pools hold 4-D tensors only: the batch goes in as (n, 1, frames, bands) and
-        # squeeze=True drops the singleton channel before feeding the 3-D placeholder. Each
-        # output comes back 4-D too, as (n, 1, 1, dims).
-        pool = Pool()
-        pool.set(self.spec.input_node, np.ascontiguousarray(batch[:, np.newaxis]))
-        try:
-            out = predict(pool)
-        except RuntimeError as error:
-            raise ModelError(f"model {self.spec.name} failed on a batch: {error}") from error
-        result = {}
-        for layer in LAYERS:
-            values = np.asarray(out[self.spec.layers[layer].node], dtype=np.float32)
-            result[layer] = values.reshape(len(batch), self.spec.layers[layer].dims)
-        return result
+        Returns ``{layer: float32 array (n, dims)}`` for every layer of :data:`LAYERS`.
+        """
+        raise NotImplementedError
 
     def predict(self, patches: np.ndarray) -> dict[str, np.ndarray]:
         """Taggram and embedding of each patch.
@@ -142,6 +112,70 @@ class ModelRunner:
         return {layer: np.concatenate([batch[layer] for batch in batches]) for layer in LAYERS}
 
 
+class ModelRunner(PatchRunner):
+    """The Essentia backend: one model in Essentia's TensorflowPredict (libtensorflow 2.5).
+
+    The Essentia algorithm (and the TensorFlow session inside it) is built on first use and
+    reused: one session run per batch fetches both layers. Its thread count comes from the
+    environment (:func:`limit_tensorflow_threads`).
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        The model to run.
+    batch_size : int, optional
+        Patches per session run. Results do not depend on it beyond float rounding.
+    """
+
+    backend = "essentia"
+
+    def __init__(self, spec: ModelSpec, batch_size: int = DEFAULT_BATCH_SIZE) -> None:
+        super().__init__(spec, batch_size)
+        self._predict: Any = None
+
+    def _algorithm(self) -> Any:
+        """The configured TensorflowPredict, built on first call."""
+        if self._predict is None:
+            essentia_standard = import_essentia_standard()
+            outputs = [self.spec.layers[layer].node for layer in LAYERS]
+            try:
+                self._predict = essentia_standard.TensorflowPredict(
+                    graphFilename=str(self.spec.graph_path),
+                    inputs=[self.spec.input_node],
+                    outputs=outputs,
+                    squeeze=True,
+                )
+            except RuntimeError as error:
+                # Essentia's message goes on with every node name of the graph: keep its gist.
+                gist = str(error).strip().splitlines()[0]
+                raise ModelError(
+                    f"Essentia cannot load model {self.spec.name} from {self.spec.graph_path}: "
+                    f"{gist}"
+                ) from error
+        return self._predict
+
+    def _predict_batch(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        predict = self._algorithm()
+        # Only after _algorithm(): importing essentia before import_essentia_standard() would let
+        # TensorFlow print its start-up chatter.
+        from essentia import Pool
+
+        # Essentia pools hold 4-D tensors only: the batch goes in as (n, 1, frames, bands) and
+        # squeeze=True drops the singleton channel before feeding the 3-D placeholder. Each
+        # output comes back 4-D too, as (n, 1, 1, dims).
+        pool = Pool()
+        pool.set(self.spec.input_node, np.ascontiguousarray(batch[:, np.newaxis]))
+        try:
+            out = predict(pool)
+        except RuntimeError as error:
+            raise ModelError(f"model {self.spec.name} failed on a batch: {error}") from error
+        result = {}
+        for layer in LAYERS:
+            values = np.asarray(out[self.spec.layers[layer].node], dtype=np.float32)
+            result[layer] = values.reshape(len(batch), self.spec.layers[layer].dims)
+        return result
+
+
 def usable_cores() -> int:
     """CPU cores this process may run on (its affinity mask where the OS has one)."""
     try:
@@ -165,7 +199,7 @@ def limit_tensorflow_threads(intra_op: int) -> None:
 
 
 # -- worker processes ---------------------------------------------------------------------------
-_worker_runners: list[ModelRunner] = []
+_worker_runners: list[PatchRunner] = []
 
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -194,13 +228,23 @@ def _exit_with_parent(parent: int, poll_seconds: float = 1.0) -> None:
 
 
 def _init_worker(
-    parent: int, specs: Sequence[ModelSpec], intra_op_threads: int, batch_size: int
+    parent: int,
+    specs: Sequence[ModelSpec],
+    intra_op_threads: int,
+    batch_size: int | None,
+    backend: str = "essentia",
+    cache_dir: Path | None = None,
 ) -> None:
     # Ctrl-C reaches the whole process group: the parent handles it and shuts the pool down.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_parent(parent)
     limit_tensorflow_threads(intra_op_threads)
-    _worker_runners[:] = [ModelRunner(spec, batch_size) for spec in specs]
+    from extraction.backends import make_runner
+
+    _worker_runners[:] = [
+        make_runner(backend, spec, batch_size, threads=intra_op_threads, cache_dir=cache_dir)
+        for spec in specs
+    ]
 
 
 def _predict_in_worker(patches: np.ndarray) -> dict[str, Layers]:
@@ -221,11 +265,18 @@ class InferencePool(Generic[Tag]):
     workers : int
         Worker processes (spawned: TensorFlow's thread pools do not survive a fork).
     intra_op_threads : int, optional
-        TensorFlow threads per worker; default: the usable cores divided among the workers.
+        Inference threads per worker (TensorFlow's or OpenVINO's); default: the usable cores
+        divided among the workers.
     batch_size : int, optional
-        Patches per session run inside a worker.
+        Patches per network run inside a worker; default: the backend's own
+        (:func:`extraction.backends.make_runner`).
     max_pending : int, optional
         Batches in flight; default twice the workers, so a worker never waits for the decoder.
+    backend : str, optional
+        ``"auto"`` (default), ``"essentia"`` or ``"openvino"``: see
+        :func:`extraction.backends.resolve_backend` (resolved here, in this process).
+    cache_dir : Path, optional
+        Where OpenVINO keeps compiled models; None for no cache.
     """
 
     def __init__(
@@ -234,17 +285,22 @@ class InferencePool(Generic[Tag]):
         workers: int,
         *,
         intra_op_threads: int | None = None,
-        batch_size: int = DEFAULT_BATCH_SIZE,
+        batch_size: int | None = None,
         max_pending: int | None = None,
+        backend: str = "auto",
+        cache_dir: Path | None = None,
     ) -> None:
+        from extraction.backends import resolve_backend
+
         if workers < 1:
             raise ValueError(f"workers must be positive, got {workers}")
+        backend = resolve_backend(backend)
         threads = intra_op_threads or max(1, usable_cores() // workers)
         self._executor = ProcessPoolExecutor(
             workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
-            initargs=(os.getpid(), list(specs), threads, batch_size),
+            initargs=(os.getpid(), list(specs), threads, batch_size, backend, cache_dir),
         )
         self._max_pending = max_pending or 2 * workers
         self._pending: deque[tuple[Tag, Future]] = deque()

@@ -191,14 +191,24 @@ class _TrackOutputs:
 
 
 class TrackExtractor:
-    """Runs every requested network on one track in this process: decode and mel once."""
+    """Runs every requested network on one track in this process: decode and mel once.
 
-    def __init__(self, library: Path, specs: Sequence[ModelSpec]) -> None:
-        from extraction.inference import ModelRunner
+    ``backend`` and ``cache_dir`` are those of :func:`extraction.backends.make_runner`; OpenVINO
+    gets every usable core (cores // 1 worker, as TensorFlow takes by default).
+    """
+
+    def __init__(
+        self,
+        library: Path,
+        specs: Sequence[ModelSpec],
+        backend: str = "auto",
+        cache_dir: Path | None = None,
+    ) -> None:
+        from extraction.backends import make_runner
 
         self.library = Path(library)
         self.specs = list(specs)
-        self.runners = [ModelRunner(spec) for spec in specs]
+        self.runners = [make_runner(backend, spec, cache_dir=cache_dir) for spec in specs]
 
     def __call__(self, task: TrackTask) -> TrackResult:
         from extraction.features import iter_patches
@@ -218,25 +228,38 @@ POOL_BATCH_PATCHES = 16
 
 
 def extract_tracks(
-    library: Path, specs: Sequence[ModelSpec], tasks: Iterable[TrackTask], workers: int = 1
+    library: Path,
+    specs: Sequence[ModelSpec],
+    tasks: Iterable[TrackTask],
+    workers: int = 1,
+    *,
+    backend: str = "auto",
+    cache_dir: Path | None = None,
 ) -> Iterator[TrackResult]:
     """Extract tasks, in this process (``workers == 1``) or with worker processes.
 
     With several workers this process decodes and computes mel patches (a tenth of the work
     with the four shipped models) while ``workers`` spawned processes run every network on
-    batches of patches, each with ``cores / workers`` TensorFlow threads. Results come in
+    batches of patches, each with ``cores / workers`` inference threads. Results come in
     completion order (a track whose batches are all done overtakes a longer one started before).
+    ``backend`` is ``"auto"``, ``"openvino"`` or ``"essentia"``; ``cache_dir`` is where OpenVINO
+    keeps its compiled models (None: no cache).
     """
     if workers <= 1:
-        extractor = TrackExtractor(library, specs)
+        extractor = TrackExtractor(library, specs, backend, cache_dir)
         for task in tasks:
             yield extractor(task)
         return
-    yield from _extract_pooled(library, specs, tasks, workers)
+    yield from _extract_pooled(library, specs, tasks, workers, backend, cache_dir)
 
 
 def _extract_pooled(
-    library: Path, specs: Sequence[ModelSpec], tasks: Iterable[TrackTask], workers: int
+    library: Path,
+    specs: Sequence[ModelSpec],
+    tasks: Iterable[TrackTask],
+    workers: int,
+    backend: str,
+    cache_dir: Path | None,
 ) -> Iterator[TrackResult]:
     from extraction.features import iter_patches
     from extraction.inference import InferencePool
@@ -251,7 +274,7 @@ def _extract_pooled(
             if track.done:
                 yield track.result()
 
-    with InferencePool[_TrackOutputs](specs, workers) as pool:
+    with InferencePool[_TrackOutputs](specs, workers, backend=backend, cache_dir=cache_dir) as pool:
         for task in tasks:
             track = _TrackOutputs(task, specs)
             try:
@@ -268,10 +291,14 @@ def _extract_pooled(
 
 
 # -- merging ------------------------------------------------------------------------------------
-def merge_staged(store: DataStore, removed: set[int] | None = None) -> bool:
+def merge_staged(
+    store: DataStore, removed: set[int] | None = None, backend: str | None = None
+) -> bool:
     """Merge staged batches into the tables and drop removed tracks; refit PCA where changed.
 
-    Idempotent: running it again after a crash at any point gives the same tables.
+    Idempotent: running it again after a crash at any point gives the same tables. ``backend``,
+    the inference backend of the run, is recorded as ``state.json``'s ``"backend"``: for
+    information only, since backends give equal outputs and no track is redone for it.
 
     Returns
     -------
@@ -322,6 +349,8 @@ def merge_staged(store: DataStore, removed: set[int] | None = None) -> bool:
     state = store.read_state()
     state["version"] = int(state.get("version", 0)) + 1
     state["next_track_id"] = max(int(state.get("next_track_id", 0)), int(merged["track"].max()) + 1)
+    if backend is not None:
+        state["backend"] = backend
     store.write_state(state)
     store.clear_staged(batches)
     return True
@@ -388,6 +417,7 @@ def run_extraction(
     stage_every_tracks: int = 8,
     stage_every_seconds: float = 30.0,
     merge_every_seconds: float | None = 30.0,
+    backend: str = "auto",
 ) -> Summary:
     """Bring the data folder up to date with the library. The caller holds ``store.exclusive()``.
 
@@ -405,8 +435,15 @@ def run_extraction(
         Merge finished tracks into the tables (where the app sees them) during the run: right
         after the first track, then at most this often, and never more than a fifth of the time
         (a merge rewrites every table). None merges only at the end.
+    backend : {"auto", "openvino", "essentia"}
+        Inference backend (:func:`extraction.backends.resolve_backend`); OpenVINO keeps its
+        compiled models in the data folder's ``cache/openvino``. Outputs are equal whichever
+        runs, so changing it redoes no track.
     """
+    from extraction.backends import openvino_cache_dir, resolve_backend
+
     progress = progress or Progress()
+    backend = resolve_backend(backend)
     started = time.perf_counter()
     summary = Summary()
 
@@ -450,7 +487,14 @@ def run_extraction(
         last_stage = time.monotonic()
 
     try:
-        for result in extract_tracks(library, specs, tasks, workers):
+        for result in extract_tracks(
+            library,
+            specs,
+            tasks,
+            workers,
+            backend=backend,
+            cache_dir=openvino_cache_dir(store.root),
+        ):
             pending.append(result)
             _count(summary, result)
             progress.advance(result)
@@ -460,12 +504,12 @@ def run_extraction(
                 flush()
             if merge_now:
                 with merges.timed():
-                    merge_staged(store, removed)
+                    merge_staged(store, removed, backend)
     finally:
         # Also on Ctrl-C: every finished track is kept, and the tables show it.
         progress.close()
         flush()
-        merge_staged(store, removed)
+        merge_staged(store, removed, backend)
     # Every planned file now has its row: the ids kept for an interrupted run are done with.
     state = store.read_state()
     if state.pop("pending_ids", None):

@@ -57,7 +57,7 @@ def _wait_at_gate(done: int) -> None:
 
 
 def slow_fake_extract_tracks(seconds_per_track: float):
-    def extract_tracks(library, specs, tasks, workers=1):
+    def extract_tracks(library, specs, tasks, workers=1, **_inference):
         for done, task in enumerate(tasks):
             _wait_at_gate(done)
             time.sleep(seconds_per_track)

@@ -116,7 +116,9 @@ def test_cli006_extraction_stopped_while_starting_exits_quietly(tmp_path: Path, 
     time.sleep(after_s)
     child.send_signal(signal.SIGINT)
     out, err = child.communicate(timeout=60)
-    assert child.returncode in (0, 130), err
+    # An empty library is done in well under a second: a signal that lands while the finished
+    # interpreter shuts down (its handlers back to the default) ends it by the signal itself.
+    assert child.returncode in (0, 130, -signal.SIGINT), err
     assert "Traceback" not in err + out
 
 
