@@ -92,4 +92,5 @@ def main(no_essentia_python: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    # Absolute but not resolved: the venv's python is a link whose target is outside the venv.
+    sys.exit(main(os.path.abspath(sys.argv[1])))
