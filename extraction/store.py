@@ -312,7 +312,9 @@ class DataStore:
     def staged_batches(self) -> list[StagedBatch]:
         """Complete staged batches in order (the tracks file, written last, marks completeness)."""
         batches = []
-        for tracks_path in self.staging_dir.glob("*.tracks.parquet"):
+        # "[!.]": a temporary (".tmp-…-NNNNNNNN.tracks.parquet", left by a writer killed mid-write)
+        # is not a batch; pathlib's "*" alone would match it.
+        for tracks_path in self.staging_dir.glob("[!.]*.tracks.parquet"):
             sequence = int(tracks_path.name.split(".")[0])
             segments_path = self.staging_dir / f"{sequence:08d}.segments.parquet"
             batches.append(StagedBatch(sequence, tracks_path, segments_path))

@@ -223,3 +223,11 @@ def test_store010_lock_holder_clears_what_a_killed_writer_left(store: DataStore)
     with store.exclusive():
         assert not any(path.exists() for path in leftovers)
     assert store.read_tracks()["track"].tolist() == [0]  # the real tables untouched
+
+
+def test_store011_a_half_written_staged_file_is_not_a_batch(store: DataStore):
+    """A writer killed mid-write leaves a dot-named temporary beside the finished batches."""
+    store.prepare()
+    (store.staging_dir / ".tmp-0123abcd-00000001.tracks.parquet").write_bytes(b"partial")
+    (store.staging_dir / "00000002.tracks.parquet").write_bytes(b"x")
+    assert [batch.sequence for batch in store.staged_batches()] == [2]
