@@ -26,6 +26,14 @@ def missing_browser_programs() -> list[str]:
     return missing
 
 
+@pytest.fixture(scope="module")
+def registry():
+    """The shipped models' metadata (extraction/models)."""
+    from extraction.registry import load_registry
+
+    return load_registry()
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Mark before `-m` deselects, so `-m 'not browser'` leaves every browser test out.

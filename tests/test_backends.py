@@ -29,9 +29,9 @@ from extraction.inference import ModelRunner
 from extraction.pipeline import run_extraction
 from extraction.registry import DEFAULT_MODEL_NAMES, load_registry, resolve_models
 from extraction.store import DataStore
-from tests.make_model_reference import REFERENCE_PATH, reference_key, reference_patches
+from tests.make_model_reference import reference_patches
 from tests.synth import write_audio
-from tests.test_models import assert_layers_close
+from tests.test_models import assert_layers_close, assert_matches_checkpoint_reference
 
 if not backends.openvino_available():
     pytest.skip("openvino is not installed", allow_module_level=True)
@@ -39,11 +39,6 @@ if not backends.openvino_available():
 ATOL = 1e-4
 BATCH = 16
 N_RANDOM = 20  # a full batch of 16, then a partial one of 4
-
-
-@pytest.fixture(scope="module")
-def registry():
-    return load_registry()
 
 
 @pytest.fixture(scope="module")
@@ -102,14 +97,7 @@ def test_backends002_openvino_equals_essentia_on_decoded_audio(
 @pytest.mark.parametrize("name", DEFAULT_MODEL_NAMES)
 def test_backends003_openvino_matches_checkpoint_reference(registry, name):
     # The same stored checkpoint outputs and tolerances as tests/test_models.py's Essentia check.
-    spec = registry[name]
-    outputs = OpenVinoRunner(spec).predict(reference_patches())
-    reference = np.load(REFERENCE_PATH)
-    expected = {layer: reference[reference_key(name, layer)] for layer in outputs}
-    for layer, values in outputs.items():
-        assert values.dtype == np.float32
-        assert values.shape == (3, spec.layers[layer].dims)
-    assert_layers_close(outputs, expected)
+    assert_matches_checkpoint_reference(OpenVinoRunner(registry[name]))
 
 
 def test_backends004_openvino_runner_batches_and_refuses_as_essentias(registry, tmp_path):

@@ -28,7 +28,7 @@ import pytest
 from extraction import convert
 from extraction.errors import ModelError
 from extraction.inference import ModelRunner
-from extraction.registry import DEFAULT_MODEL_NAMES, DEFAULT_MODELS_DIR, load_registry
+from extraction.registry import DEFAULT_MODEL_NAMES, DEFAULT_MODELS_DIR
 from tests.make_model_reference import (
     DEFAULT_WHEEL,
     REFERENCE_PATH,
@@ -49,9 +49,16 @@ def assert_layers_close(actual: dict, expected: dict) -> None:
     )
 
 
-@pytest.fixture(scope="module")
-def registry():
-    return load_registry()
+def assert_matches_checkpoint_reference(runner) -> None:
+    """``runner``'s outputs on the reference patches equal the stored checkpoint outputs."""
+    spec = runner.spec
+    outputs = runner.predict(reference_patches())
+    reference = np.load(REFERENCE_PATH)
+    expected = {layer: reference[reference_key(spec.name, layer)] for layer in outputs}
+    for layer, values in outputs.items():
+        assert values.dtype == np.float32
+        assert values.shape == (3, spec.layers[layer].dims)
+    assert_layers_close(outputs, expected)
 
 
 @pytest.fixture(scope="module")
@@ -89,14 +96,7 @@ def unpacked_wheel(musicnn_wheel, tmp_path_factory):
 
 @pytest.mark.parametrize("name", DEFAULT_MODEL_NAMES)
 def test_models001_runner_matches_checkpoint_reference(essentia_standard, registry, name):
-    spec = registry[name]
-    outputs = ModelRunner(spec).predict(reference_patches())
-    reference = np.load(REFERENCE_PATH)
-    expected = {layer: reference[reference_key(name, layer)] for layer in outputs}
-    for layer, values in outputs.items():
-        assert values.dtype == np.float32
-        assert values.shape == (3, spec.layers[layer].dims)
-    assert_layers_close(outputs, expected)
+    assert_matches_checkpoint_reference(ModelRunner(registry[name]))
 
 
 @pytest.mark.parametrize("name", ["musicnn-msd", "vgg-mtt"])
