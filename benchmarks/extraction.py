@@ -23,9 +23,10 @@ peak RSS summed over the process tree (shared library pages count once per proce
 overstates real memory use); medians over the rounds. Then our default variant alone on a file of
 ``--long-hours`` hours made by concatenating the tracks (peak RSS is what matters there).
 
-``--ceiling`` measures what each stage costs one core per 3-s patch (decoding plus mel; each
-network with one TensorFlow thread) and so the realtime factor that no layout of the work over
-this machine's cores can beat with these kernels.
+``--ceiling`` measures what each stage costs one core per 3-s patch (decoding; mel, Essentia's
+and the numpy one; each network under each backend with one inference thread) and so, for each
+backend, the realtime factor that no layout of the work over this machine's cores can beat, and
+each stage's share of it.
 
 Tracks: the Ogg Vorbis files of the small shared library (Essentia's MonoLoader rejects Opus).
 """
@@ -45,6 +46,7 @@ import sys
 import tempfile
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -84,46 +86,87 @@ def research_pass(paths: list[Path]) -> None:
 # -- the machine's ceiling -----------------------------------------------------------------------
 
 
-def ceiling_pass(path: Path) -> dict:
-    """Per-core cost of each stage on one track, in this process, one TensorFlow thread.
+def _core_seconds(work, repeats: int = 3) -> float:
+    """Fewest CPU seconds of this process over ``repeats`` calls of ``work()``."""
+    times = []
+    for _ in range(repeats):
+        start = time.process_time()
+        work()
+        times.append(time.process_time() - start)
+    return min(times)
 
-    Returns seconds of one core per 3-s patch for decoding plus mel and for each model (both
-    layers in one session run, batches of the pipeline's size, best of 3 after a warm-up run),
-    and the realtime factor no layout of this work over ``usable_cores()`` cores can beat.
+
+def ceiling_pass(path: Path, backends: tuple[str, ...] = ("essentia", "openvino")) -> dict:
+    """Per-core cost of each stage on one track, in this process, one inference thread.
+
+    Returns milliseconds of one core per 3-s patch for decoding, for each mel implementation
+    (Essentia's ``TensorflowInputMusiCNN`` frame by frame, the numpy one on whole chunks), and
+    for each model under each backend (both layers in one run, the pipeline's batch size, best of
+    3 after a warm-up run); then, per backend, the realtime factor that no layout of this work
+    over ``usable_cores()`` cores can beat, and which stage holds the largest share of it.
     """
-    os.environ["TF_NUM_INTRAOP_THREADS"] = "1"
-    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+    from extraction.inference import limit_tensorflow_threads
+
+    limit_tensorflow_threads(1)  # before Essentia creates any TensorFlow session
     import numpy as np
 
-    from extraction.features import SEGMENT_SECONDS, iter_patches
-    from extraction.inference import ModelRunner, usable_cores
+    from extraction.audio import iter_audio
+    from extraction.backends import make_runner
+    from extraction.features import (
+        SAMPLE_RATE,
+        SEGMENT_SECONDS,
+        essentia_log_mel,
+        patches_from_signal,
+    )
+    from extraction.inference import usable_cores
+    from extraction.mel import log_mel
     from extraction.registry import load_registry
 
-    start = time.process_time()
-    patches = np.concatenate(list(iter_patches(path)))
-    mel = (time.process_time() - start) / len(patches)
+    def decode() -> list:
+        return list(iter_audio(path, sample_rate=SAMPLE_RATE, chunk_seconds=10.0))
+
+    chunks = decode()
+    signal = np.concatenate(chunks)
+    patches = patches_from_signal(signal)
+    n = len(patches)
+    decode_ms = 1000 * _core_seconds(decode) / n
+
+    mel = {
+        name: round(1000 * _core_seconds(partial(patches_from_signal, signal, function)) / n, 1)
+        for name, function in (("essentia", essentia_log_mel), ("numpy", log_mel))
+    }
+    pipeline_mel = mel["numpy"]
     registry = load_registry()
-    per_model = {}
-    for name in MODELS:
-        runner = ModelRunner(registry[name])
-        runner.predict(patches[:16])
-        times = []
-        for _ in range(3):
-            start = time.perf_counter()
-            runner.predict(patches)
-            times.append(time.perf_counter() - start)
-        per_model[name] = min(times) / len(patches)
-    core_seconds = mel + sum(per_model.values())
-    cores = usable_cores()
+    per_backend = {}
+    for backend in backends:
+        per_model = {}
+        with tempfile.TemporaryDirectory(prefix="ceiling-cache-") as cache:
+            for name in MODELS:
+                runner = make_runner(backend, registry[name], threads=1, cache_dir=Path(cache))
+                runner.predict(patches[:16])
+                seconds = []
+                for _ in range(3):
+                    start = time.perf_counter()
+                    runner.predict(patches)
+                    seconds.append(time.perf_counter() - start)
+                per_model[name] = 1000 * min(seconds) / n
+        inference_ms = sum(per_model.values())
+        stages = {"decode": decode_ms, "mel": pipeline_mel, "inference": inference_ms}
+        total_ms = sum(stages.values())
+        per_backend[backend] = {
+            "model_core_ms_per_patch": {k: round(v, 1) for k, v in per_model.items()},
+            "inference_core_ms_per_patch": round(inference_ms, 1),
+            "total_core_ms_per_patch": round(total_ms, 1),
+            "share": {k: round(v / total_ms, 2) for k, v in stages.items()},
+            "ceiling_realtime": round(usable_cores() * SEGMENT_SECONDS * 1000 / total_ms, 1),
+        }
     return {
-        "patches": len(patches),
-        "decode_and_mel_core_ms_per_patch": round(mel * 1000, 1),
-        "model_core_ms_per_patch": {k: round(v * 1000, 1) for k, v in per_model.items()},
-        "cores": cores,
-        "ceiling_realtime": round(cores * SEGMENT_SECONDS / core_seconds, 1),
-        "inference_only_ceiling_realtime": round(
-            cores * SEGMENT_SECONDS / sum(per_model.values()), 1
-        ),
+        "track": path.name,
+        "patches": n,
+        "cores": usable_cores(),
+        "decode_core_ms_per_patch": round(decode_ms, 1),
+        "mel_core_ms_per_patch": mel,
+        "backends": per_backend,
         "load_1min": round(os.getloadavg()[0], 2),
     }
 
