@@ -50,9 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--workers",
         type=int,
-        default=default_workers(),
-        help="inference processes; 1 runs everything in this process (default: %(default)s, "
-        "one per core up to 4)",
+        default=None,
+        help="inference processes; 1 runs everything in this process (default: with OpenVINO "
+        "one per 4 cores, whose threads use every core; with Essentia one per core; at most 4)",
     )
     parser.add_argument(
         "--backend",
@@ -78,20 +78,30 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 # Each worker holds the four networks (about 400 MB); four keep a many-core machine busy through
-# TensorFlow's own threads (cores / workers each) without multiplying memory further.
+# the backend's own threads (cores / workers each) without multiplying memory further.
 MAX_DEFAULT_WORKERS = 4
+# OpenVINO spreads one inference over threads well, so one process runs everything: on 2 cores
+# it was 83.5x realtime in 476 MB against 76.7x in 873 MB with two single-threaded workers
+# (benchmarks/extraction.py, 3 rounds interleaved). Larger machines were not measured; a worker
+# per 4 cores bounds each inference's thread count there.
+OPENVINO_CORES_PER_WORKER = 4
 
 
-def default_workers() -> int:
-    """One inference process per core, up to ``MAX_DEFAULT_WORKERS``.
+def default_workers(backend: str, cores: int | None = None) -> int:
+    """Inference processes for ``backend`` (``openvino`` or ``essentia``) on ``cores`` cores.
 
     Essentia holds the GIL while TensorFlow runs, and one TensorFlow session spread over several
     threads wastes time synchronising on these small networks: single-threaded sessions in
-    separate processes, fed by this one (which decodes), keep every core on the networks.
+    separate processes, fed by this one (which decodes), keep every core on the networks; one
+    per core. OpenVINO: one per ``OPENVINO_CORES_PER_WORKER`` cores. At most
+    ``MAX_DEFAULT_WORKERS``; ``cores`` defaults to the usable ones.
     """
+    from extraction.backends import OPENVINO
     from extraction.inference import usable_cores
 
-    return min(usable_cores(), MAX_DEFAULT_WORKERS)
+    cores = cores or usable_cores()
+    per_worker = OPENVINO_CORES_PER_WORKER if backend == OPENVINO else 1
+    return max(1, min(cores // per_worker, MAX_DEFAULT_WORKERS))
 
 
 class TqdmProgress(Progress):
@@ -158,18 +168,24 @@ def run(
     data: Path | None = None,
     models: str | None = None,
     models_dir: Sequence[Path] = (),
-    workers: int = 1,
+    workers: int | None = 1,
     force: bool = False,
     quiet: bool = False,
     backend: str = AUTO,
 ) -> Summary:
-    """Run one extraction; raises :class:`ExtractionError` for fatal problems."""
+    """Run one extraction; raises :class:`ExtractionError` for fatal problems.
+
+    ``workers`` None takes :func:`default_workers` for the backend the run resolves to.
+    """
+    from extraction.backends import resolve_backend
     from extraction.library import check_library
     from extraction.registry import load_registry, resolve_models
 
     library = check_library(library)
     registry = load_registry(models_dir)
     specs = resolve_models(models.split(",") if models else None, registry)
+    if workers is None:
+        workers = default_workers(resolve_backend(backend))
     if workers < 1:
         raise ExtractionError("--workers must be at least 1")
     store = DataStore(data or default_data_dir(library))

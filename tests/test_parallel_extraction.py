@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from extraction import cli
 from extraction.cli import MAX_DEFAULT_WORKERS, default_workers
 from extraction.errors import ModelError
-from extraction.inference import InferencePool, limit_tensorflow_threads, usable_cores
+from extraction.inference import InferencePool, limit_tensorflow_threads
 from extraction.library import LibraryFile
 from extraction.pipeline import POOL_BATCH_PATCHES, TrackTask, extract_tracks
 from extraction.registry import LAYERS, load_registry, resolve_models
@@ -89,6 +90,31 @@ def test_parallel003_thread_settings_never_override_the_user(monkeypatch):
     assert os.environ["TF_FORCE_GPU_ALLOW_GROWTH"] == "true"
 
 
-def test_parallel004_default_workers_one_per_core_up_to_four():
-    assert default_workers() == min(usable_cores(), MAX_DEFAULT_WORKERS)
-    assert 1 <= default_workers() <= 4
+@pytest.mark.parametrize(
+    ("backend", "cores", "expected"),
+    [
+        ("essentia", 1, 1),
+        ("essentia", 2, 2),
+        ("essentia", 16, MAX_DEFAULT_WORKERS),
+        ("openvino", 2, 1),  # its own threads use both cores
+        ("openvino", 8, 2),
+        ("openvino", 64, MAX_DEFAULT_WORKERS),
+    ],
+)
+def test_parallel004_default_workers_per_backend(backend, cores, expected):
+    assert default_workers(backend, cores) == expected
+
+
+def test_parallel005_the_cli_takes_the_default_for_the_resolved_backend(monkeypatch, tmp_path):
+    chosen = {}
+
+    def record(library, store, specs, **kwargs):
+        chosen.update(kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "run_extraction", record)
+    (tmp_path / "music").mkdir()
+    with pytest.raises(KeyboardInterrupt):
+        cli.run(tmp_path / "music", tmp_path / "data", workers=None, backend="essentia")
+    assert chosen["workers"] == default_workers("essentia")
+    assert cli.build_parser().parse_args(["--library", "x"]).workers is None

@@ -62,11 +62,13 @@ def test_readme002_defaults_shown_in_usage_blocks_are_the_parsers(command: str):
 
 
 def test_readme003_the_workers_default_is_described_as_the_code_computes_it():
-    from extraction.cli import MAX_DEFAULT_WORKERS
+    from extraction.cli import MAX_DEFAULT_WORKERS, OPENVINO_CORES_PER_WORKER
 
     text = README.read_text()
-    (line,) = [line for line in text.splitlines() if line.startswith("- `--workers N`")]
-    assert f"up to {MAX_DEFAULT_WORKERS}" in line and "one per core" in line
+    start = text.index("- `--workers N`")
+    item = " ".join(text[start : text.index("\n- ", start + 1)].split())
+    assert f"with OpenVINO one per {OPENVINO_CORES_PER_WORKER} cores" in item
+    assert "with Essentia one per core" in item and f"at most {MAX_DEFAULT_WORKERS}" in item
 
 
 def test_readme004_without_chromium_the_browser_tests_stop_at_once_in_one_line(tmp_path: Path):
