@@ -150,6 +150,33 @@
     return element;
   }
 
+  // Play `track` from `offset` seconds in the page's player (no server round trip but the audio
+  // request). Returns the player, or null before the page has one.
+  function playAt(track, offset) {
+    const audio = document.getElementById(settings.ids.player);
+    if (!audio) {
+      return null;
+    }
+    const source = "audio/" + track;
+    const seek = function () {
+      audio.currentTime = offset;
+      const playing = audio.play();
+      if (playing && playing.catch) {
+        playing.catch(function () {}); // autoplay blocked until the user clicks once
+      }
+    };
+    audio.dataset.track = String(track);
+    audio.dataset.offset = offset.toFixed(3);
+    if (audio.getAttribute("src") !== source) {
+      audio.setAttribute("src", source);
+      audio.addEventListener("loadedmetadata", seek, { once: true });
+      audio.load();
+    } else {
+      seek();
+    }
+    return audio;
+  }
+
   // "#8a97a8" and an opacity -> "rgba(138, 151, 168, 0.95)".
   function rgba(hex, alpha) {
     const value = parseInt(hex.slice(1), 16);
@@ -170,6 +197,8 @@
     indexOf: indexOf,
     overlay: overlay,
     rgba: rgba,
+    playAt: playAt,
+    trackName: trackName,
   };
   // In place: Dash's renderer keeps its own fields (no_update, callback_context) on this object.
   window.dash_clientside = window.dash_clientside || {};

@@ -1,46 +1,35 @@
 // Hover-to-play (or click-to-play): the hovered segment plays from its start, no server round trip.
+// While a radio, a path or a whole track plays (assets/explore-flow.js), hovering only
+// remembers the segment (the radio's next seed) and leaves the player alone.
 (function () {
   "use strict";
   const core = window.exploreDash;
 
-  function play(id, names) {
-    const audio = document.getElementById(core.settings.ids.player);
-    if (!audio) {
-      return core.noUpdate();
-    }
-    const segment = core.segmentOf(id);
-    const source = "audio/" + segment.track;
-    const seek = function () {
-      audio.currentTime = segment.offset;
-      const playing = audio.play();
-      if (playing && playing.catch) {
-        playing.catch(function () {}); // autoplay blocked until the user clicks once
-      }
-    };
-    audio.dataset.track = String(segment.track);
-    audio.dataset.offset = segment.offset.toFixed(3);
-    if (audio.getAttribute("src") !== source) {
-      audio.setAttribute("src", source);
-      audio.addEventListener("loadedmetadata", seek, { once: true });
-      audio.load();
-    } else {
-      seek();
-    }
-    return core.segmentTitle(names, id);
-  }
-
-  // Clientside callback: hoverData/clickData of the panels -> what plays now.
+  // Clientside callback: hoverData/clickData of the panels -> what plays now, and the last
+  // hovered or clicked segment ({segment, panel}).
   function listen(hovers, clicks, mode, names) {
+    const none = [core.noUpdate(), core.noUpdate()];
     const event = core.triggered();
     if (!event || mode === "off") {
-      return core.noUpdate();
+      return none;
     }
     const wanted = mode === "click" ? "clickData" : "hoverData";
     if (event.property !== wanted) {
-      return core.noUpdate();
+      return none;
     }
     const id = core.firstPointId(event.value, event.id.panel);
-    return id === null ? core.noUpdate() : play(id, names);
+    if (id === null) {
+      return none;
+    }
+    const last = { segment: id, panel: event.id.panel };
+    if (core.flow && core.flow.active()) {
+      return [core.noUpdate(), last];
+    }
+    const segment = core.segmentOf(id);
+    if (!core.playAt(segment.track, segment.offset)) {
+      return none;
+    }
+    return [core.segmentTitle(names, id), last];
   }
 
   window.dash_clientside.explore.listen = listen;

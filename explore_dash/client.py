@@ -15,12 +15,14 @@ from explore_dash import ids
 from explore_dash.figures import (
     BASE_COLOR,
     BASE_SIZE,
+    CHAIN_COLOR,
     HIGHLIGHT_COLOR,
     HIGHLIGHT_SIZE,
     PLOT_BACKGROUND,
     SELECTED_OPACITY,
     UNSELECTED_OPACITY,
 )
+from explore_dash.layouts.sidebar import ITEM_SECONDS
 from extraction.contract import SEGMENT_ID_STRIDE, SEGMENT_SECONDS
 
 #: The namespace of the clientside functions (``ClientsideFunction(NAMESPACE, name)``).
@@ -32,8 +34,24 @@ def client_settings() -> dict:
     return {
         "segmentIdStride": SEGMENT_ID_STRIDE,
         "segmentSeconds": SEGMENT_SECONDS,
-        "ids": {"player": ids.PLAYER, "graphType": ids.PANEL_GRAPH},
+        "ids": {
+            "player": ids.PLAYER,
+            "graphType": ids.PANEL_GRAPH,
+            "playPosition": ids.PLAY_POSITION,
+            "flowStatus": ids.FLOW_STATUS,
+            "chainMore": ids.CHAIN_MORE,
+            "playMoment": ids.PLAY_MOMENT,
+            "playTrack": ids.PLAY_TRACK,
+            "playlistPlay": ids.PLAYLIST_PLAY,
+            "pinMoment": ids.PIN_MOMENT,
+            "pinStart": ids.PIN_START,
+            "flowSkip": ids.FLOW_SKIP,
+            "flowPause": ids.FLOW_PAUSE,
+            "flowStop": ids.FLOW_STOP,
+        },
+        "itemSeconds": {key: seconds for key, seconds in ITEM_SECONDS.items()},
         "colours": {
+            "chain": CHAIN_COLOR,
             "base": BASE_COLOR,
             "highlight": HIGHLIGHT_COLOR,
             "background": PLOT_BACKGROUND,

@@ -28,6 +28,8 @@ from explore_dash.projections import STORED_PROJECTIONS, project_stored
 
 BASE_COLOR = "#8a97a8"
 HIGHLIGHT_COLOR = "#e0242b"
+#: The numbered line of a radio or path drawn over both maps (assets/explore-flow.js).
+CHAIN_COLOR = "#1d5fd0"
 SELECTED_OPACITY = 0.95
 UNSELECTED_OPACITY = 0.15
 #: Marker diameters in px: the highlighted points a little larger, so they stand out.

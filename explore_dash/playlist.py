@@ -9,7 +9,7 @@ import re
 import unicodedata
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,8 +117,15 @@ def _path_bytes(stored: str, library: Path, relative_to_library: bool) -> bytes:
     return b"./" + relative if relative.startswith(b"#") else relative
 
 
+#: VLC's per-entry option for where playback starts, in seconds (other players ignore it).
+VLC_START_TIME = "#EXTVLCOPT:start-time="
+
+
 def to_m3u8(
-    entries: Iterable[PlaylistEntry], library: Path, relative_to_library: bool = False
+    entries: Iterable[PlaylistEntry],
+    library: Path,
+    relative_to_library: bool = False,
+    starts: Mapping[int, float] | None = None,
 ) -> bytes:
     """An Extended M3U8 playlist of ``entries``.
 
@@ -128,7 +135,9 @@ def to_m3u8(
     writes them from the library root with POSIX separators, for a playlist kept there. Text is
     UTF-8 and paths are the files' own name bytes (the same, but for names that are not UTF-8).
     Line breaks and control characters in tags become spaces; an entry whose *path* holds one
-    cannot be written faithfully and is left out.
+    cannot be written faithfully and is left out. ``starts`` (track id → seconds) adds
+    ``#EXTVLCOPT:start-time=<seconds>`` before the path of each track that has one, so VLC
+    starts it at that moment (a radio's or path's).
     """
     lines = [b"#EXTM3U"]
     for entry in entries:
@@ -140,6 +149,9 @@ def to_m3u8(
             part for part in (_one_line(entry.artist), _one_line(entry.title)) if part
         )
         lines.append(f"#EXTINF:{seconds},{name}".encode())
+        start = (starts or {}).get(entry.track)
+        if start is not None and math.isfinite(start) and start > 0:
+            lines.append(f"{VLC_START_TIME}{start:.3f}".encode())
         lines.append(_path_bytes(entry.path, library, relative_to_library))
     return b"\n".join(lines) + b"\n"
 
@@ -222,11 +234,15 @@ def export_playlist(
     data_dir: Path,
     name: str,
     relative_to_library: bool = False,
+    starts: Mapping[int, float] | None = None,
 ) -> Export:
-    """Save ``entries`` under the data folder and make the download (never in the library)."""
-    saved = save_playlist(to_m3u8(entries, library), data_dir, name)
+    """Save ``entries`` under the data folder and make the download (never in the library).
+
+    ``starts`` as in :func:`to_m3u8`.
+    """
+    saved = save_playlist(to_m3u8(entries, library, starts=starts), data_dir, name)
     download = (
-        to_m3u8(entries, library, relative_to_library=True)
+        to_m3u8(entries, library, relative_to_library=True, starts=starts)
         if relative_to_library
         else saved.read_bytes()
     )

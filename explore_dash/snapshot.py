@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from explore_dash.collection import Collection
+from explore_dash.neighbours import SpaceIndex, cached_vectors
 from explore_dash.tags import all_tags, load_model_labels, segment_tag_indices, track_tags
 from extraction.contract import LAYER_TAGGRAM
 
@@ -40,6 +41,7 @@ class Snapshot:
     _segment_tags: dict[tuple[str, str], np.ndarray | None] = field(
         default_factory=dict, repr=False
     )
+    _indexes: dict[tuple[str, str], SpaceIndex] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -81,6 +83,21 @@ class Snapshot:
                     space = self.collection.space(model, layer)
                     self._segment_tags[key] = segment_tag_indices(space, taggram)
             return self._segment_tags[key]
+
+    def index(self, model: str, layer: str, cache_dir: Path | None = None) -> SpaceIndex:
+        """The nearest-neighbour index of one space of this version, built on first use.
+
+        Its vectors are kept under ``cache_dir`` (:func:`explore_dash.neighbours.cached_vectors`).
+        """
+        key = (model, layer)
+        with self._lock:
+            found = self._indexes.get(key)
+        if found is not None:
+            return found
+        space = self.collection.space(model, layer)
+        built = SpaceIndex.build(space, cached_vectors(space, cache_dir, self.version))
+        with self._lock:
+            return self._indexes.setdefault(key, built)
 
     @property
     def tags(self) -> list[str]:

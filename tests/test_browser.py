@@ -236,10 +236,11 @@ def test_panel004_nothing_moves_when_the_lazily_loaded_controls_arrive(app_duo):
             " height: c.getBoundingClientRect().height}))"
         )
 
-    # 4 dropdowns per panel, 2 music and 4 highlight multi-selects, the reduction slider (the
-    # points can be drawn before the controls' code has arrived).
+    # 4 dropdowns per panel, 2 music and 4 highlight multi-selects, the reduction slider, the
+    # path's start and end and the variety's 2 multi-selects (the points can be drawn before the
+    # controls' code has arrived).
     controls = wait_until(
-        lambda: found if len(found := drawn_controls()) == 2 * 4 + 2 + 4 + 1 else None,
+        lambda: found if len(found := drawn_controls()) == 2 * 4 + 2 + 4 + 1 + 2 + 2 else None,
         30,
         "every control drawn",
     )
@@ -595,6 +596,7 @@ def test_panel007_the_browser_code_reads_its_settings_from_python(app_duo):
         "return Object.keys(window.dash_clientside.explore).sort()"
     )
     assert functions == sorted(
-        ["collectSelection", "keepView", "labelHover", "listen", "resetZoom", "setUpPanel"]
+        ["collectSelection", "controlFlow", "itemLength", "keepView", "labelHover", "listen",
+         "playChain", "playWhole", "resetZoom", "setUpPanel"]  # fmt: skip
     )
     assert_no_console_errors(app_duo)

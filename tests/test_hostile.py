@@ -176,6 +176,14 @@ def as_nobody() -> Iterator[None]:
     if os.geteuid() != 0:
         yield
         return
+    # Nobody cannot read root's Python (here under /root): import what the run imports lazily,
+    # and load the mel weights (an .npz, read through zipfile's cp437 codec), while still root.
+    import concurrent.futures.process  # noqa: F401
+
+    import extraction.backends  # noqa: F401
+    from extraction.mel import filterbank
+
+    filterbank()
     try:
         os.setegid(NOBODY)
         os.seteuid(NOBODY)

@@ -10,16 +10,23 @@ explore-selection.js, zoom and panel set-up in explore-view.js.
 
 from __future__ import annotations
 
-from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State, ctx
+from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State, ctx, no_update
 
 from explore_dash import ids
-from explore_dash.callbacks import inputs, library, panels, playlist
+from explore_dash.callbacks import flow, inputs, library, panels, playlist
 from explore_dash.callbacks.library import EXTRACTION_OUTPUTS, LIBRARY_OUTPUTS
 from explore_dash.client import NAMESPACE
 from explore_dash.figures import PanelSettings
 from explore_dash.layouts.sidebar import REDUCTION_MAX
-from explore_dash.options import ARCHITECTURES, DATASETS, LAYER_LABELS, PROJECTION_LABELS
+from explore_dash.options import (
+    ARCHITECTURES,
+    DATASETS,
+    LAYER_LABELS,
+    PROJECTION_LABELS,
+    model_name,
+)
 from explore_dash.progress import process_alive
+from explore_dash.radio import MAX_PATH_STEPS, diversity_from
 from explore_dash.state import AppState
 
 SETTING_KINDS = (ids.PANEL_ARCHITECTURE, ids.PANEL_DATASET, ids.PANEL_LAYER, ids.PANEL_PROJECTION)
@@ -68,6 +75,7 @@ def register_callbacks(app: Dash, state: AppState) -> None:
     register_panels(app, state)
     register_listening(app)
     register_selection(app)
+    register_flow(app, state)
     register_playlist(app, state)
     register_library(app, state)
 
@@ -182,6 +190,7 @@ def register_listening(app: Dash) -> None:
     app.clientside_callback(
         browser("listen"),
         Output(ids.NOW_PLAYING, "children"),
+        Output(ids.LAST_SEGMENT, "data"),
         Input(ids.panel(ids.PANEL_GRAPH, ALL), "hoverData"),
         Input(ids.panel(ids.PANEL_GRAPH, ALL), "clickData"),
         State(ids.LISTEN_MODE, "value"),
@@ -208,24 +217,161 @@ def register_selection(app: Dash) -> None:
     )
 
 
+DIVERSITY_STATES = (ids.ARTIST_GAP, ids.DISTINCT_ALBUMS, ids.EXCLUDE_ARTISTS, ids.EXCLUDE_TAGS)
+SPACE_KINDS = (ids.PANEL_ARCHITECTURE, ids.PANEL_DATASET, ids.PANEL_LAYER)
+
+
+def diversity_values(artist_gap, albums, artists, tags):
+    return diversity_from(
+        inputs.whole(artist_gap, 0, 50, default=0),
+        inputs.flag(albums),
+        inputs.texts(artists),
+        inputs.texts(tags),
+    )
+
+
+def panel_spaces(architectures, datasets, layers) -> list[tuple[str, str]]:
+    """Each panel's (model, layer), from its dropdowns."""
+    columns = [inputs.each(values, lambda v: v) for values in (architectures, datasets, layers)]
+    return [
+        (
+            model_name(inputs.choice(a, ARCHITECTURES), inputs.choice(d, DATASETS)),
+            inputs.choice(layer, LAYER_LABELS),
+        )
+        for a, d, layer in zip(*columns, strict=True)
+    ]
+
+
+def register_flow(app: Dash, state: AppState) -> None:
+    @app.callback(
+        Output(ids.CHAIN, "data"),
+        Output(ids.FLOW_MESSAGE, "children"),
+        Input(ids.RADIO_START, "n_clicks"),
+        State(ids.LAST_SEGMENT, "data"),
+        State(ids.SELECTION, "data"),
+        *(State(ids.panel(kind, ALL), "value") for kind in SPACE_KINDS),
+        *(State(component, "value") for component in DIVERSITY_STATES),
+        prevent_initial_call=True,
+    )
+    def start_radio(_clicks, last, selection, architectures, datasets, layers, *diversity):
+        last = inputs.mapping(last)
+        if last is not None:
+            last = {"segment": inputs.whole(last.get("segment"), 0, 2**53),
+                    "panel": inputs.whole(last.get("panel"), 0, len(ids.PANELS) - 1)}  # fmt: skip
+        chosen = inputs.mapping(selection) or {}
+        picked = {"ids": inputs.selection(selection),
+                  "source": inputs.whole(chosen.get("source", 0), 0, len(ids.PANELS) - 1,
+                                         default=0)}  # fmt: skip
+        return flow.start_radio(
+            state.snapshot, state.cache_dir, last, picked,
+            panel_spaces(architectures, datasets, layers), diversity_values(*diversity),
+        )  # fmt: skip
+
+    @app.callback(
+        Output(ids.CHAIN, "data", allow_duplicate=True),
+        Output(ids.FLOW_MESSAGE, "children", allow_duplicate=True),
+        Input(ids.CHAIN_MORE, "data"),
+        State(ids.CHAIN, "data"),
+        *(State(component, "value") for component in DIVERSITY_STATES),
+        prevent_initial_call=True,
+    )
+    def more_radio(_asked, chain, *diversity):
+        return flow.more_radio(
+            state.snapshot, state.cache_dir, inputs.chain(chain), diversity_values(*diversity)
+        )
+
+    @app.callback(
+        Output(ids.CHAIN, "data", allow_duplicate=True),
+        Output(ids.FLOW_MESSAGE, "children", allow_duplicate=True),
+        Input(ids.PATH_BUTTON, "n_clicks"),
+        State(ids.PATH_START, "value"),
+        State(ids.PATH_END, "value"),
+        State(ids.PATH_STEPS, "value"),
+        State(ids.PATH_SPACE, "value"),
+        *(State(ids.panel(kind, ALL), "value") for kind in SPACE_KINDS),
+        *(State(component, "value") for component in DIVERSITY_STATES),
+        prevent_initial_call=True,
+    )
+    def start_path(_clicks, start, end, steps, space, architectures, datasets, layers,
+                   *diversity):  # fmt: skip
+        if steps is None or not isinstance(steps, int | float) or not 2 <= steps <= MAX_PATH_STEPS:
+            return no_update, f"A path has 2 to {MAX_PATH_STEPS} steps."
+        return flow.start_path(
+            state.snapshot,
+            state.cache_dir,
+            None if start is None else inputs.whole(start, 0, 2**53),
+            None if end is None else inputs.whole(end, 0, 2**53),
+            int(steps),
+            int(inputs.choice(space, [str(panel) for panel in ids.PANELS])),
+            panel_spaces(architectures, datasets, layers),
+            diversity_values(*diversity),
+        )
+
+    @app.callback(Output(ids.CHAIN_LIST, "children"), Input(ids.CHAIN, "data"))
+    def show_chain(chain):
+        return flow.chain_list(inputs.chain(chain))
+
+    app.clientside_callback(
+        browser("playChain"),
+        Output(ids.FLOW_STATUS, "children"),
+        Input(ids.CHAIN, "data"),
+        State(ids.ITEM_LENGTH, "value"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        browser("itemLength"),
+        Input(ids.ITEM_LENGTH, "value"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        browser("controlFlow"),
+        Output(ids.FLOW_STATUS, "children", allow_duplicate=True),
+        Input(ids.FLOW_SKIP, "n_clicks"),
+        Input(ids.FLOW_PAUSE, "n_clicks"),
+        Input(ids.FLOW_STOP, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        browser("playWhole"),
+        Output(ids.FLOW_STATUS, "children", allow_duplicate=True),
+        Input({"type": ids.PLAY_MOMENT, "segment": ALL}, "n_clicks"),
+        Input({"type": ids.PLAY_TRACK, "track": ALL}, "n_clicks"),
+        Input({"type": ids.PLAYLIST_PLAY, "track": ALL}, "n_clicks"),
+        Input(ids.PIN_MOMENT, "n_clicks"),
+        Input(ids.PIN_START, "n_clicks"),
+        State(ids.LAST_SEGMENT, "data"),
+        State(ids.TRACK_NAMES, "data"),
+        prevent_initial_call=True,
+    )
+
+
 def register_playlist(app: Dash, state: AppState) -> None:
     @app.callback(
         Output(ids.PLAYLIST, "data"),
+        Output(ids.PLAYLIST_STARTS, "data"),
         Input(ids.SELECTION, "data"),
         Input({"type": ids.PLAYLIST_UP, "track": ALL}, "n_clicks"),
         Input({"type": ids.PLAYLIST_REMOVE, "track": ALL}, "n_clicks"),
+        Input(ids.CHAIN_TO_PLAYLIST, "n_clicks"),
         State(ids.PLAYLIST, "data"),
+        State(ids.PLAYLIST_STARTS, "data"),
+        State(ids.CHAIN, "data"),
         prevent_initial_call=True,
     )
-    def edit_playlist(selection, _ups, _removes, current):
+    def edit_playlist(selection, _ups, _removes, _from_chain, current, starts, chain):
+        if ctx.triggered_id == ids.CHAIN_TO_PLAYLIST:
+            return flow.chain_playlist(inputs.chain(chain))
         clicked = bool(ctx.triggered and ctx.triggered[0]["value"])
-        return playlist.edit_playlist(
+        edited = playlist.edit_playlist(
             state.snapshot.tracks,
             ctx.triggered_id,
             clicked,
             inputs.selection(selection),
             inputs.wholes(current),
         )
+        # A new selection is a new playlist: the chain's moments no longer apply.
+        kept = {} if ctx.triggered_id == ids.SELECTION else no_update
+        return edited, kept if edited is not no_update else no_update
 
     @app.callback(Output(ids.PLAYLIST_LIST, "children"), Input(ids.PLAYLIST, "data"))
     def show_playlist(track_ids):
@@ -238,9 +384,11 @@ def register_playlist(app: Dash, state: AppState) -> None:
         State(ids.PLAYLIST, "data"),
         State(ids.PLAYLIST_NAME, "value"),
         State(ids.PLAYLIST_RELATIVE, "value"),
+        State(ids.PLAYLIST_STARTS, "data"),
+        State(ids.PLAYLIST_KEEP_MOMENTS, "value"),
         prevent_initial_call=True,
     )
-    def export_playlist(_clicks, track_ids, name, relative):
+    def export_playlist(_clicks, track_ids, name, relative, starts, keep_moments):
         config = state.config
         return playlist.export(
             state.snapshot.tracks,
@@ -249,6 +397,7 @@ def register_playlist(app: Dash, state: AppState) -> None:
             inputs.wholes(track_ids),
             inputs.text(name),
             inputs.flag(relative),
+            inputs.starts(starts) if inputs.flag(keep_moments) else None,
         )
 
 

@@ -100,6 +100,58 @@ def selection(value: object) -> list[int]:
     return wholes((store or {}).get("ids"))
 
 
+def seconds(value: object) -> float:
+    """A time in a track: a finite number of seconds, 0 or more."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidInput("expected a number of seconds")
+    if value < 0:
+        raise InvalidInput(f"{value} is negative")
+    return float(value)
+
+
+def starts(value: object) -> dict[int, float]:
+    """The playlist's moments store: ``{"<track id>": seconds}``."""
+    store = mapping(value) or {}
+    if len(store) > MAX_ITEMS:
+        raise InvalidInput("too many entries")
+    result = {}
+    for key, start in store.items():
+        if not isinstance(key, str) or not key.isdigit():
+            raise InvalidInput("expected track ids as keys")
+        result[int(key)] = seconds(start)
+    return result
+
+
+def chain(value: object) -> dict | None:
+    """The chain store (:mod:`explore_dash.callbacks.flow`), its items checked."""
+    store = mapping(value)
+    if store is None:
+        return None
+    items = store.get("items")
+    if not isinstance(items, list) or len(items) > MAX_ITEMS:
+        raise InvalidInput("expected the chain's items")
+    checked = []
+    for item in items:
+        item = mapping(item, optional=False)
+        checked.append(
+            {
+                "segment": whole(item.get("segment"), 0, 2**53),
+                "track": whole(item.get("track"), 0, 2**53),
+                "offset": seconds(item.get("offset")),
+                "title": text(item.get("title")),
+            }
+        )
+    return {
+        "id": text(store.get("id")),
+        "kind": text(store.get("kind")),
+        "panel": whole(store.get("panel", 0), 0, 1, default=0),
+        "model": text(store.get("model")),
+        "layer": text(store.get("layer")),
+        "items": checked,
+        "ended": flag(store.get("ended")),
+    }
+
+
 # -- requests that are not callback calls ---------------------------------------------------------
 
 CALLBACK_ROUTE = "/_dash-update-component"

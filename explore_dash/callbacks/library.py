@@ -26,6 +26,10 @@ CHOICE_OUTPUTS = (
     (ids.HIGHLIGHT_ALBUMS, "options", "albums"),
     (ids.HIGHLIGHT_TRACKS, "options", "tracks"),
     (ids.HIGHLIGHT_TAGS, "options", "tags"),
+    (ids.EXCLUDE_ARTISTS, "options", "artists"),
+    (ids.EXCLUDE_TAGS, "options", "tags"),
+    (ids.PATH_START, "options", "tracks"),
+    (ids.PATH_END, "options", "tracks"),
     (ids.TRACK_NAMES, "data", "track_names"),
 )
 #: Outputs after the Library box's: poll interval, data version, empty state, summary, choices.

@@ -37,6 +37,14 @@ def playlist_items(tracks, track_ids: list[int]) -> list:
                     html.Span(
                         [
                             dbc.Button(
+                                "▶",
+                                id={"type": ids.PLAYLIST_PLAY, "track": entry.track},
+                                size="sm",
+                                color="link",
+                                className="p-0 px-1",
+                                title="Play the whole track",
+                            ),
+                            dbc.Button(
                                 "↑",
                                 id={"type": ids.PLAYLIST_UP, "track": entry.track},
                                 size="sm",
@@ -84,13 +92,18 @@ def edit_playlist(
     return move_up(current, trigger.get("track"))
 
 
-def export(tracks, library: Path, data_dir: Path, track_ids, name, relative):
-    """(download, message) of *Export M3U8*."""
+def export(tracks, library: Path, data_dir: Path, track_ids, name, relative, starts=None):
+    """(download, message) of *Export M3U8*; ``starts`` (track → seconds) keeps the moments."""
     entries = entries_for_tracks(track_ids or [], tracks)
     if not entries:
         return no_update, "The playlist is empty: select some segments first."
     done = export_playlist(
-        entries, library, data_dir, name or "playlist", relative_to_library=bool(relative)
+        entries,
+        library,
+        data_dir,
+        name or "playlist",
+        relative_to_library=bool(relative),
+        starts=starts,
     )
     download = dcc.send_bytes(done.download, done.filename, type="audio/x-mpegurl")
     return download, f"Saved {len(entries)} tracks to {done.saved}"

@@ -7,7 +7,13 @@ from dash import dcc, html
 
 from explore_dash import ids
 from explore_dash.layouts.panel import DEFAULT_PANELS, panel_layout
-from explore_dash.layouts.sidebar import highlight_card, listen_card, music_card, playlist_card
+from explore_dash.layouts.sidebar import (
+    flow_card,
+    highlight_card,
+    listen_card,
+    music_card,
+    playlist_card,
+)
 from explore_dash.progress import ExtractionView
 
 
@@ -149,6 +155,7 @@ def page_layout(
         music_card(artists, tags),
         highlight_card(artists, albums, tracks, tags),
         listen_card(),
+        flow_card(artists, tracks, tags),
         playlist_card(),
     ]
     navbar = dbc.Navbar(
@@ -181,6 +188,10 @@ def page_layout(
             ),
             dcc.Store(id=ids.SELECTION, data={}),
             dcc.Store(id=ids.PLAYLIST, data=[]),
+            dcc.Store(id=ids.PLAYLIST_STARTS, data={}),
+            dcc.Store(id=ids.LAST_SEGMENT, data=None),
+            dcc.Store(id=ids.CHAIN, data=None),
+            dcc.Store(id=ids.CHAIN_MORE, data=None),
             dcc.Store(id=ids.TRACK_NAMES, data=track_names),
             dcc.Store(id=ids.DATA_VERSION, data=data_version),
             dcc.Interval(id=ids.LIBRARY_POLL, interval=poll_ms),

@@ -7,6 +7,8 @@ from dash import dcc, html
 
 from explore_dash import ids
 from explore_dash.layouts.slots import slot
+from explore_dash.radio import DEFAULT_ARTIST_GAP, DEFAULT_PATH_STEPS, MAX_PATH_STEPS
+from extraction.contract import SEGMENT_SECONDS
 
 #: The thinning slider's largest step: keep every 30th segment of each track.
 REDUCTION_MAX = 30
@@ -86,7 +88,165 @@ def listen_card() -> dbc.Card:
                         inline=True,
                     ),
                     html.Audio(id=ids.PLAYER, controls=True, className="w-100 mt-1"),
-                    html.Div(id=ids.NOW_PLAYING, className="small text-muted"),
+                    html.Div(
+                        [
+                            html.Span(id=ids.NOW_PLAYING),
+                            " ",
+                            html.Span(id=ids.PLAY_POSITION, className="text-nowrap"),
+                        ],
+                        className="small text-muted",
+                    ),
+                    html.Div(
+                        [
+                            dbc.Button(
+                                "▶ Keep playing from here",
+                                id=ids.PIN_MOMENT,
+                                **_SMALL_LINK,
+                                title="Play the last hovered track on from that moment; "
+                                "hovering no longer changes it until Stop",
+                            ),
+                            dbc.Button(
+                                "⏮ Whole track",
+                                id=ids.PIN_START,
+                                **_SMALL_LINK,
+                                title="Play the last hovered track from its start",
+                            ),
+                        ],
+                    ),
+                ]
+            ),
+        ],
+        className="mb-2",
+    )
+
+
+_SMALL_LINK = {"size": "sm", "color": "link", "className": "p-0 me-2"}
+
+#: How long each radio or path item plays before the next starts by itself.
+ITEM_LENGTHS = (
+    {"label": "Segment", "value": "segment"},
+    {"label": "15 s", "value": "15"},
+    {"label": "Whole track", "value": "track"},
+)
+DEFAULT_ITEM_LENGTH = "15"
+#: Seconds each item length plays; None: to the end of the track.
+ITEM_SECONDS = {"segment": SEGMENT_SECONDS, "15": 15.0, "track": None}
+
+
+def flow_card(artists: list[str], tracks: list[dict], tags: list[str]) -> dbc.Card:
+    """Radio from a moment, a path between two tracks, and the chain they play."""
+    return dbc.Card(
+        [
+            dbc.CardHeader("Radio and paths"),
+            dbc.CardBody(
+                [
+                    dbc.Button(
+                        "Radio",
+                        id=ids.RADIO_START,
+                        size="sm",
+                        color="primary",
+                        title="A chain of moments from the last hovered or clicked segment (or "
+                        "the selection), each the nearest one from a new track",
+                    ),
+                    html.Span(" each item plays ", className="small ms-1"),
+                    dbc.RadioItems(
+                        id=ids.ITEM_LENGTH,
+                        options=list(ITEM_LENGTHS),
+                        value=DEFAULT_ITEM_LENGTH,
+                        inline=True,
+                        className="small",
+                    ),
+                    html.Hr(className="my-2"),
+                    slot(
+                        dcc.Dropdown(id=ids.PATH_START, options=tracks, placeholder="Path from…"),
+                        "dropdown",
+                    ),
+                    html.Div(className="mb-1"),
+                    slot(
+                        dcc.Dropdown(id=ids.PATH_END, options=tracks, placeholder="…to"),
+                        "dropdown",
+                    ),
+                    html.Div(
+                        [
+                            dbc.Input(
+                                id=ids.PATH_STEPS,
+                                type="number",
+                                min=2,
+                                max=MAX_PATH_STEPS,
+                                step=1,
+                                value=DEFAULT_PATH_STEPS,
+                                size="sm",
+                                style={"width": "4.5rem"},
+                            ),
+                            html.Span(
+                                "steps, in the", className="small mx-1",
+                                title="Steps, start and end included",
+                            ),  # fmt: skip
+                            dbc.Select(
+                                id=ids.PATH_SPACE,
+                                options=[
+                                    {"label": "left map's space", "value": "0"},
+                                    {"label": "right map's space", "value": "1"},
+                                ],
+                                value="0",
+                                size="sm",
+                                style={"width": "auto"},
+                            ),
+                            dbc.Button("Path", id=ids.PATH_BUTTON, size="sm", className="ms-1"),
+                        ],
+                        className="d-flex align-items-center mt-1",
+                    ),
+                    html.Details(
+                        [
+                            html.Summary("Variety", className="small"),
+                            html.Div(
+                                [
+                                    html.Span("No same artist within", className="small me-1"),
+                                    dbc.Input(
+                                        id=ids.ARTIST_GAP,
+                                        type="number",
+                                        min=0,
+                                        max=50,
+                                        step=1,
+                                        value=DEFAULT_ARTIST_GAP,
+                                        size="sm",
+                                        style={"width": "4rem"},
+                                    ),
+                                    html.Span("tracks", className="small ms-1"),
+                                ],
+                                className="d-flex align-items-center mt-1",
+                            ),
+                            dbc.Checkbox(
+                                id=ids.DISTINCT_ALBUMS,
+                                label="No album twice",
+                                value=True,
+                                className="small",
+                            ),
+                            _multi(ids.EXCLUDE_ARTISTS, artists, "Leave out artists"),
+                            html.Div(className="mb-1"),
+                            _multi(ids.EXCLUDE_TAGS, tags, "Leave out tags"),
+                        ],
+                        className="mt-2",
+                    ),
+                    html.Div(
+                        [
+                            dbc.Button("⏭ Skip", id=ids.FLOW_SKIP, **_SMALL_LINK),
+                            dbc.Button("⏯ Pause", id=ids.FLOW_PAUSE, **_SMALL_LINK),
+                            dbc.Button("⏹ Stop", id=ids.FLOW_STOP, **_SMALL_LINK),
+                            dbc.Button(
+                                "→ Playlist", id=ids.CHAIN_TO_PLAYLIST, **_SMALL_LINK,
+                                title="Make the chain the playlist",
+                            ),  # fmt: skip
+                        ],
+                        className="mt-2",
+                    ),
+                    html.Div(id=ids.FLOW_STATUS, className="small"),
+                    html.Div(id=ids.FLOW_MESSAGE, className="small text-danger"),
+                    html.Ol(
+                        id=ids.CHAIN_LIST,
+                        className="small ps-3 mb-0",
+                        style={"maxHeight": "25vh", "overflowY": "auto"},
+                    ),
                 ]
             ),
         ],
@@ -111,6 +271,12 @@ def playlist_card() -> dbc.Card:
                         value="explore-dash playlist",
                         size="sm",
                         className="mt-2",
+                    ),
+                    dbc.Checkbox(
+                        id=ids.PLAYLIST_KEEP_MOMENTS,
+                        label="Start at the radio's or path's moments (VLC)",
+                        value=False,
+                        className="small mt-1",
                     ),
                     dbc.Checkbox(
                         id=ids.PLAYLIST_RELATIVE,

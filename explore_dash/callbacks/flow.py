@@ -1,0 +1,196 @@
+"""Radio and paths in the page: chains of moments made on the server, played by the browser.
+
+A chain is a plain dict held in the ``CHAIN`` store and played by ``assets/explore-flow.js``::
+
+    {"id": str, "kind": "radio" | "path", "panel": int, "model": str, "layer": str,
+     "items": [{"segment": int, "track": int, "offset": float, "title": str}, ...],
+     "ended": bool}
+
+``ended`` says a radio found no further track for its rules. The functions here take the
+snapshot and checked inputs and return store values and messages; they never raise for bad
+input: every refusal is a message in the page.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import numpy as np
+from dash import html, no_update
+
+from explore_dash import ids
+from explore_dash.collection import DataError
+from explore_dash.formatting import format_time
+from explore_dash.radio import Diversity, Moment, RadioError, path, radio
+from explore_dash.snapshot import Snapshot, track_names
+
+RADIO = "radio"
+PATH = "path"
+
+
+def _title(names: dict[int, str], moment: Moment) -> str:
+    return f"{names.get(moment.track, f'track {moment.track}')} @ {format_time(moment.offset)}"
+
+
+def _items(snapshot: Snapshot, moments: list[Moment]) -> list[dict]:
+    names = track_names(snapshot.tracks)
+    return [
+        {
+            "segment": m.segment,
+            "track": m.track,
+            "offset": round(m.offset, 3),
+            "title": _title(names, m),
+        }
+        for m in moments
+    ]
+
+
+def central_segment(snapshot: Snapshot, cache_dir: Path, model: str, layer: str,
+                    segment_ids: list[int]) -> int | None:  # fmt: skip
+    """The selected segment nearest the selection's mean vector (None if none is in the space)."""
+    index = snapshot.index(model, layer, cache_dir)
+    rows = np.array([r for r in (index.row_of(s) for s in segment_ids) if r >= 0], np.int64)
+    if not len(rows):
+        return None
+    vectors = np.asarray(index.vectors[rows], np.float32)
+    distances = ((vectors - vectors.mean(axis=0)) ** 2).sum(axis=1)
+    return int(index.segment_ids[rows[int(np.argmin(distances))]])
+
+
+def start_radio(
+    snapshot: Snapshot,
+    cache_dir: Path,
+    last: dict | None,
+    selection: dict | None,
+    spaces: list[tuple[str, str]],
+    diversity: Diversity,
+) -> tuple[object, str]:
+    """(chain, message) of the Radio button.
+
+    The seed: the current selection's most central segment when there is a selection, else the
+    last hovered or clicked segment. ``spaces`` is each panel's (model, layer); the chain runs
+    in the space of the seed's panel.
+    """
+    selected = (selection or {}).get("ids") or []
+    if selected:
+        panel = int(selection.get("source") or 0)
+    elif last:
+        panel = int(last.get("panel") or 0)
+    else:
+        return no_update, "Hover or click a segment (or select some) first: the radio starts there."
+    model, layer = spaces[panel if 0 <= panel < len(spaces) else 0]
+    try:
+        if selected:
+            seed = central_segment(snapshot, cache_dir, model, layer, selected)
+            if seed is None:
+                raise RadioError("The selection is no longer in the library: select again.")
+        else:
+            seed = int(last["segment"])
+        index = snapshot.index(model, layer, cache_dir)
+        moments = radio(index, snapshot.tracks, snapshot.tags_by_track, [seed], diversity)
+    except (RadioError, DataError) as error:
+        return no_update, str(error)
+    row = index.row_of(seed)
+    first = Moment(seed, int(index.track[row]), float(index.offset[row]))
+    chain = {
+        "id": uuid.uuid4().hex,
+        "kind": RADIO,
+        "panel": panel,
+        "model": model,
+        "layer": layer,
+        "items": _items(snapshot, [first, *moments]),
+        "ended": False,
+    }
+    return chain, ""
+
+
+def more_radio(
+    snapshot: Snapshot, cache_dir: Path, chain: dict | None, diversity: Diversity
+) -> tuple[object, str]:
+    """(chain, message): the radio ``chain`` with its next moments (``ended`` when none)."""
+    if not chain or chain.get("kind") != RADIO or chain.get("ended"):
+        return no_update, no_update
+    try:
+        index = snapshot.index(chain["model"], chain["layer"], cache_dir)
+        played = [int(item["segment"]) for item in chain["items"]]
+        moments = radio(index, snapshot.tracks, snapshot.tags_by_track, played, diversity)
+    except (RadioError, DataError, KeyError, TypeError, ValueError) as error:
+        return {**chain, "ended": True}, str(error)
+    if not moments:
+        return {**chain, "ended": True}, "The radio has played every track its settings allow."
+    return {**chain, "items": [*chain["items"], *_items(snapshot, moments)]}, ""
+
+
+def start_path(
+    snapshot: Snapshot,
+    cache_dir: Path,
+    start: int | None,
+    end: int | None,
+    steps: int,
+    panel: int,
+    spaces: list[tuple[str, str]],
+    diversity: Diversity,
+) -> tuple[object, str]:
+    """(chain, message) of the Path button."""
+    if start is None or end is None:
+        return no_update, "Pick a start and an end track for the path."
+    model, layer = spaces[panel]
+    try:
+        index = snapshot.index(model, layer, cache_dir)
+        moments = path(index, snapshot.tracks, snapshot.tags_by_track, start, end, steps, diversity)
+    except (RadioError, DataError) as error:
+        return no_update, str(error)
+    chain = {
+        "id": uuid.uuid4().hex,
+        "kind": PATH,
+        "panel": panel,
+        "model": model,
+        "layer": layer,
+        "items": _items(snapshot, moments),
+        "ended": True,
+    }
+    return chain, ""
+
+
+def chain_list(chain: dict | None) -> list:
+    """The chain's numbered rows, each with ▶ (from the moment) and ⏮ (the whole track)."""
+    if not chain:
+        return []
+    rows = []
+    for item in chain.get("items", []):
+        segment, track = int(item["segment"]), int(item["track"])
+        rows.append(
+            html.Li(
+                [
+                    html.Span(item["title"], className="me-1"),
+                    html.Button(
+                        "▶",
+                        id={"type": ids.PLAY_MOMENT, "segment": segment},
+                        className="btn btn-link btn-sm p-0 me-1",
+                        title="Play the track on from this moment",
+                    ),
+                    html.Button(
+                        "⏮",
+                        id={"type": ids.PLAY_TRACK, "track": track},
+                        className="btn btn-link btn-sm p-0",
+                        title="Play the whole track from its start",
+                    ),
+                ],
+                className="chain-item",
+                **{"data-segment": str(segment)},
+            )
+        )
+    return rows
+
+
+def chain_playlist(chain: dict | None) -> tuple[list[int], dict[str, float]]:
+    """The chain's tracks in order (each once) and the moment each starts at."""
+    order: list[int] = []
+    starts: dict[str, float] = {}
+    for item in (chain or {}).get("items", []):
+        track = int(item["track"])
+        if track not in order:
+            order.append(track)
+            starts[str(track)] = float(item["offset"])
+    return order, starts

@@ -1,0 +1,117 @@
+"""The radio and path callbacks on a fake data folder: chains, messages, playlists, bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from dash import no_update
+
+from explore_dash.callbacks import flow, inputs
+from explore_dash.playlist import VLC_START_TIME, entries_for_tracks, to_m3u8
+from explore_dash.radio import Diversity
+from explore_dash.snapshot import Snapshot
+from extraction.contract import SEGMENT_ID_STRIDE
+from tests.fake_collection import FakeCollection, write_fake_collection
+
+SPACES = [("musicnn-msd", "embedding"), ("vgg-mtt", "taggram")]
+
+
+def segment_id(track: int, index: int) -> int:
+    return track * SEGMENT_ID_STRIDE + index
+
+
+@pytest.fixture()
+def fake(tmp_path: Path) -> FakeCollection:
+    return write_fake_collection(tmp_path)
+
+
+@pytest.fixture()
+def snapshot(fake: FakeCollection) -> Snapshot:
+    return Snapshot.load(fake.data_dir)
+
+
+def test_flow101_the_radio_starts_at_the_hovered_moment_in_that_panels_space(snapshot, tmp_path):
+    seed = segment_id(2, 3)
+    chain, text = flow.start_radio(snapshot, tmp_path, {"segment": seed, "panel": 1}, None,
+                                   SPACES, Diversity())  # fmt: skip
+    assert text == ""
+    assert (chain["model"], chain["layer"], chain["panel"]) == ("vgg-mtt", "taggram", 1)
+    items = chain["items"]
+    assert items[0] == {"segment": seed, "track": 2, "offset": pytest.approx(3 * 2.992),
+                        "title": "Beta – Étude @ 0:08"}  # fmt: skip
+    tracks = [item["track"] for item in items]
+    assert len(tracks) == len(set(tracks)) == 4  # Alpha's second track: same album as the first
+    assert inputs.chain(chain) == chain  # what the page sends back passes the checks
+
+
+def test_flow102_the_selection_seeds_the_radio_at_its_most_central_segment(snapshot, tmp_path):
+    selected = [segment_id(0, i) for i in range(5)]
+    chain, _ = flow.start_radio(snapshot, tmp_path, {"segment": segment_id(7, 0), "panel": 0},
+                                {"ids": selected, "source": 0}, SPACES, Diversity())  # fmt: skip
+    assert chain["items"][0]["track"] == 0 and chain["items"][0]["segment"] in selected
+
+
+def test_flow103_refusals_are_messages(snapshot, tmp_path):
+    gone = {"segment": segment_id(3, 0), "panel": 0}  # the error track: not in the tables
+    assert flow.start_radio(snapshot, tmp_path, gone, None, SPACES, Diversity())[1].startswith(
+        "That moment is no longer in the library"
+    )
+    assert "first" in flow.start_radio(snapshot, tmp_path, None, None, SPACES, Diversity())[1]
+    everyone = Diversity(exclude_artists=frozenset({"Alpha", "Beta", "Gamma", "Delta"}))
+    seed = {"segment": segment_id(0, 0), "panel": 0}
+    chain, text = flow.start_radio(snapshot, tmp_path, seed, None, SPACES, everyone)
+    assert chain is no_update and "No other track fits" in text
+    for start, end, steps, expected in [(0, 0, 3, "same track"), (0, 7, 6, "Only 5 tracks"),
+                                        (None, 7, 3, "Pick a start"),
+                                        (0, 3, 3, "no longer in the library")]:  # fmt: skip
+        chain, text = flow.start_path(snapshot, tmp_path, start, end, steps, 0, SPACES,
+                                      Diversity())  # fmt: skip
+        assert chain is no_update and expected in text
+
+
+def test_flow104_the_radio_goes_on_until_no_track_is_left(snapshot, tmp_path):
+    seed = {"segment": segment_id(0, 0), "panel": 0}
+    rules = Diversity(artist_gap=0, distinct_albums=False)
+    chain, _ = flow.start_radio(snapshot, tmp_path, seed, None, SPACES, rules)
+    assert len(chain["items"]) == 5  # every playable track, the seed's first
+    more, text = flow.more_radio(snapshot, tmp_path, chain, rules)
+    assert more["ended"] and more["items"] == chain["items"] and "every track" in text
+    assert flow.more_radio(snapshot, tmp_path, more, rules) == (no_update, no_update)
+
+
+def test_flow105_a_path_becomes_a_playlist_that_keeps_its_moments(snapshot, tmp_path, fake):
+    chain, _ = flow.start_path(snapshot, tmp_path, 0, 7, 4, 0, SPACES, Diversity())
+    order, starts = flow.chain_playlist(chain)
+    assert order[0] == 0 and order[-1] == 7 and len(order) == 4
+    assert starts == {str(i["track"]): i["offset"] for i in chain["items"]}
+    text = to_m3u8(entries_for_tracks(order, snapshot.tracks), fake.library,
+                   starts=inputs.starts(starts)).decode()  # fmt: skip
+    lines = text.splitlines()
+    for item in chain["items"]:
+        if item["offset"] > 0:
+            option = f"{VLC_START_TIME}{item['offset']:.3f}"
+            path_line = lines[lines.index(option) + 1]
+            assert path_line.endswith(fake.by_id(item["track"]).path)
+    assert lines.count("#EXTM3U") == 1 and sum(x.startswith("#EXTINF") for x in lines) == 4
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"items": "x"},
+        {"items": [{"segment": -1, "track": 0, "offset": 0, "title": ""}]},
+        {"items": [{"segment": 1, "track": 0, "offset": float("nan"), "title": ""}]},
+        {"items": [], "panel": 5},
+        [],
+    ],
+)
+def test_flow106_a_chain_the_page_would_never_send_is_no_update(value):
+    with pytest.raises(inputs.InvalidInput):
+        inputs.chain(value)
+
+
+@pytest.mark.parametrize("value", [{"x": 1}, {"1": -2}, {"1": "3"}, {"1": True}, [1]])
+def test_flow107_moments_the_page_would_never_send_are_no_update(value):
+    with pytest.raises(inputs.InvalidInput):
+        inputs.starts(value)

@@ -1,0 +1,201 @@
+"""Radio, paths and whole-track listening in a real headless Chromium."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+pytest.importorskip("selenium", reason="browser tests need the test extra (dash[testing])")
+
+from selenium.common.exceptions import ElementClickInterceptedException  # noqa: E402
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+
+from extraction.contract import SEGMENT_ID_STRIDE, SEGMENT_SECONDS  # noqa: E402
+from tests.pointer import move_to  # noqa: E402
+from tests.test_browser import (  # noqa: E402, F401  (fixtures)
+    app_duo,
+    assert_no_console_errors,
+    collection,
+    point_pixel,
+    trace_ids,
+    wait_until,
+)
+
+PLAYER = "document.getElementById('player')"
+
+
+def click(duo, selector: str) -> None:
+    duo.driver.execute_script("arguments[0].click()", duo.find_element(selector))
+
+
+def playing(duo) -> tuple[str | None, float]:
+    return duo.driver.execute_script(f"return [{PLAYER}.getAttribute('src'), {PLAYER}.currentTime]")
+
+
+def hover_segment_of(duo, track: int) -> int:
+    """Move the pointer onto the first segment of ``track`` in the left map; its id."""
+    ids = trace_ids(duo, 0)
+    index = next(i for i, s in enumerate(ids) if s // SEGMENT_ID_STRIDE == track)
+    move_to(duo.driver, *point_pixel(duo, 0, index))
+    wait_until(lambda: playing(duo)[0] == f"audio/{track}", message="hover to play")
+    return ids[index]
+
+
+def _clicked(element) -> bool:
+    try:
+        element.click()
+    except ElementClickInterceptedException:
+        return False
+    return True
+
+
+def choose_option(duo, component_id: str, label: str) -> None:
+    """Pick ``label`` in a dropdown of the sidebar (scrolled into view first: it is low)."""
+    ActionChains(duo.driver).send_keys(Keys.ESCAPE).perform()  # close a menu still open
+    element = duo.find_element(component_id)
+    duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+    wait_until(lambda: _clicked(element), message=f"{component_id} to take a click")
+    options = wait_until(
+        lambda: [o for o in duo.driver.find_elements(By.CSS_SELECTOR, "[role=option]")
+                 if o.text == label],  # fmt: skip
+        message=f"option {label}",
+    )
+    duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", options[0])
+    options[0].click()
+
+
+def chain_rows(duo) -> list[str]:
+    return [e.text for e in duo.driver.find_elements(By.CSS_SELECTOR, "#chain-list .chain-item")]
+
+
+def shown_chain(duo, panel: int) -> list[int]:
+    return duo.driver.execute_script(f"return window.exploreDash.flow.shown({panel})")
+
+
+def message(duo) -> str:
+    return duo.find_element("#flow-message").text
+
+
+def test_flow001_radio_plays_new_tracks_by_itself_and_keeps_artists_apart(app_duo, collection):
+    hover_segment_of(app_duo, 0)  # Alpha – Song A
+    click(app_duo, "#item-length input[value='segment']")  # ~3 s per item
+    move_to(app_duo.driver, 5, 5)  # off the maps: no more hovers
+    click(app_duo, "#radio-start")
+    rows = wait_until(lambda: len(chain_rows(app_duo)) >= 3 and chain_rows(app_duo),
+                      message="the radio's chain")  # fmt: skip
+    sources = []
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len(set(sources)) < 3:
+        source = playing(app_duo)[0]
+        if source and (not sources or sources[-1] != source):
+            sources.append(source)
+        time.sleep(0.1)
+    tracks = [int(s.rsplit("/", 1)[1]) for s in sources]
+    assert len(set(tracks)) >= 3 and len(tracks) == len(set(tracks)), tracks
+    assert tracks[0] == 0
+    artists = [collection.by_id(t).artist for t in tracks]
+    for i, artist in enumerate(artists):  # no same artist within 3 tracks (the default)
+        assert artist not in artists[max(0, i - 3) : i], artists
+    assert rows[0].startswith("Alpha – Song A @ 0:00")
+    # The chain is drawn on both maps, and the status says where the radio is.
+    items = app_duo.driver.execute_script("return window.exploreDash.flow.state().items")
+    for panel in (0, 1):
+        assert len(shown_chain(app_duo, panel)) == items
+    assert app_duo.find_element("#flow-status").text.startswith("Radio ")
+    click(app_duo, "#flow-stop")
+    wait_until(lambda: "stopped" in app_duo.find_element("#flow-status").text, message="stop")
+    assert app_duo.driver.execute_script(f"return {PLAYER}.paused")
+    assert_no_console_errors(app_duo)
+
+
+def test_flow002_a_path_runs_from_start_to_end_on_both_maps_and_exports(app_duo, collection,
+                                                                         tmp_path):  # fmt: skip
+    choose_option(app_duo, "#path-start", "Alpha – Song A")
+    choose_option(app_duo, "#path-end", "Delta – Hit")
+    steps = app_duo.find_element("#path-steps")
+    steps.clear()
+    steps.send_keys("4")
+    click(app_duo, "#path-button")
+    rows = wait_until(lambda: len(chain_rows(app_duo)) == 4 and chain_rows(app_duo),
+                      message=f"the path ({message(app_duo)!r})")  # fmt: skip
+    names = [row.split(" @ ")[0] for row in rows]
+    assert names[0] == "Alpha – Song A" and names[-1] == "Delta – Hit"
+    assert len(set(names)) == 4
+    for panel in (0, 1):
+        assert len(shown_chain(app_duo, panel)) == 4
+    wait_until(lambda: playing(app_duo)[0] == "audio/0", message="the path to start playing")
+    # Skip moves to the next step.
+    click(app_duo, "#flow-skip")
+    wait_until(lambda: "Path 2/4" in app_duo.find_element("#flow-status").text, message="skip")
+    # The path as a playlist, with its moments for VLC.
+    click(app_duo, "#chain-to-playlist")
+    wait_until(lambda: len(app_duo.driver.find_elements(By.CSS_SELECTOR, ".playlist-entry")) == 4,
+               message="the playlist")  # fmt: skip
+    click(app_duo, "#playlist-keep-moments")
+    click(app_duo, "#playlist-export")
+    saved = wait_until(
+        lambda: list((collection.data_dir / "playlists").glob("[!.]*.m3u8")), message="export"
+    )
+    lines = saved[0].read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "#EXTM3U"
+    paths = [line for line in lines if not line.startswith("#")]
+    assert len(paths) == 4 and paths[0].endswith("Song A.wav") and paths[-1].endswith("Hit.wav")
+    for i, line in enumerate(lines):  # every path follows its #EXTINF (and start time, if any)
+        if not line.startswith("#"):
+            before = [x for x in lines[:i] if x.startswith("#EXTINF")]
+            assert before and lines[i - 1].startswith(("#EXTINF:", "#EXTVLCOPT:start-time="))
+    assert all(float(x.split("=")[1]) > 0 for x in lines if x.startswith("#EXTVLCOPT"))
+    assert_no_console_errors(app_duo)
+
+
+def test_flow003_bad_requests_get_a_message_in_the_page(app_duo):
+    click(app_duo, "#radio-start")  # nothing hovered yet
+    wait_until(lambda: "Hover or click" in message(app_duo), message="no seed")
+    choose_option(app_duo, "#path-start", "Beta – Étude")
+    choose_option(app_duo, "#path-end", "Beta – Étude")
+    click(app_duo, "#path-button")
+    wait_until(lambda: "same track" in message(app_duo), message="start equals end")
+    choose_option(app_duo, "#path-end", "Gamma – Crowd")
+    click(app_duo, "#path-button")  # 12 steps, 5 tracks
+    wait_until(lambda: "Only 5 tracks" in message(app_duo), message="too many steps")
+    # Every track left out: tests/test_flow.py (flow103) checks the message of the callback.
+    assert chain_rows(app_duo) == []
+    assert_no_console_errors(app_duo)
+
+
+def test_flow004_whole_track_listening_seeks_to_the_moment_and_holds_against_hover(app_duo):
+    segment = hover_segment_of(app_duo, 2)
+    move_to(app_duo.driver, 5, 5)
+    click(app_duo, "#radio-start")
+    wait_until(lambda: len(chain_rows(app_duo)) >= 2, message="the radio's chain")
+    second = app_duo.driver.find_elements(By.CSS_SELECTOR, "#chain-list .chain-item")[1]
+    target = int(second.get_attribute("data-segment"))
+    track, number = divmod(target, SEGMENT_ID_STRIDE)
+    button = second.find_elements(By.TAG_NAME, "button")[0]  # ▶ from this moment
+    app_duo.driver.execute_script("arguments[0].click()", button)
+    wait_until(
+        lambda: playing(app_duo)[0] == f"audio/{track}"
+        and abs(playing(app_duo)[1] - number * SEGMENT_SECONDS) < 0.5,
+        message="whole-track play from the moment",
+    )
+    status = app_duo.find_element("#flow-status").text
+    assert status.startswith("Whole track: ") and "Stop to hover-play again" in status
+    wait_until(lambda: " / " in app_duo.find_element("#play-position").text, message="position")
+    # Hovering does not take the player away, but becomes the next seed.
+    hover_ids = trace_ids(app_duo, 0)
+    other = next(i for i, s in enumerate(hover_ids) if s // SEGMENT_ID_STRIDE not in (track,))
+    move_to(app_duo.driver, *point_pixel(app_duo, 0, other))
+    time.sleep(0.5)
+    assert playing(app_duo)[0] == f"audio/{track}"
+    # ⏮ under the player: the last hovered track from its start.
+    click(app_duo, "#pin-start")
+    hovered_track = hover_ids[other] // SEGMENT_ID_STRIDE
+    wait_until(
+        lambda: playing(app_duo)[0] == f"audio/{hovered_track}" and playing(app_duo)[1] < 1.0,
+        message="the hovered track from its start",
+    )
+    assert segment // SEGMENT_ID_STRIDE == 2
+    assert_no_console_errors(app_duo)
