@@ -144,15 +144,20 @@ def main(argv: list[str] | None = None) -> int:
         moments = path(index, tracks, {}, a, b, 12, no_rules)
         ours.append(evenness(index, [int(np.searchsorted(index.track_ids, m.track))
                                      for m in moments]))  # fmt: skip
-        route = graph_route(index, a, b, 12)
-        if len(route) >= 3:
+        route = graph_route(index, a, b, 12, k=30)
+        if route[0] == a and len(route) >= 3:  # connected, and more than a direct hop
             graph.append((*evenness(index, route), len(route)))
+    def median(values):
+        values = list(values)
+        return round(statistics.median(values), 3) if values else None
+
     report["path_evenness"] = {
-        "waypoints_cv_median": round(statistics.median(x[0] for x in ours), 3),
-        "waypoints_max_over_mean_median": round(statistics.median(x[1] for x in ours), 3),
-        "graph_cv_median": round(statistics.median(x[0] for x in graph), 3),
-        "graph_max_over_mean_median": round(statistics.median(x[1] for x in graph), 3),
-        "graph_route_tracks_median": statistics.median(x[2] for x in graph),
+        "waypoints_cv_median": median(x[0] for x in ours),
+        "waypoints_max_over_mean_median": median(x[1] for x in ours),
+        "graph_cv_median": median(x[0] for x in graph),
+        "graph_max_over_mean_median": median(x[1] for x in graph),
+        "graph_route_tracks_median": median(x[2] for x in graph),
+        "graph_pairs_connected": len(graph),
         "pairs": 20,
     }
     print(json.dumps({k: report[k] for k in list(report)[7:]}, indent=2))
