@@ -20,6 +20,11 @@
     window.dash_clientside.set_props(ids.flowStatus, { children: text });
   }
 
+  // The line under the player names what it plays, whoever started it.
+  function setNowPlaying(text) {
+    window.dash_clientside.set_props(ids.nowPlaying, { children: text });
+  }
+
   function kindName(chain) {
     return chain.kind === "path" ? "Path" : "Radio";
   }
@@ -51,6 +56,7 @@
     const seconds = itemSeconds();
     flow.itemEnd = seconds === null ? null : item.offset + seconds;
     core.playAt(item.track, item.offset);
+    setNowPlaying(item.title);
     const items = flow.chain.items;
     if (flow.chain.kind === "radio" && !flow.chain.ended && position >= items.length - 2 &&
         flow.asked < items.length) {
@@ -209,6 +215,7 @@
     flow.itemEnd = null;
     flow.title = core.trackName(names, track) + " from " + core.formatTime(offset);
     core.playAt(track, offset);
+    setNowPlaying(flow.title);
     drawAll();
     return statusText();
   }

@@ -38,6 +38,7 @@ def client_settings() -> dict:
             "player": ids.PLAYER,
             "graphType": ids.PANEL_GRAPH,
             "playPosition": ids.PLAY_POSITION,
+            "nowPlaying": ids.NOW_PLAYING,
             "flowStatus": ids.FLOW_STATUS,
             "chainMore": ids.CHAIN_MORE,
             "playMoment": ids.PLAY_MOMENT,

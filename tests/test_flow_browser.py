@@ -105,6 +105,11 @@ def test_flow001_radio_plays_new_tracks_by_itself_and_keeps_artists_apart(app_du
     for panel in (0, 1):
         assert len(shown_chain(app_duo, panel)) == items
     assert app_duo.find_element("#flow-status").text.startswith("Radio ")
+    wait_until(  # the line under the player names the radio's item, not the last hover
+        lambda: app_duo.find_element("#flow-status").text.split(": ", 1)[-1]
+        == app_duo.find_element("#now-playing").text,
+        message="the player line to name the radio's item",
+    )
     click(app_duo, "#flow-stop")
     wait_until(lambda: "stopped" in app_duo.find_element("#flow-status").text, message="stop")
     assert app_duo.driver.execute_script(f"return {PLAYER}.paused")
