@@ -46,6 +46,13 @@ def _items(snapshot: Snapshot, moments: list[Moment]) -> list[dict]:
     ]
 
 
+def _new_chain(kind: str, panel: int, model: str, layer: str, items: list[dict],
+               ended: bool) -> dict:  # fmt: skip
+    """A chain store value (the module docstring's shape) with a fresh id."""
+    return {"id": uuid.uuid4().hex, "kind": kind, "panel": panel, "model": model,
+            "layer": layer, "items": items, "ended": ended}  # fmt: skip
+
+
 def central_segment(snapshot: Snapshot, cache_dir: Path, model: str, layer: str,
                     segment_ids: list[int]) -> int | None:  # fmt: skip
     """The selected segment nearest the selection's mean vector (None if none is in the space)."""
@@ -93,15 +100,7 @@ def start_radio(
         return no_update, str(error)
     row = index.row_of(seed)
     first = Moment(seed, int(index.track[row]), float(index.offset[row]))
-    chain = {
-        "id": uuid.uuid4().hex,
-        "kind": RADIO,
-        "panel": panel,
-        "model": model,
-        "layer": layer,
-        "items": _items(snapshot, [first, *moments]),
-        "ended": False,
-    }
+    chain = _new_chain(RADIO, panel, model, layer, _items(snapshot, [first, *moments]), False)
     return chain, ""
 
 
@@ -141,15 +140,7 @@ def start_path(
         moments = path(index, snapshot.tracks, snapshot.tags_by_track, start, end, steps, diversity)
     except (RadioError, DataError) as error:
         return no_update, str(error)
-    chain = {
-        "id": uuid.uuid4().hex,
-        "kind": PATH,
-        "panel": panel,
-        "model": model,
-        "layer": layer,
-        "items": _items(snapshot, moments),
-        "ended": True,
-    }
+    chain = _new_chain(PATH, panel, model, layer, _items(snapshot, moments), True)
     return chain, ""
 
 
