@@ -185,7 +185,7 @@
     return finish(flow.mode === "chain" ? kindName(flow.chain) + " stopped" : "Stopped");
   }
 
-  // Clientside callback: ▶ / ⏮ of a chain row or playlist row, and the two buttons under the
+  // Clientside callback: ▶ / ⇤ of a chain row or playlist row, and the two buttons under the
   // player (for the last hovered segment): the track plays whole, hover leaves it alone.
   function playWhole(moments, tracks, playlistPlays, pinMoment, pinStart, last, names) {
     const event = core.triggered();

@@ -115,3 +115,11 @@ def test_flow106_a_chain_the_page_would_never_send_is_no_update(value):
 def test_flow107_moments_the_page_would_never_send_are_no_update(value):
     with pytest.raises(inputs.InvalidInput):
         inputs.starts(value)
+
+
+def test_flow108_a_path_end_is_taken_from_the_segment_last_hovered_on_a_map(snapshot):
+    assert flow.track_from_map(snapshot, {"segment": segment_id(7, 2)}) == (7, "")
+    track, text = flow.track_from_map(snapshot, {"segment": segment_id(3, 0)})  # not in tables
+    assert track is no_update and "no longer in the library" in text
+    track, text = flow.track_from_map(snapshot, None)
+    assert track is no_update and "first" in text

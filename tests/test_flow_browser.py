@@ -166,7 +166,18 @@ def test_flow003_bad_requests_get_a_message_in_the_page(app_duo):
     choose_option(app_duo, "#path-end", "Gamma – Crowd")
     click(app_duo, "#path-button")  # 12 steps, 5 tracks
     wait_until(lambda: "Only 5 tracks" in message(app_duo), message="too many steps")
-    # Every track left out: tests/test_flow.py (flow103) checks the message of the callback.
+    # Every artist left out under "Variety": the radio says so instead of playing.
+    summary = app_duo.driver.find_element(By.XPATH, "//summary[text()='Variety']")
+    app_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", summary)
+    ActionChains(app_duo.driver).send_keys(Keys.ESCAPE).perform()  # the path menu, still open
+    wait_until(lambda: _clicked(summary), message="Variety to open")
+    for artist in ("Alpha", "Beta", "Gamma", "Delta"):
+        choose_option(app_duo, "#exclude-artists", artist)
+    ActionChains(app_duo.driver).send_keys(Keys.ESCAPE).perform()
+    hover_segment_of(app_duo, 0)
+    move_to(app_duo.driver, 5, 5)
+    click(app_duo, "#radio-start")
+    wait_until(lambda: "No other track fits" in message(app_duo), message="every track left out")
     assert chain_rows(app_duo) == []
     assert_no_console_errors(app_duo)
 
@@ -195,7 +206,7 @@ def test_flow004_whole_track_listening_seeks_to_the_moment_and_holds_against_hov
     move_to(app_duo.driver, *point_pixel(app_duo, 0, other))
     time.sleep(0.5)
     assert playing(app_duo)[0] == f"audio/{track}"
-    # ⏮ under the player: the last hovered track from its start.
+    # ⇤ under the player: the last hovered track from its start.
     click(app_duo, "#pin-start")
     hovered_track = hover_ids[other] // SEGMENT_ID_STRIDE
     wait_until(
@@ -203,4 +214,27 @@ def test_flow004_whole_track_listening_seeks_to_the_moment_and_holds_against_hov
         message="the hovered track from its start",
     )
     assert segment // SEGMENT_ID_STRIDE == 2
+    assert_no_console_errors(app_duo)
+
+
+def test_flow005_a_path_takes_its_start_and_end_from_the_map(app_duo, collection):
+    start, end = collection.by_id(0), collection.by_id(7)
+    hover_segment_of(app_duo, 0)
+    click(app_duo, "#path-start-from-map")
+    hover_segment_of(app_duo, 7)
+    click(app_duo, "#path-end-from-map")
+    move_to(app_duo.driver, 5, 5)
+    for component, chosen in (("#path-start", start), ("#path-end", end)):
+        label = f"{chosen.artist} – {chosen.title}"
+        wait_until(lambda c=component, label=label: label in app_duo.find_element(c).text,
+                   message=f"{component} from the map")  # fmt: skip
+    steps = app_duo.find_element("#path-steps")
+    steps.clear()
+    steps.send_keys("3")
+    click(app_duo, "#path-button")
+    rows = wait_until(lambda: len(chain_rows(app_duo)) == 3 and chain_rows(app_duo),
+                      message=f"the path ({message(app_duo)!r})")  # fmt: skip
+    names = [row.split(" @ ")[0] for row in rows]
+    assert names[0] == f"{start.artist} – {start.title}"
+    assert names[-1] == f"{end.artist} – {end.title}"
     assert_no_console_errors(app_duo)

@@ -307,6 +307,25 @@ def register_flow(app: Dash, state: AppState) -> None:
             diversity_values(*diversity),
         )
 
+    @app.callback(
+        Output(ids.PATH_START, "value"),
+        Output(ids.PATH_END, "value"),
+        Output(ids.FLOW_MESSAGE, "children", allow_duplicate=True),
+        Input(ids.PATH_START_FROM_MAP, "n_clicks"),
+        Input(ids.PATH_END_FROM_MAP, "n_clicks"),
+        State(ids.LAST_SEGMENT, "data"),
+        prevent_initial_call=True,
+    )
+    def path_end_from_map(_start_clicks, _end_clicks, last):
+        last = inputs.mapping(last)
+        segment = None if last is None else inputs.whole(last.get("segment"), 0, 2**53)
+        track, message = flow.track_from_map(
+            state.snapshot, None if segment is None else {"segment": segment}
+        )
+        if ctx.triggered_id == ids.PATH_START_FROM_MAP:
+            return track, no_update, message
+        return no_update, track, message
+
     @app.callback(Output(ids.CHAIN_LIST, "children"), Input(ids.CHAIN, "data"))
     def show_chain(chain):
         return flow.chain_list(inputs.chain(chain))

@@ -22,8 +22,10 @@ from dash import html, no_update
 from explore_dash import ids
 from explore_dash.collection import DataError
 from explore_dash.formatting import format_time
+from explore_dash.layouts import glyphs
 from explore_dash.radio import Diversity, Moment, RadioError, path, radio
 from explore_dash.snapshot import Snapshot, track_names
+from extraction.contract import segment_track
 
 RADIO = "radio"
 PATH = "path"
@@ -121,6 +123,16 @@ def more_radio(
     return {**chain, "items": [*chain["items"], *_items(snapshot, moments)]}, ""
 
 
+def track_from_map(snapshot: Snapshot, last: dict | None) -> tuple[object, str]:
+    """(track id, message) for a path end taken from the last hovered or clicked segment."""
+    if not last:
+        return no_update, "Hover or click a segment on a map first: its track is taken."
+    track = int(segment_track(int(last["segment"])))
+    if track not in snapshot.tracks.index:
+        return no_update, "That segment's track is no longer in the library: hover another."
+    return track, ""
+
+
 def start_path(
     snapshot: Snapshot,
     cache_dir: Path,
@@ -145,7 +157,7 @@ def start_path(
 
 
 def chain_list(chain: dict | None) -> list:
-    """The chain's numbered rows, each with ▶ (from the moment) and ⏮ (the whole track)."""
+    """The chain's numbered rows, each playing from the moment or the whole track."""
     if not chain:
         return []
     rows = []
@@ -156,13 +168,13 @@ def chain_list(chain: dict | None) -> list:
                 [
                     html.Span(item["title"], className="me-1"),
                     html.Button(
-                        "▶",
+                        glyphs.PLAY,
                         id={"type": ids.PLAY_MOMENT, "segment": segment},
                         className="btn btn-link btn-sm p-0 me-1",
                         title="Play the track on from this moment",
                     ),
                     html.Button(
-                        "⏮",
+                        glyphs.FROM_START,
                         id={"type": ids.PLAY_TRACK, "track": track},
                         className="btn btn-link btn-sm p-0",
                         title="Play the whole track from its start",

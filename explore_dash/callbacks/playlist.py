@@ -9,6 +9,7 @@ from dash import dcc, html, no_update
 
 from explore_dash import ids
 from explore_dash.formatting import format_time
+from explore_dash.layouts import glyphs
 from explore_dash.playlist import entries_for_tracks, export_playlist, playlist_from_segments
 
 
@@ -37,7 +38,7 @@ def playlist_items(tracks, track_ids: list[int]) -> list:
                     html.Span(
                         [
                             dbc.Button(
-                                "▶",
+                                glyphs.PLAY,
                                 id={"type": ids.PLAYLIST_PLAY, "track": entry.track},
                                 size="sm",
                                 color="link",

@@ -6,6 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from explore_dash import ids
+from explore_dash.layouts import glyphs
 from explore_dash.layouts.slots import slot
 from explore_dash.radio import DEFAULT_ARTIST_GAP, DEFAULT_PATH_STEPS, MAX_PATH_STEPS
 from extraction.contract import SEGMENT_SECONDS
@@ -99,14 +100,14 @@ def listen_card() -> dbc.Card:
                     html.Div(
                         [
                             dbc.Button(
-                                "▶ Keep playing from here",
+                                f"{glyphs.PLAY} Keep playing from here",
                                 id=ids.PIN_MOMENT,
                                 **_SMALL_LINK,
                                 title="Play the last hovered track on from that moment; "
                                 "hovering no longer changes it until Stop",
                             ),
                             dbc.Button(
-                                "⏮ Whole track",
+                                f"{glyphs.FROM_START} Whole track",
                                 id=ids.PIN_START,
                                 **_SMALL_LINK,
                                 title="Play the last hovered track from its start",
@@ -121,6 +122,29 @@ def listen_card() -> dbc.Card:
 
 
 _SMALL_LINK = {"size": "sm", "color": "link", "className": "p-0 me-2"}
+
+def _path_end(dropdown_id: str, from_map_id: str, tracks: list, placeholder: str) -> html.Div:
+    """A searchable track dropdown, and a button that takes the track last hovered on a map."""
+    return html.Div(
+        [
+            html.Div(
+                slot(dcc.Dropdown(id=dropdown_id, options=tracks, placeholder=placeholder),
+                     "dropdown"),
+                className="flex-grow-1",
+                style={"minWidth": 0},
+            ),  # fmt: skip
+            dbc.Button(
+                "◎ map",
+                id=from_map_id,
+                size="sm",
+                color="link",
+                className="p-0 ms-1 text-nowrap",
+                title="Take the track of the segment last hovered or clicked on a map",
+            ),
+        ],
+        className="d-flex align-items-center",
+    )
+
 
 #: How long each radio or path item plays before the next starts by itself.
 ITEM_LENGTHS = (
@@ -157,15 +181,9 @@ def flow_card(artists: list[str], tracks: list[dict], tags: list[str]) -> dbc.Ca
                         className="small",
                     ),
                     html.Hr(className="my-2"),
-                    slot(
-                        dcc.Dropdown(id=ids.PATH_START, options=tracks, placeholder="Path from…"),
-                        "dropdown",
-                    ),
+                    _path_end(ids.PATH_START, ids.PATH_START_FROM_MAP, tracks, "Path from…"),
                     html.Div(className="mb-1"),
-                    slot(
-                        dcc.Dropdown(id=ids.PATH_END, options=tracks, placeholder="…to"),
-                        "dropdown",
-                    ),
+                    _path_end(ids.PATH_END, ids.PATH_END_FROM_MAP, tracks, "…to"),
                     html.Div(
                         [
                             dbc.Input(
@@ -230,9 +248,9 @@ def flow_card(artists: list[str], tracks: list[dict], tags: list[str]) -> dbc.Ca
                     ),
                     html.Div(
                         [
-                            dbc.Button("⏭ Skip", id=ids.FLOW_SKIP, **_SMALL_LINK),
-                            dbc.Button("⏯ Pause", id=ids.FLOW_PAUSE, **_SMALL_LINK),
-                            dbc.Button("⏹ Stop", id=ids.FLOW_STOP, **_SMALL_LINK),
+                            dbc.Button(f"{glyphs.SKIP} Skip", id=ids.FLOW_SKIP, **_SMALL_LINK),
+                            dbc.Button(f"{glyphs.PAUSE} Pause", id=ids.FLOW_PAUSE, **_SMALL_LINK),
+                            dbc.Button(f"{glyphs.STOP} Stop", id=ids.FLOW_STOP, **_SMALL_LINK),
                             dbc.Button(
                                 "→ Playlist", id=ids.CHAIN_TO_PLAYLIST, **_SMALL_LINK,
                                 title="Make the chain the playlist",
