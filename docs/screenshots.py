@@ -24,10 +24,12 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshot-explorer.png")
     parser.add_argument("--highlight-artist", default=None)
     parser.add_argument("--select-fraction", type=float, default=0.3)
+    parser.add_argument("--colour-by", default=None, help="a value of the Colour by menu")
     args = parser.parse_args(argv)
 
     from selenium import webdriver
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
 
     from tests.browser_options import chrome_options
     from tests.pointer import drag
@@ -42,6 +44,9 @@ def main(argv=None) -> int:
                 break
             time.sleep(0.1)
         time.sleep(1)
+        if args.colour_by:
+            Select(driver.find_element(By.ID, "colour-by")).select_by_value(args.colour_by)
+            time.sleep(2)
         if args.highlight_artist:
             driver.find_element(By.ID, "highlight-artists").click()
             for option in driver.find_elements(By.CSS_SELECTOR, "[role=option]"):

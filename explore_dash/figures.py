@@ -28,6 +28,7 @@ from explore_dash.projections import STORED_PROJECTIONS, project_stored
 
 BASE_COLOR = "#8a97a8"
 HIGHLIGHT_COLOR = "#e0242b"
+HIGHLIGHT_RIM = "#5c0a0d"
 #: The numbered line of a radio or path drawn over both maps (assets/explore-flow.js).
 CHAIN_COLOR = "#1d5fd0"
 SELECTED_OPACITY = 0.95
@@ -167,12 +168,18 @@ def trace_arrays(points: PanelPoints, indices: np.ndarray | None = None) -> dict
     }
 
 
+def base_marker(colour: dict | None = None) -> dict:
+    """The segments' marker: grey, or coloured by ``colour`` (:mod:`explore_dash.colouring`)."""
+    return {"size": BASE_SIZE, "opacity": 0.75, **(colour or {"color": BASE_COLOR})}
+
+
 def panel_figure(
     points: PanelPoints,
     highlighted: np.ndarray,
     *,
     title: str,
     uirevision: str,
+    colour: dict | None = None,
 ) -> dict:
     """The figure dict of one panel.
 
@@ -186,6 +193,8 @@ def panel_figure(
     uirevision : str
         Plotly keeps zoom while this stays the same; it changes with the panel's space, so a
         new map starts unzoomed and a highlight or selection change keeps the user's zoom.
+    colour : dict, optional
+        The segments' marker colour fields (:func:`base_marker`); grey without.
     """
     common = {
         "type": "scattergl",
@@ -200,13 +209,15 @@ def panel_figure(
         **common,
         "name": "segments",
         **trace_arrays(points),
-        "marker": {"size": BASE_SIZE, "color": BASE_COLOR, "opacity": 0.75},
+        "marker": base_marker(colour),
     }
     red = {
         **common,
         "name": "highlight",
         **trace_arrays(points, highlighted),
-        "marker": {"size": HIGHLIGHT_SIZE, "color": HIGHLIGHT_COLOR, "opacity": 0.9},
+        # The dark rim keeps red points apart from coloured ones.
+        "marker": {"size": HIGHLIGHT_SIZE, "color": HIGHLIGHT_COLOR, "opacity": 0.9,
+                   "line": {"color": HIGHLIGHT_RIM, "width": 1}},  # fmt: skip
     }
     return {
         "data": [base, red],

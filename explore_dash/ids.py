@@ -9,6 +9,9 @@ ARTISTS = "music-artists"
 TAGS = "music-tags"
 REDUCTION = "music-reduction"
 
+# Reading the map (explore_dash/colouring.py)
+COLOUR_BY = "colour-by"
+
 # Highlight
 HIGHLIGHT_ARTISTS = "highlight-artists"
 HIGHLIGHT_ALBUMS = "highlight-albums"
@@ -59,6 +62,7 @@ PANEL_RESET = "panel-reset"
 PANEL_COUNT = "panel-count"
 PANEL_JOB = "panel-job"
 PANEL_VIEW = "panel-view"
+PANEL_LEGEND = "panel-legend"
 PANEL_PROGRESS = "panel-progress"
 PANEL_PROGRESS_BOX = "panel-progress-box"
 PANEL_CANCEL = "panel-cancel"

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from explore_dash.collection import Collection
+from explore_dash.colouring import Palette, point_labels, rank_categories
 from explore_dash.neighbours import SpaceIndex, cached_vectors
 from explore_dash.tags import all_tags, load_model_labels, segment_tag_indices, track_tags
 from extraction.contract import LAYER_TAGGRAM
@@ -42,6 +43,7 @@ class Snapshot:
         default_factory=dict, repr=False
     )
     _indexes: dict[tuple[str, str], SpaceIndex] = field(default_factory=dict, repr=False)
+    _palettes: dict[str, Palette] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -98,6 +100,33 @@ class Snapshot:
         built = SpaceIndex.build(space, cached_vectors(space, cache_dir, self.version))
         with self._lock:
             return self._indexes.setdefault(key, built)
+
+    def palette(self, by: str) -> Palette:
+        """The colours of the collection's top categories for "Colour by" ``by``, made once.
+
+        Ranked over every segment of the collection (for auto-tags, of every model's taggram),
+        so both panels and every redraw of this version agree.
+        """
+        with self._lock:
+            found = self._palettes.get(by)
+        if found is not None:
+            return found
+        spaces = self.collection.available_spaces()
+        if by == "autotag":
+            labels = [
+                point_labels(by, space.track, self.tracks, tags, self.labels_by_model[model])
+                for model, layer in spaces
+                if layer == LAYER_TAGGRAM and model in self.labels_by_model
+                for space, tags in [(self.collection.space(model, layer),
+                                     self.segment_tags(model, layer))]
+            ]  # fmt: skip
+        else:
+            reference = self.collection.space(*spaces[0]) if spaces else None
+            labels = [] if reference is None else [point_labels(by, reference.track, self.tracks)]
+        every = np.concatenate(labels) if labels else np.zeros(0, dtype=object)
+        made = rank_categories(every, by)
+        with self._lock:
+            return self._palettes.setdefault(by, made)
 
     @property
     def tags(self) -> list[str]:

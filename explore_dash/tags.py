@@ -121,9 +121,14 @@ def segment_tag_indices(space: Space, taggram_space: Space, k: int = 3) -> np.nd
 _GENRE_SEPARATORS = re.compile(r"[,;/]")
 
 
+def genre_list(genre: str) -> list[str]:
+    """A genre tag split on ``,``, ``;`` and ``/`` into lowercase tags, in the tag's order."""
+    return [part.strip().lower() for part in _GENRE_SEPARATORS.split(genre or "") if part.strip()]
+
+
 def genre_tags(genre: str) -> set[str]:
     """A genre tag split on ``,``, ``;`` and ``/`` into lowercase tags."""
-    return {part.strip().lower() for part in _GENRE_SEPARATORS.split(genre or "") if part.strip()}
+    return set(genre_list(genre))
 
 
 def track_tags(

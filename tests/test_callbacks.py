@@ -30,6 +30,7 @@ def snapshot(fake: FakeCollection) -> Snapshot:
 
 
 def draw(snapshot, cache_dir, settings, *, new_tables=False, running=False, view=None, **music):
+    """(figure, count, job) of ``panels.draw_panel`` (its legend is checked in callbacks1xx)."""
     return panels.draw_panel(
         snapshot,
         cache_dir,
@@ -41,7 +42,7 @@ def draw(snapshot, cache_dir, settings, *, new_tables=False, running=False, view
         new_tables=new_tables,
         view=view,
         extraction_running=lambda: running,
-    )
+    )[:3]
 
 
 def test_callbacks001_a_stored_projection_draws_at_once(snapshot, tmp_path):
@@ -56,7 +57,7 @@ def test_callbacks002_a_map_not_computed_yet_goes_to_the_background_job(snapshot
     assert figure is no_update
     assert count.startswith("computing t-SNE for")
     assert job == {"settings": ["musicnn", "msd", "embedding", "tsne"], "artists": [],
-                   "tags": [], "every_n": 2}  # fmt: skip
+                   "tags": [], "every_n": 2, "colour_by": "none"}  # fmt: skip
     # New tables while the extraction runs: the old map stays, no job is started.
     figure, count, job = draw(snapshot, tmp_path / "cache", TSNE, new_tables=True, running=True)
     assert figure is no_update and job is no_update and "redrawn when extraction ends" in count
@@ -68,7 +69,7 @@ def test_callbacks003_the_job_computes_stores_and_draws_and_then_the_map_is_cach
     cache = tmp_path / "cache"
     _, _, job = draw(snapshot, cache, TSNE)
     progress = []
-    figure, count = panels.compute_panel_map(snapshot, cache, job, NONE, progress.append)
+    figure, count, _ = panels.compute_panel_map(snapshot, cache, job, NONE, progress.append)
     assert count == "20 segments" and progress[0] == (0, "starting") and progress[-1][0] == 100
     # Drawn from the cache now, the same points in the same places.
     again, _, next_job = draw(snapshot, cache, TSNE)

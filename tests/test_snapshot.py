@@ -63,7 +63,7 @@ def test_snapshot001_panels_drawn_during_refreshes_each_show_one_version(tmp_pat
     def panel() -> None:
         while not stop.is_set():
             snapshot = state.snapshot
-            figure, count, _ = panels.draw_panel(
+            figure, count, _, _ = panels.draw_panel(
                 snapshot,
                 state.cache_dir,
                 SETTINGS,

@@ -16,6 +16,7 @@ from explore_dash import ids
 from explore_dash.callbacks import flow, inputs, library, panels, playlist
 from explore_dash.callbacks.library import EXTRACTION_OUTPUTS, LIBRARY_OUTPUTS
 from explore_dash.client import NAMESPACE
+from explore_dash.colouring import COLOUR_BY, NONE
 from explore_dash.figures import PanelSettings
 from explore_dash.layouts.sidebar import REDUCTION_MAX
 from explore_dash.options import (
@@ -106,14 +107,16 @@ def register_panels(app: Dash, state: AppState) -> None:
         Output(ids.panel(ids.PANEL_GRAPH, MATCH), "figure"),
         Output(ids.panel(ids.PANEL_COUNT, MATCH), "children"),
         Output(ids.panel(ids.PANEL_JOB, MATCH), "data"),
+        Output(ids.panel(ids.PANEL_LEGEND, MATCH), "children"),
         *(Input(ids.panel(kind, MATCH), "value") for kind in SETTING_KINDS),
         *(Input(component, "value") for component in MUSIC_INPUTS),
         Input(ids.DATA_VERSION, "data"),
         State(ids.panel(ids.PANEL_VIEW, MATCH), "data"),
+        State(ids.COLOUR_BY, "value"),
         *(State(component, "value") for component in HIGHLIGHT_INPUTS),
     )
     def draw_panel(architecture, dataset, layer, projection, artists, tags, every_n, _version,
-                   view, *highlight):  # fmt: skip
+                   view, colour_by, *highlight):  # fmt: skip
         return panels.draw_panel(
             state.snapshot,
             state.cache_dir,
@@ -124,6 +127,7 @@ def register_panels(app: Dash, state: AppState) -> None:
             view=inputs.mapping(view),
             extraction_running=lambda: extraction_running(state),
             anonymize=anonymize,
+            colour_by=inputs.choice(colour_by, COLOUR_BY, default=NONE),
         )
 
     @app.callback(
@@ -142,6 +146,23 @@ def register_panels(app: Dash, state: AppState) -> None:
         return panels.recolour(
             state.snapshot, state.cache_dir, highlight, settings,
             *music_selection(artists, tags, every_n),
+        )  # fmt: skip
+
+    @app.callback(
+        Output(ids.panel(ids.PANEL_GRAPH, ALL), "figure", allow_duplicate=True),
+        Output(ids.panel(ids.PANEL_LEGEND, ALL), "children", allow_duplicate=True),
+        Input(ids.COLOUR_BY, "value"),
+        *(State(ids.panel(kind, ALL), "value") for kind in SETTING_KINDS),
+        *(State(component, "value") for component in MUSIC_INPUTS),
+        prevent_initial_call=True,
+    )
+    def colour_panels(colour_by, architectures, datasets, layers, projections, artists, tags,
+                      every_n):  # fmt: skip
+        columns = [inputs.each(values, lambda v: v) for values in
+                   (architectures, datasets, layers, projections)]  # fmt: skip
+        return panels.colour_panels(
+            state.snapshot, state.cache_dir, inputs.choice(colour_by, COLOUR_BY),
+            list(map(panel_settings, *columns)), *music_selection(artists, tags, every_n),
         )  # fmt: skip
 
     for panel in ids.PANELS:
@@ -163,6 +184,7 @@ def register_map_job(app: Dash, state: AppState, panel: int) -> None:
     @app.callback(
         Output(ids.panel(ids.PANEL_GRAPH, panel), "figure", allow_duplicate=True),
         Output(ids.panel(ids.PANEL_COUNT, panel), "children", allow_duplicate=True),
+        Output(ids.panel(ids.PANEL_LEGEND, panel), "children", allow_duplicate=True),
         Input(ids.panel(ids.PANEL_JOB, panel), "data"),
         *(State(component, "value") for component in HIGHLIGHT_INPUTS),
         background=True,

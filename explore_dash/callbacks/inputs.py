@@ -32,7 +32,9 @@ def text(value: object, *, default: str = "") -> str:
     return value
 
 
-def choice(value: object, allowed: Collection[str]) -> str:
+def choice(value: object, allowed: Collection[str], *, default: str | None = None) -> str:
+    if value is None and default is not None:
+        return default
     if not isinstance(value, str) or value not in allowed:
         raise InvalidInput(f"{value!r} is not one of {sorted(allowed)}")
     return value

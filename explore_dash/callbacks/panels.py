@@ -8,20 +8,33 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from dash import Patch, no_update
+from dash import Patch, html, no_update
 
+from explore_dash.colouring import (
+    COLOUR_BY,
+    NONE,
+    POSITION,
+    category_marker,
+    legend,
+    point_labels,
+    position_marker,
+    track_positions,
+)
 from explore_dash.figures import (
     PanelPoints,
     PanelSettings,
+    base_marker,
     highlight_rows,
     panel_figure,
     panel_points,
     trace_arrays,
+    typed_array,
 )
 from explore_dash.filters import tracks_matching
 from explore_dash.map_cache import cached_map, map_key, store_map
 from explore_dash.options import PROJECTION_LABELS
 from explore_dash.snapshot import Snapshot
+from extraction.contract import SEGMENT_SECONDS
 
 #: (artists, albums, tracks, tags) picked in the Highlight card.
 Highlight = Sequence[Sequence]
@@ -56,6 +69,33 @@ def visible_points(
     return points
 
 
+def point_colours(snapshot: Snapshot, points: PanelPoints, by: str) -> tuple[dict | None, list]:
+    """(marker colour fields or None for grey, legend entries) of ``points`` coloured ``by``."""
+    if by not in COLOUR_BY or by == NONE or not len(points.rows):
+        return None, []
+    point_tracks = points.space.track[points.rows]
+    if by == POSITION:
+        offsets = points.space.offset[points.rows]
+        where = track_positions(point_tracks, offsets, snapshot.tracks, SEGMENT_SECONDS)
+        return position_marker(where, typed_array), []
+    palette = snapshot.palette(by)
+    labels = point_labels(by, point_tracks, snapshot.tracks, points.tags, points.labels)
+    codes = palette.codes(labels)
+    return category_marker(palette, codes, typed_array), legend(palette, codes)
+
+
+def legend_children(entries: list[tuple[str, str]]) -> list:
+    """The legend under a panel: a swatch and a name per category."""
+    return [
+        html.Span(
+            [html.Span("●", style={"color": colour}, className="me-1"), name],
+            className="legend-entry me-2 text-nowrap",
+            title=name,
+        )
+        for name, colour in entries
+    ]
+
+
 def panel_title(settings: PanelSettings, anonymize: bool) -> str:
     if anonymize:
         return ""
@@ -69,14 +109,17 @@ def draw(
     points: PanelPoints,
     highlight: Highlight,
     anonymize: bool,
+    colour_by: str = NONE,
 ):
-    """Figure and count text of a panel whose coordinates are known."""
+    """Figure, count text and legend of a panel whose coordinates are known."""
     spec = highlight_spec(*highlight)
     red = highlight_rows(points, snapshot.tracks, snapshot.tags_by_track, spec)
+    colour, entries = point_colours(snapshot, points, colour_by)
     figure = panel_figure(
-        points, red, title=panel_title(settings, anonymize), uirevision=f"{settings}"
-    )
-    return figure, f"{len(points.segment_ids):,} segments"
+        points, red, title=panel_title(settings, anonymize), uirevision=f"{settings}",
+        colour=colour,
+    )  # fmt: skip
+    return figure, f"{len(points.segment_ids):,} segments", legend_children(entries)
 
 
 def draw_panel(
@@ -92,8 +135,9 @@ def draw_panel(
     view: dict | None,
     extraction_running: Callable[[], bool],
     anonymize: bool = False,
+    colour_by: str = NONE,
 ):
-    """(figure, count text, job) of one panel.
+    """(figure, count text, job, legend) of one panel.
 
     Parameters
     ----------
@@ -107,10 +151,10 @@ def draw_panel(
     """
     points = visible_points(snapshot, cache_dir, settings, artists, tags, every_n)
     if points.ready:
-        figure, count = draw(snapshot, settings, points, highlight, anonymize)
+        figure, count, legend_ = draw(snapshot, settings, points, highlight, anonymize, colour_by)
         if new_tables:
             figure = with_view(figure, view)
-        return figure, count, no_update
+        return figure, count, no_update, legend_
     if new_tables and extraction_running():
         # This t-SNE/UMAP map shows the earlier tracks; it is redone once the extraction is over.
         return (
@@ -120,6 +164,7 @@ def draw_panel(
                 "and is redrawn when extraction ends"
             ),
             no_update,
+            no_update,
         )
     # Not computed yet: the panel's background job takes over (see compute_panel_map).
     job = {
@@ -127,9 +172,10 @@ def draw_panel(
         "artists": artists,
         "tags": tags,
         "every_n": every_n,
+        "colour_by": colour_by,
     }
     name = PROJECTION_LABELS.get(settings.projection, settings.projection)
-    return no_update, f"computing {name} for {len(points.segment_ids):,} segments…", job
+    return no_update, f"computing {name} for {len(points.segment_ids):,} segments…", job, []
 
 
 def compute_panel_map(
@@ -144,7 +190,7 @@ def compute_panel_map(
     from explore_dash.projections import compute_projection, projection_input
 
     if not job:
-        return no_update, no_update
+        return no_update, no_update, no_update
     settings = PanelSettings(*job["settings"])
     points = visible_points(
         snapshot, cache_dir, settings, job["artists"], job["tags"], job["every_n"]
@@ -159,13 +205,14 @@ def compute_panel_map(
             features = projection_input(points.space, points.rows, settings.projection)
             points.xy = compute_projection(settings.projection, features, progress=report)
         except ValueError as error:  # ProjectionError: too few points and the like
-            return no_update, str(error)
+            return no_update, str(error), no_update
         key = map_key(
             settings.model, settings.layer, settings.projection, points.segment_ids,
             snapshot.version,
         )  # fmt: skip
         store_map(cache_dir, key, points.segment_ids, points.xy)
-    return draw(snapshot, settings, points, highlight, anonymize)
+    colour_by = job.get("colour_by") if job.get("colour_by") in COLOUR_BY else NONE
+    return draw(snapshot, settings, points, highlight, anonymize, colour_by)
 
 
 def recolour(
@@ -191,6 +238,31 @@ def recolour(
             patch["data"][1][key] = value
         patches.append(patch)
     return patches
+
+
+def colour_panels(
+    snapshot: Snapshot,
+    cache_dir: Path,
+    colour_by: str,
+    panel_settings: Sequence[PanelSettings],
+    artists,
+    tags,
+    every_n,
+) -> tuple[list, list]:
+    """(a Patch of each panel's segment colours, each panel's legend); coordinates stay."""
+    patches, legends = [], []
+    for settings in panel_settings:
+        points = visible_points(snapshot, cache_dir, settings, artists, tags, every_n)
+        if not points.ready:
+            patches.append(no_update)  # its background job draws with the colours
+            legends.append(no_update)
+            continue
+        colour, entries = point_colours(snapshot, points, colour_by)
+        patch = Patch()
+        patch["data"][0]["marker"] = base_marker(colour)
+        patches.append(patch)
+        legends.append(legend_children(entries))
+    return patches, legends
 
 
 def with_view(figure: dict, view: dict | None) -> dict:

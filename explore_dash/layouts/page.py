@@ -11,6 +11,7 @@ from explore_dash.layouts.sidebar import (
     flow_card,
     highlight_card,
     listen_card,
+    map_card,
     music_card,
     playlist_card,
 )
@@ -153,6 +154,7 @@ def page_layout(
     sidebar = [
         extraction_box(extraction),
         music_card(artists, tags),
+        map_card(),
         highlight_card(artists, albums, tracks, tags),
         listen_card(),
         flow_card(artists, tracks, tags),

@@ -95,6 +95,7 @@ def panel_layout(index: int, options: dict[str, list[dict]], settings: PanelSett
     )
     footer = html.Div(
         [
+            html.Div(id=ids.panel(ids.PANEL_LEGEND, index), className="panel-legend small"),
             html.Span(id=ids.panel(ids.PANEL_COUNT, index), className="small text-muted"),
             dbc.Button(
                 "Reset zoom",

@@ -6,6 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from explore_dash import ids
+from explore_dash.colouring import COLOUR_BY, NONE
 from explore_dash.layouts import glyphs
 from explore_dash.layouts.slots import slot
 from explore_dash.radio import DEFAULT_ARTIST_GAP, DEFAULT_PATH_STEPS, MAX_PATH_STEPS
@@ -42,6 +43,34 @@ def music_card(artists: list[str], tags: list[str]) -> dbc.Card:
                             tooltip={"placement": "bottom"},
                         ),
                         "slider",
+                    ),
+                ]
+            ),
+        ],
+        className="mb-2",
+    )
+
+
+def map_card() -> dbc.Card:
+    """How the maps are drawn: colour."""
+    return dbc.Card(
+        [
+            dbc.CardHeader("Map"),
+            dbc.CardBody(
+                [
+                    html.Div(
+                        [
+                            dbc.Label("Colour by", html_for=ids.COLOUR_BY,
+                                      className="small mb-0 me-2 text-nowrap"),
+                            dbc.Select(
+                                id=ids.COLOUR_BY,
+                                options=[{"label": label, "value": value}
+                                         for value, label in COLOUR_BY.items()],
+                                value=NONE,
+                                size="sm",
+                            ),
+                        ],  # fmt: skip
+                        className="d-flex align-items-center",
                     ),
                 ]
             ),

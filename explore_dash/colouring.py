@@ -1,0 +1,209 @@
+"""Colouring the map's points: by artist, album, genre, strongest auto-tag, or place in the track.
+
+A category keeps its colour in both panels and across redraws because colours are handed out
+once per snapshot, over the whole collection (the categories with the most segments first), not
+per panel or per visible subset. The browser gets one small integer per point and a stepped
+colour scale, so a recolour is a Patch of ``marker`` alone: the coordinates are not sent again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from explore_dash.tags import genre_list
+
+NONE = "none"
+POSITION = "position"
+#: The "Colour by" choices (value -> label), in menu order.
+COLOUR_BY = {
+    NONE: "nothing",
+    "artist": "artist",
+    "album": "album",
+    "genre": "genre tag",
+    "autotag": "strongest auto-tag",
+    POSITION: "position in the track",
+}
+#: Categorical colours (Tableau 10 without its red, kept for highlights, and its grey, "other").
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf")
+OTHER = "other"
+OTHER_COLOR = "#c9ced6"
+#: Position in the track, start to end.
+POSITION_SCALE = "Viridis"
+
+
+@dataclass(frozen=True)
+class Palette:
+    """The colour of each of the collection's top categories for one "Colour by" choice.
+
+    Attributes
+    ----------
+    categories : tuple of str
+        The top categories, most segments first; ``PALETTE[i]`` is the colour of the i-th.
+    """
+
+    by: str
+    categories: tuple[str, ...]
+
+    @property
+    def colours(self) -> tuple[str, ...]:
+        return PALETTE[: len(self.categories)]
+
+    @property
+    def other_code(self) -> int:
+        return len(self.categories)
+
+    def codes(self, labels: np.ndarray) -> np.ndarray:
+        """Each label's colour number (``other_code`` for the rest).
+
+        Parameters
+        ----------
+        labels : np.ndarray, shape (n,), object (str)
+
+        Returns
+        -------
+        np.ndarray, shape (n,), uint8
+        """
+        out = np.full(len(labels), self.other_code, np.uint8)
+        for code, category in enumerate(self.categories):
+            out[labels == category] = code
+        return out
+
+
+def first_genre(genre: str) -> str:
+    """The first of a genre field's tags (``"Ambient; Drone"`` -> ``"ambient"``), or ``""``."""
+    genres = genre_list(genre)
+    return genres[0] if genres else ""
+
+
+def track_categories(tracks: pd.DataFrame, by: str) -> pd.Series:
+    """Each track's category for ``by`` (artist, album or genre); ``""`` when it has none.
+
+    An album is named with its artist, so two artists' "Greatest Hits" are two albums.
+    """
+    if by == "artist":
+        return tracks["artist"].astype(str)
+    if by == "album":
+        album = tracks["album"].astype(str)
+        named = tracks["artist"].astype(str).str.cat(album, sep=" – ").where(album != "", "")
+        return named.str.lstrip(" –")
+    if by == "genre":
+        return tracks["genre"].astype(str).map(first_genre)
+    raise ValueError(f"{by!r} is not a track category")
+
+
+def point_labels(
+    by: str,
+    point_tracks: np.ndarray,
+    tracks: pd.DataFrame,
+    top_tags: np.ndarray | None = None,
+    tag_labels: Sequence[str] = (),
+) -> np.ndarray:
+    """The category of each point, for a categorical ``by``.
+
+    Parameters
+    ----------
+    point_tracks : np.ndarray, shape (n,), int
+        The track of each point.
+    top_tags : np.ndarray, shape (n, k), uint8, optional
+        Each point's strongest tags as indices into ``tag_labels`` (255: none); for "autotag".
+
+    Returns
+    -------
+    np.ndarray, shape (n,), object
+    """
+    if by == "autotag":
+        names = np.array([*tag_labels, ""], dtype=object)
+        if top_tags is None or not len(tag_labels):
+            return np.full(len(point_tracks), "", dtype=object)
+        first = top_tags[:, 0].astype(np.int64)
+        return names[np.where(first < len(tag_labels), first, len(tag_labels))]
+    per_track = track_categories(tracks, by)
+    rows = per_track.index.get_indexer(np.asarray(point_tracks, np.int64))
+    values = np.array([*per_track.to_numpy(dtype=object), ""], dtype=object)
+    return values[np.where(rows >= 0, rows, len(per_track))]
+
+
+def rank_categories(labels: np.ndarray, by: str) -> Palette:
+    """The palette of ``by`` from every segment's category (``labels``, one per segment)."""
+    counts = pd.Series(labels[labels != ""]).value_counts()
+    # Most segments first; a tie goes to the name, so the order does not depend on row order.
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
+    return Palette(by, tuple(str(name) for name, _ in ranked[: len(PALETTE)]))
+
+
+def legend(palette: Palette, codes: np.ndarray) -> list[tuple[str, str]]:
+    """(label, colour) of the categories present in ``codes``, in palette order, "other" last."""
+    present = set(np.unique(codes).tolist())
+    entries = [(name, colour) for code, (name, colour)
+               in enumerate(zip(palette.categories, palette.colours, strict=True))
+               if code in present]  # fmt: skip
+    if palette.other_code in present:
+        entries.append((OTHER, OTHER_COLOR))
+    return entries
+
+
+def stepped_scale(colours: Sequence[str]) -> list[list]:
+    """A Plotly colour scale that gives integer ``i`` in [0, len(colours)) the colour ``i``."""
+    n = len(colours)
+    scale = []
+    for i, colour in enumerate(colours):
+        scale += [[i / n, colour], [(i + 1) / n, colour]]
+    return scale
+
+
+def track_positions(point_tracks: np.ndarray, offsets: np.ndarray, tracks: pd.DataFrame,
+                    segment_seconds: float) -> np.ndarray:  # fmt: skip
+    """Where each point lies in its track, 0 (start) to 1 (end).
+
+    Parameters
+    ----------
+    offsets : np.ndarray, shape (n,), float
+        Segment starts in seconds. A track of unknown duration is measured by its last segment.
+
+    Returns
+    -------
+    np.ndarray, shape (n,), float32
+    """
+    point_tracks = np.asarray(point_tracks, np.int64)
+    offsets = np.asarray(offsets, np.float64)
+    duration = tracks["duration"].reindex(point_tracks).to_numpy(np.float64)
+    last = pd.Series(offsets + segment_seconds).groupby(point_tracks).transform("max").to_numpy()
+    length = np.where(np.isfinite(duration) & (duration > 0), duration, last)
+    middle = offsets + segment_seconds / 2
+    return np.clip(middle / np.maximum(length, 1e-6), 0, 1).astype(np.float32)
+
+
+def category_marker(palette: Palette, codes: np.ndarray, typed_array) -> dict:
+    """The ``marker`` colour fields of a trace coloured by category."""
+    colours = [*palette.colours, OTHER_COLOR]
+    return {
+        "color": typed_array(codes.astype(np.uint8)),
+        "colorscale": stepped_scale(colours),
+        "cmin": 0,
+        "cmax": len(colours),
+        "showscale": False,
+    }
+
+
+def position_marker(positions: np.ndarray, typed_array) -> dict:
+    """The ``marker`` colour fields of a trace coloured by place in the track, with a scale."""
+    return {
+        "color": typed_array(positions.astype(np.float32)),
+        "colorscale": POSITION_SCALE,
+        "cmin": 0,
+        "cmax": 1,
+        "showscale": True,
+        "colorbar": {
+            "thickness": 8,
+            "len": 0.5,
+            "x": 1.0,
+            "xpad": 2,
+            "tickvals": [0, 1],
+            "ticktext": ["start", "end"],
+            "tickfont": {"size": 10},
+        },
+    }
