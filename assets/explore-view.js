@@ -71,7 +71,59 @@
     }
   }
 
+  // The x and y range around the points of ``tracks`` in a panel, with a margin; null if none.
+  function rangesAround(gd, tracks) {
+    const trace = gd && gd._fullData && gd._fullData[0];
+    if (!trace || !trace.customdata) {
+      return null;
+    }
+    const wanted = new Set(tracks);
+    const box = [Infinity, -Infinity, Infinity, -Infinity];
+    const full = [Infinity, -Infinity, Infinity, -Infinity];
+    for (let i = 0; i < trace.customdata.length; i += 1) {
+      const x = trace.x[i];
+      const y = trace.y[i];
+      full[0] = Math.min(full[0], x);
+      full[1] = Math.max(full[1], x);
+      full[2] = Math.min(full[2], y);
+      full[3] = Math.max(full[3], y);
+      if (wanted.has(core.segmentOf(trace.customdata[i]).track)) {
+        box[0] = Math.min(box[0], x);
+        box[1] = Math.max(box[1], x);
+        box[2] = Math.min(box[2], y);
+        box[3] = Math.max(box[3], y);
+      }
+    }
+    if (!Number.isFinite(box[0])) {
+      return null;
+    }
+    // A margin of a fifth of the found points' extent, and at least a twentieth of the map's,
+    // so one segment is shown among its neighbours rather than alone.
+    const around = (low, high, lowAll, highAll) => {
+      const pad = Math.max((high - low) * 0.2, (highAll - lowAll) * 0.05, 1e-6);
+      return [low - pad, high + pad];
+    };
+    return {
+      "xaxis.range": around(box[0], box[1], full[0], full[1]),
+      "yaxis.range": around(box[2], box[3], full[2], full[3]),
+    };
+  }
+
+  // Clientside callback without outputs: zoom both maps to what the search box found.
+  function flyTo(found) {
+    if (!found || !Array.isArray(found.tracks)) {
+      return;
+    }
+    for (let panel = 0, gd = core.graphDiv(0); gd; panel += 1, gd = core.graphDiv(panel)) {
+      const ranges = rangesAround(gd, found.tracks);
+      if (ranges) {
+        window.Plotly.relayout(gd, ranges);
+      }
+    }
+  }
+
   Object.assign(window.dash_clientside.explore, {
+    flyTo: flyTo,
     setUpPanel: setUpPanel,
     keepView: keepView,
     resetZoom: resetZoom,

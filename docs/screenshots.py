@@ -25,6 +25,7 @@ def main(argv=None) -> int:
     parser.add_argument("--highlight-artist", default=None)
     parser.add_argument("--select-fraction", type=float, default=0.3)
     parser.add_argument("--colour-by", default=None, help="a value of the Colour by menu")
+    parser.add_argument("--search", default=None, help="text for the search box")
     args = parser.parse_args(argv)
 
     from selenium import webdriver
@@ -47,6 +48,9 @@ def main(argv=None) -> int:
         if args.colour_by:
             Select(driver.find_element(By.ID, "colour-by")).select_by_value(args.colour_by)
             time.sleep(2)
+        if args.search:
+            driver.find_element(By.ID, "search").send_keys(args.search)
+            time.sleep(3)
         if args.highlight_artist:
             driver.find_element(By.ID, "highlight-artists").click()
             for option in driver.find_elements(By.CSS_SELECTOR, "[role=option]"):

@@ -11,6 +11,9 @@ REDUCTION = "music-reduction"
 
 # Reading the map (explore_dash/colouring.py)
 COLOUR_BY = "colour-by"
+SEARCH = "search"
+SEARCH_MESSAGE = "search-message"
+FLY_TO = "fly-to-store"
 
 # Highlight
 HIGHLIGHT_ARTISTS = "highlight-artists"

@@ -56,3 +56,40 @@ def test_map001_colour_by_artist_is_the_same_in_both_panels_with_a_legend(app_du
     )
     assert shown is True
     assert_no_console_errors(app_duo)
+
+
+def axis_ranges(duo, panel: int) -> list[list[float]]:
+    return duo.driver.execute_script(
+        f"const l = {graph_js(panel)}._fullLayout; return [l.xaxis.range, l.yaxis.range];"
+    )
+
+
+def points_of_track(duo, panel: int, track: int) -> list[tuple[float, float]]:
+    xs, ys = duo.driver.execute_script(
+        f"const t = {graph_js(panel)}._fullData[0]; return [Array.from(t.x), Array.from(t.y)];"
+    )
+    ids = trace_ids(duo, panel)
+    return [(x, y) for x, y, s in zip(xs, ys, ids, strict=True) if s // SEGMENT_ID_STRIDE == track]
+
+
+def test_map002_search_highlights_the_track_and_zooms_both_maps_to_it(app_duo, collection):
+    before = [axis_ranges(app_duo, panel) for panel in (0, 1)]
+    search = app_duo.find_element("#search")
+    search.send_keys("ETUDE")  # the title is "Étude"
+    wait_until(lambda: "1 track" in app_duo.find_element("#search-message").text,
+               message="the search's message")  # fmt: skip
+    etude = [t for t in collection.ok_tracks() if t.title == "Étude"][0]
+    for panel in (0, 1):
+        wait_until(lambda p=panel: {s // SEGMENT_ID_STRIDE for s in trace_ids(app_duo, p, 1)}
+                   == {etude.track}, message=f"highlight in panel {panel}")  # fmt: skip
+        wait_until(lambda p=panel: axis_ranges(app_duo, p) != before[p], message="zoom")
+        (x0, x1), (y0, y1) = axis_ranges(app_duo, panel)
+        found = points_of_track(app_duo, panel, etude.track)
+        for x, y in found:
+            assert x0 <= x <= x1 and y0 <= y <= y1
+        # Centred on the track's segments (in the fake collection they span most of the map).
+        for axis, (low, high) in enumerate(((x0, x1), (y0, y1))):
+            values = [point[axis] for point in found]
+            centre = (min(values) + max(values)) / 2
+            assert abs((low + high) / 2 - centre) < 0.01 * (high - low)
+    assert_no_console_errors(app_duo)

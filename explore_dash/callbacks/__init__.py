@@ -165,6 +165,18 @@ def register_panels(app: Dash, state: AppState) -> None:
             list(map(panel_settings, *columns)), *music_selection(artists, tags, every_n),
         )  # fmt: skip
 
+    @app.callback(
+        Output(ids.HIGHLIGHT_TRACKS, "value"),
+        Output(ids.FLY_TO, "data"),
+        Output(ids.SEARCH_MESSAGE, "children"),
+        Input(ids.SEARCH, "value"),
+        prevent_initial_call=True,
+    )
+    def search(query):
+        return panels.find(state.snapshot, inputs.text(query))
+
+    app.clientside_callback(browser("flyTo"), Input(ids.FLY_TO, "data"), prevent_initial_call=True)
+
     for panel in ids.PANELS:
         register_map_job(app, state, panel)
 

@@ -33,6 +33,7 @@ from explore_dash.figures import (
 from explore_dash.filters import tracks_matching
 from explore_dash.map_cache import cached_map, map_key, store_map
 from explore_dash.options import PROJECTION_LABELS
+from explore_dash.search import MAX_RESULTS, search_tracks
 from explore_dash.snapshot import Snapshot
 from extraction.contract import SEGMENT_SECONDS
 
@@ -89,7 +90,7 @@ def legend_children(entries: list[tuple[str, str]]) -> list:
     return [
         html.Span(
             [html.Span("●", style={"color": colour}, className="me-1"), name],
-            className="legend-entry me-2 text-nowrap",
+            className="legend-entry text-nowrap",
             title=name,
         )
         for name, colour in entries
@@ -287,3 +288,15 @@ def with_view(figure: dict, view: dict | None) -> dict:
 def say_cancelled(_clicks) -> str:
     return "map cancelled: choose a projection to try again"
 
+
+
+def find(snapshot: Snapshot, query: str) -> tuple[object, object, str]:
+    """(highlighted tracks, where both maps fly to, message) of the search box."""
+    if not query.strip():
+        return [], no_update, ""
+    found = search_tracks(snapshot.tracks, query)
+    if not found:
+        return no_update, no_update, f"Nothing matches “{query.strip()}”."
+    shown = "1 track" if len(found) == 1 else f"{len(found):,} tracks"
+    more = f" (the first {MAX_RESULTS})" if len(found) == MAX_RESULTS else ""
+    return found, {"tracks": found, "query": query}, f"{shown}{more}: highlighted, maps zoomed"

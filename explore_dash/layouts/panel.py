@@ -95,7 +95,6 @@ def panel_layout(index: int, options: dict[str, list[dict]], settings: PanelSett
     )
     footer = html.Div(
         [
-            html.Div(id=ids.panel(ids.PANEL_LEGEND, index), className="panel-legend small"),
             html.Span(id=ids.panel(ids.PANEL_COUNT, index), className="small text-muted"),
             dbc.Button(
                 "Reset zoom",
@@ -114,13 +113,15 @@ def panel_layout(index: int, options: dict[str, list[dict]], settings: PanelSett
         responsive=True,
         clear_on_unhover=False,
     )
+    # Over the map's lower left corner (assets/style.css), so colouring does not resize the map.
+    legend = html.Div(id=ids.panel(ids.PANEL_LEGEND, index), className="panel-legend small")
     job = dcc.Store(id=ids.panel(ids.PANEL_JOB, index))
     # The user's zoom of this map (kept client side), re-applied when new tracks redraw it.
     view = dcc.Store(id=ids.panel(ids.PANEL_VIEW, index))
     return dbc.Card(
         [
             dbc.CardHeader(header),
-            dbc.CardBody([progress, graph, job, view], className="p-1 panel-body"),
+            dbc.CardBody([progress, graph, legend, job, view], className="p-1 panel-body"),
             dbc.CardFooter(footer),
         ],
         className="h-100",

@@ -72,6 +72,16 @@ def map_card() -> dbc.Card:
                         ],  # fmt: skip
                         className="d-flex align-items-center",
                     ),
+                    dbc.Input(
+                        id=ids.SEARCH,
+                        type="search",
+                        placeholder="Find an artist, album or title…",
+                        debounce=0.4,
+                        size="sm",
+                        className="mt-2",
+                    ),
+                    html.Div(id=ids.SEARCH_MESSAGE, className="small text-muted"),
+                    dcc.Store(id=ids.FLY_TO),
                 ]
             ),
         ],

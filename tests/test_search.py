@@ -1,0 +1,55 @@
+"""The search box: which tracks a query finds, and what the page is told."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from dash import no_update
+
+from explore_dash.callbacks import panels
+from explore_dash.search import folded, search_tracks
+from explore_dash.snapshot import Snapshot
+from tests.fake_collection import write_fake_collection
+
+TRACKS = pd.DataFrame(
+    {
+        "artist": ["Aleksi Aubry-Carlson", "Björk", "", "Björk"],
+        "album": ["Wesnoth", "Homogenic", "", "Debut"],
+        "title": ["Battle Theme", "Jóga", "", "Human Behaviour"],
+        "path": ["a/1.ogg", "b/2.ogg", "loose/Untitled Étude.ogg", "b/3.ogg"],
+    },
+    index=pd.Index([10, 20, 30, 40], name="track"),
+)
+
+
+@pytest.mark.parametrize(
+    "query, found",
+    [
+        ("bjork", [40, 20]),  # accents and case ignored; by album: Debut, Homogenic
+        ("BJÖRK joga", [20]),  # every word must match
+        ("aub carl", [10]),  # partial words, across a hyphen
+        ("wesnoth battle", [10]),  # album and title together
+        ("etude", [30]),  # an untagged track by its file name
+        ("  ", []),
+        ("zzz", []),
+    ],
+)
+def test_search001_words_match_artist_album_title_ignoring_case_and_accents(query, found):
+    assert search_tracks(TRACKS, query) == found
+
+
+def test_search002_folding():
+    assert folded("Étude Straße") == "etude strasse"
+    assert search_tracks(TRACKS, "bjork", limit=1) == [40]
+
+
+def test_search003_the_page_gets_the_tracks_a_place_to_fly_to_and_a_message(tmp_path: Path):
+    snapshot = Snapshot.load(write_fake_collection(tmp_path).data_dir)
+    tracks, fly, text = panels.find(snapshot, "ETUDE")
+    assert tracks == [2] and fly == {"tracks": [2], "query": "ETUDE"}
+    assert text.startswith("1 track:")
+    tracks, fly, text = panels.find(snapshot, "nothing like it")
+    assert tracks is no_update and fly is no_update and "Nothing matches" in text
+    assert panels.find(snapshot, "") == ([], no_update, "")  # cleared: highlight cleared
