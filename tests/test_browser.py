@@ -596,7 +596,7 @@ def test_panel007_the_browser_code_reads_its_settings_from_python(app_duo):
         "return Object.keys(window.dash_clientside.explore).sort()"
     )
     assert functions == sorted(
-        ["collectSelection", "controlFlow", "itemLength", "keepView", "labelHover", "listen",
-         "playChain", "playWhole", "resetZoom", "setUpPanel"]  # fmt: skip
+        ["collectSelection", "controlFlow", "flyTo", "itemLength", "keepView", "labelHover",
+         "listen", "playChain", "playWhole", "resetZoom", "setUpPanel"]  # fmt: skip
     )
     assert_no_console_errors(app_duo)
