@@ -26,6 +26,7 @@ def main(argv=None) -> int:
     parser.add_argument("--select-fraction", type=float, default=0.3)
     parser.add_argument("--colour-by", default=None, help="a value of the Colour by menu")
     parser.add_argument("--search", default=None, help="text for the search box")
+    parser.add_argument("--trajectories", action="store_true", help="tick Trajectories")
     args = parser.parse_args(argv)
 
     from selenium import webdriver
@@ -48,6 +49,8 @@ def main(argv=None) -> int:
         if args.colour_by:
             Select(driver.find_element(By.ID, "colour-by")).select_by_value(args.colour_by)
             time.sleep(2)
+        if args.trajectories:
+            driver.execute_script("document.getElementById('trajectories').click()")
         if args.search:
             driver.find_element(By.ID, "search").send_keys(args.search)
             time.sleep(3)

@@ -1,9 +1,12 @@
 """Panel figures: which segments a panel shows, and the Plotly figure dict that draws them.
 
-A panel's figure has two WebGL traces, always in this order:
+A panel's figure has four WebGL traces, always in this order:
 
-0. every visible segment (grey), carrying segment ids in ``customdata``;
-1. the highlighted segments drawn again in red on top (so they are never hidden).
+0. every visible segment (grey, or coloured: :mod:`explore_dash.colouring`), carrying segment
+   ids in ``customdata``;
+1. the highlighted segments drawn again in red on top (so they are never hidden);
+2. the highlighted tracks' trajectories (their segments joined in time order), or nothing;
+3. the start and end marks of those trajectories.
 
 Hover labels are drawn by the browser (assets/explore-labels.js) from the segment id, a track-name
 table sent once with the page, and each point's top-tag indices in the trace's ``meta``: that
@@ -36,6 +39,11 @@ UNSELECTED_OPACITY = 0.15
 #: Marker diameters in px: the highlighted points a little larger, so they stand out.
 BASE_SIZE = 5
 HIGHLIGHT_SIZE = 6
+#: Highlighted tracks' segments joined in time order (MapLook.trajectories).
+TRAJECTORY_COLOR = "#1b1f24"
+TRAJECTORY_START = "triangle-right"
+TRAJECTORY_END = "square"
+MAX_TRAJECTORIES = 12
 #: The plot's background: the browser veils unselected points with it (assets/explore-selection.js).
 PLOT_BACKGROUND = "#fbfbfd"
 
@@ -52,6 +60,22 @@ class PanelSettings:
     @property
     def model(self) -> str:
         return model_name(self.architecture, self.dataset)
+
+
+@dataclass(frozen=True)
+class MapLook:
+    """How both maps are drawn, from the Map card: colours, trajectories, region captions."""
+
+    colour_by: str = "none"
+    trajectories: bool = False
+    captions: bool = False
+
+    def as_job(self) -> list:
+        return [self.colour_by, self.trajectories, self.captions]
+
+
+#: Grey points, nothing drawn over them.
+PLAIN_LOOK = MapLook()
 
 
 @dataclass
@@ -168,6 +192,62 @@ def trace_arrays(points: PanelPoints, indices: np.ndarray | None = None) -> dict
     }
 
 
+def trajectory_paths(
+    points: PanelPoints, highlighted: np.ndarray, limit: int = MAX_TRAJECTORIES
+) -> list[np.ndarray]:
+    """Each highlighted track's points in time order (the first ``limit`` tracks).
+
+    Parameters
+    ----------
+    highlighted : np.ndarray, shape (k,), int64
+        Indices into ``points``.
+
+    Returns
+    -------
+    list of np.ndarray, each shape (m,), int64: indices into ``points``
+    """
+    if not len(highlighted):
+        return []
+    tracks = points.space.track[points.rows]
+    offsets = points.space.offset[points.rows]
+    chosen = pd.unique(tracks[highlighted])[:limit]
+    paths = []
+    for track in chosen:
+        mine = np.flatnonzero(tracks == track)
+        paths.append(mine[np.argsort(offsets[mine], kind="stable")])
+    return paths
+
+
+def trajectory_arrays(points: PanelPoints, paths: list[np.ndarray]) -> tuple[dict, dict]:
+    """The data arrays of the trajectory line trace and of its start and end marks.
+
+    Tracks are joined in one line trace, NaN between them (Plotly leaves a gap there).
+    """
+    if not paths or points.xy is None:
+        empty = typed_array(np.zeros(0, np.float32))
+        return {"x": empty, "y": empty}, {"x": empty, "y": empty,
+                                          "customdata": id_array(np.zeros(0, np.int64)),
+                                          "marker": trajectory_ends_marker([])}  # fmt: skip
+    gap = np.full((1, 2), np.nan, np.float32)
+    joined = np.concatenate([part for path in paths for part in (points.xy[path], gap)][:-1])
+    ends = np.array([index for path in paths for index in (path[0], path[-1])], np.int64)
+    line = {"x": typed_array(joined[:, 0]), "y": typed_array(joined[:, 1])}
+    marks = {
+        "x": typed_array(points.xy[ends, 0]),
+        "y": typed_array(points.xy[ends, 1]),
+        "customdata": id_array(points.segment_ids[ends]),
+        "marker": trajectory_ends_marker(["start", "end"] * len(paths)),
+    }
+    return line, marks
+
+
+def trajectory_ends_marker(kinds: Sequence[str]) -> dict:
+    """A trajectory's start (a triangle pointing on) and end (a square) marks."""
+    symbols = [TRAJECTORY_START if kind == "start" else TRAJECTORY_END for kind in kinds]
+    return {"size": 11, "color": TRAJECTORY_COLOR, "symbol": symbols,
+            "line": {"color": "#ffffff", "width": 1}}  # fmt: skip
+
+
 def base_marker(colour: dict | None = None) -> dict:
     """The segments' marker: grey, or coloured by ``colour`` (:mod:`explore_dash.colouring`)."""
     return {"size": BASE_SIZE, "opacity": 0.75, **(colour or {"color": BASE_COLOR})}
@@ -180,6 +260,7 @@ def panel_figure(
     title: str,
     uirevision: str,
     colour: dict | None = None,
+    trajectories: bool = False,
 ) -> dict:
     """The figure dict of one panel.
 
@@ -195,6 +276,8 @@ def panel_figure(
         new map starts unzoomed and a highlight or selection change keeps the user's zoom.
     colour : dict, optional
         The segments' marker colour fields (:func:`base_marker`); grey without.
+    trajectories : bool
+        Join each highlighted track's segments in time order (traces 2 and 3; empty if not).
     """
     common = {
         "type": "scattergl",
@@ -219,8 +302,21 @@ def panel_figure(
         "marker": {"size": HIGHLIGHT_SIZE, "color": HIGHLIGHT_COLOR, "opacity": 0.9,
                    "line": {"color": HIGHLIGHT_RIM, "width": 1}},  # fmt: skip
     }
+    line, marks = trajectory_arrays(
+        points, trajectory_paths(points, highlighted) if trajectories else []
+    )
+    path = {
+        "type": "scattergl",
+        "mode": "lines",
+        "name": "trajectories",
+        "hoverinfo": "skip",
+        "showlegend": False,
+        "line": {"color": TRAJECTORY_COLOR, "width": 1.5},
+        **line,
+    }
+    ends = {**common, "name": "trajectory ends", "hoverinfo": "skip", **marks}
     return {
-        "data": [base, red],
+        "data": [base, red, path, ends],
         "layout": {
             "title": {"text": title, "font": {"size": 13}, "x": 0.01},
             "margin": {"l": 10, "r": 10, "t": 30, "b": 10},

@@ -11,6 +11,7 @@ REDUCTION = "music-reduction"
 
 # Reading the map (explore_dash/colouring.py)
 COLOUR_BY = "colour-by"
+TRAJECTORIES = "trajectories"
 SEARCH = "search"
 SEARCH_MESSAGE = "search-message"
 FLY_TO = "fly-to-store"

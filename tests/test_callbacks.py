@@ -48,7 +48,8 @@ def draw(snapshot, cache_dir, settings, *, new_tables=False, running=False, view
 def test_callbacks001_a_stored_projection_draws_at_once(snapshot, tmp_path):
     figure, count, job = draw(snapshot, tmp_path / "cache", PCA, artists=["Alpha"])
     assert count == "8 segments" and job is no_update  # Alpha: tracks of 5 and 3 segments
-    assert [trace["name"] for trace in figure["data"]] == ["segments", "highlight"]
+    assert [trace["name"] for trace in figure["data"]] == ["segments", "highlight", "trajectories",
+                                                        "trajectory ends"]  # fmt: skip
     assert figure["layout"]["title"]["text"] == "musicnn-msd · embedding · PCA"
 
 
@@ -57,7 +58,7 @@ def test_callbacks002_a_map_not_computed_yet_goes_to_the_background_job(snapshot
     assert figure is no_update
     assert count.startswith("computing t-SNE for")
     assert job == {"settings": ["musicnn", "msd", "embedding", "tsne"], "artists": [],
-                   "tags": [], "every_n": 2, "colour_by": "none"}  # fmt: skip
+                   "tags": [], "every_n": 2, "look": ["none", False, False]}  # fmt: skip
     # New tables while the extraction runs: the old map stays, no job is started.
     figure, count, job = draw(snapshot, tmp_path / "cache", TSNE, new_tables=True, running=True)
     assert figure is no_update and job is no_update and "redrawn when extraction ends" in count

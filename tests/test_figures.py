@@ -56,7 +56,7 @@ def test_figures003_panel_figure_has_base_and_highlight_traces(collection: Colle
     points = panel_points(collection, settings, collection.tracks.index.to_numpy(), 1)
     red = highlight_rows(points, collection.tracks, {}, {"artists": ["Alpha"]})
     figure = panel_figure(points, red, title="t", uirevision="u")
-    base, overlay = figure["data"]
+    base, overlay, *_trajectories = figure["data"]
     assert base["type"] == overlay["type"] == "scattergl"
     assert base["hoverinfo"] == "none"  # labels are drawn by the browser
     np.testing.assert_array_equal(decode(base["customdata"]), points.segment_ids)
@@ -89,7 +89,7 @@ def test_figures006_points_carry_their_top_tag_indices_for_hover_labels(collecti
     labels = [f"label{i}" for i in range(50)]
     points = panel_points(collection, settings, np.array([2]), 3, tag_indices, labels)
     figure = panel_figure(points, np.array([1]), title="", uirevision="")
-    base, overlay = figure["data"]
+    base, overlay, *_trajectories = figure["data"]
     assert base["meta"]["labels"] == labels
     np.testing.assert_array_equal(decode(base["meta"]["tags"]), tag_indices[points.rows].ravel())
     np.testing.assert_array_equal(

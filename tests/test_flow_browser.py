@@ -37,6 +37,7 @@ def playing(duo) -> tuple[str | None, float]:
 
 def hover_segment_of(duo, track: int) -> int:
     """Move the pointer onto the first segment of ``track`` in the left map; its id."""
+    duo.driver.execute_script("window.scrollTo({top: 0, behavior: 'instant'})")  # maps in view
     ids = trace_ids(duo, 0)
     index = next(i for i, s in enumerate(ids) if s // SEGMENT_ID_STRIDE == track)
     move_to(duo.driver, *point_pixel(duo, 0, index))
@@ -52,12 +53,19 @@ def _clicked(element) -> bool:
     return True
 
 
+def _scrolled_to(duo, element) -> bool:
+    """Scroll ``element`` to the middle of the window at once (Bootstrap scrolls smoothly)."""
+    script = "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})"
+    duo.driver.execute_script(script, element)
+    return True
+
+
 def choose_option(duo, component_id: str, label: str) -> None:
     """Pick ``label`` in a dropdown of the sidebar (scrolled into view first: it is low)."""
     ActionChains(duo.driver).send_keys(Keys.ESCAPE).perform()  # close a menu still open
     element = duo.find_element(component_id)
-    duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
-    wait_until(lambda: _clicked(element), message=f"{component_id} to take a click")
+    wait_until(lambda: _scrolled_to(duo, element) and _clicked(element),
+               message=f"{component_id} to take a click")  # fmt: skip
     options = wait_until(
         lambda: [o for o in duo.driver.find_elements(By.CSS_SELECTOR, "[role=option]")
                  if o.text == label],  # fmt: skip

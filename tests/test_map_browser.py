@@ -93,3 +93,29 @@ def test_map002_search_highlights_the_track_and_zooms_both_maps_to_it(app_duo, c
             centre = (min(values) + max(values)) / 2
             assert abs((low + high) / 2 - centre) < 0.01 * (high - low)
     assert_no_console_errors(app_duo)
+
+
+def test_map003_a_trajectory_joins_a_tracks_segments_in_order_on_both_maps(app_duo, collection):
+    app_duo.driver.execute_script("document.getElementById('trajectories').click()")
+    app_duo.find_element("#search").send_keys("etude")
+    etude = [t for t in collection.ok_tracks() if t.title == "Étude"][0]
+    for panel in (0, 1):
+        line = wait_until(
+            lambda p=panel: app_duo.driver.execute_script(
+                f"const d = {graph_js(p)}._fullData;"
+                "return d[2] && d[2].x.length ? [Array.from(d[2].x), Array.from(d[2].y),"
+                " Array.from(d[3].customdata)] : null;"
+            ),
+            message=f"the trajectory in panel {panel}",
+        )
+        xs, ys, ends = line
+        assert ends == [etude.track * SEGMENT_ID_STRIDE,
+                        etude.track * SEGMENT_ID_STRIDE + etude.n_segments - 1]  # fmt: skip
+        # The line goes through the track's points in time order.
+        segment_xy = dict(zip(trace_ids(app_duo, panel), zip(*app_duo.driver.execute_script(
+            f"const t = {graph_js(panel)}._fullData[0]; return [Array.from(t.x), Array.from(t.y)];"
+        ), strict=True), strict=True))  # fmt: skip
+        first = etude.track * SEGMENT_ID_STRIDE
+        expected = [segment_xy[first + i] for i in range(etude.n_segments)]
+        assert [tuple(p) for p in zip(xs, ys, strict=True)] == [tuple(p) for p in expected]
+    assert_no_console_errors(app_duo)

@@ -17,7 +17,7 @@ from explore_dash.callbacks import flow, inputs, library, panels, playlist
 from explore_dash.callbacks.library import EXTRACTION_OUTPUTS, LIBRARY_OUTPUTS
 from explore_dash.client import NAMESPACE
 from explore_dash.colouring import COLOUR_BY, NONE
-from explore_dash.figures import PanelSettings
+from explore_dash.figures import MapLook, PanelSettings
 from explore_dash.layouts.sidebar import REDUCTION_MAX
 from explore_dash.options import (
     ARCHITECTURES,
@@ -38,6 +38,7 @@ HIGHLIGHT_INPUTS = (
     ids.HIGHLIGHT_TAGS,
 )
 MUSIC_INPUTS = (ids.ARTISTS, ids.TAGS, ids.REDUCTION)
+LOOK_INPUTS = (ids.COLOUR_BY, ids.TRAJECTORIES)
 
 
 def panel_settings(architecture, dataset, layer, projection) -> PanelSettings:
@@ -47,6 +48,10 @@ def panel_settings(architecture, dataset, layer, projection) -> PanelSettings:
         inputs.choice(layer, LAYER_LABELS),
         inputs.choice(projection, PROJECTION_LABELS),
     )
+
+
+def map_look(colour_by, trajectories) -> MapLook:
+    return MapLook(inputs.choice(colour_by, COLOUR_BY, default=NONE), inputs.flag(trajectories))
 
 
 def music_selection(artists, tags, every_n) -> tuple[list[str], list[str], int]:
@@ -112,11 +117,11 @@ def register_panels(app: Dash, state: AppState) -> None:
         *(Input(component, "value") for component in MUSIC_INPUTS),
         Input(ids.DATA_VERSION, "data"),
         State(ids.panel(ids.PANEL_VIEW, MATCH), "data"),
-        State(ids.COLOUR_BY, "value"),
+        *(State(component, "value") for component in LOOK_INPUTS),
         *(State(component, "value") for component in HIGHLIGHT_INPUTS),
     )
     def draw_panel(architecture, dataset, layer, projection, artists, tags, every_n, _version,
-                   view, colour_by, *highlight):  # fmt: skip
+                   view, colour_by, trajectories, *highlight):  # fmt: skip
         return panels.draw_panel(
             state.snapshot,
             state.cache_dir,
@@ -127,25 +132,26 @@ def register_panels(app: Dash, state: AppState) -> None:
             view=inputs.mapping(view),
             extraction_running=lambda: extraction_running(state),
             anonymize=anonymize,
-            colour_by=inputs.choice(colour_by, COLOUR_BY, default=NONE),
+            look=map_look(colour_by, trajectories),
         )
 
     @app.callback(
         Output(ids.panel(ids.PANEL_GRAPH, ALL), "figure", allow_duplicate=True),
         *(Input(component, "value") for component in HIGHLIGHT_INPUTS),
+        Input(ids.TRAJECTORIES, "value"),
         *(State(ids.panel(kind, ALL), "value") for kind in SETTING_KINDS),
         *(State(component, "value") for component in MUSIC_INPUTS),
         prevent_initial_call=True,
     )
-    def recolour(h_artists, h_albums, h_tracks, h_tags, architectures, datasets, layers,
-                 projections, artists, tags, every_n):  # fmt: skip
+    def recolour(h_artists, h_albums, h_tracks, h_tags, trajectories, architectures, datasets,
+                 layers, projections, artists, tags, every_n):  # fmt: skip
         columns = [inputs.each(values, lambda v: v) for values in
                    (architectures, datasets, layers, projections)]  # fmt: skip
         settings = list(map(panel_settings, *columns))
         highlight = highlight_values(h_artists, h_albums, h_tracks, h_tags)
         return panels.recolour(
             state.snapshot, state.cache_dir, highlight, settings,
-            *music_selection(artists, tags, every_n),
+            *music_selection(artists, tags, every_n), inputs.flag(trajectories),
         )  # fmt: skip
 
     @app.callback(

@@ -21,6 +21,8 @@ from explore_dash.colouring import (
     track_positions,
 )
 from explore_dash.figures import (
+    PLAIN_LOOK,
+    MapLook,
     PanelPoints,
     PanelSettings,
     base_marker,
@@ -28,6 +30,8 @@ from explore_dash.figures import (
     panel_figure,
     panel_points,
     trace_arrays,
+    trajectory_arrays,
+    trajectory_paths,
     typed_array,
 )
 from explore_dash.filters import tracks_matching
@@ -110,15 +114,15 @@ def draw(
     points: PanelPoints,
     highlight: Highlight,
     anonymize: bool,
-    colour_by: str = NONE,
+    look: MapLook = PLAIN_LOOK,
 ):
     """Figure, count text and legend of a panel whose coordinates are known."""
     spec = highlight_spec(*highlight)
     red = highlight_rows(points, snapshot.tracks, snapshot.tags_by_track, spec)
-    colour, entries = point_colours(snapshot, points, colour_by)
+    colour, entries = point_colours(snapshot, points, look.colour_by)
     figure = panel_figure(
         points, red, title=panel_title(settings, anonymize), uirevision=f"{settings}",
-        colour=colour,
+        colour=colour, trajectories=look.trajectories,
     )  # fmt: skip
     return figure, f"{len(points.segment_ids):,} segments", legend_children(entries)
 
@@ -136,7 +140,7 @@ def draw_panel(
     view: dict | None,
     extraction_running: Callable[[], bool],
     anonymize: bool = False,
-    colour_by: str = NONE,
+    look: MapLook = PLAIN_LOOK,
 ):
     """(figure, count text, job, legend) of one panel.
 
@@ -152,7 +156,7 @@ def draw_panel(
     """
     points = visible_points(snapshot, cache_dir, settings, artists, tags, every_n)
     if points.ready:
-        figure, count, legend_ = draw(snapshot, settings, points, highlight, anonymize, colour_by)
+        figure, count, legend_ = draw(snapshot, settings, points, highlight, anonymize, look)
         if new_tables:
             figure = with_view(figure, view)
         return figure, count, no_update, legend_
@@ -173,7 +177,7 @@ def draw_panel(
         "artists": artists,
         "tags": tags,
         "every_n": every_n,
-        "colour_by": colour_by,
+        "look": look.as_job(),
     }
     name = PROJECTION_LABELS.get(settings.projection, settings.projection)
     return no_update, f"computing {name} for {len(points.segment_ids):,} segments…", job, []
@@ -212,8 +216,7 @@ def compute_panel_map(
             snapshot.version,
         )  # fmt: skip
         store_map(cache_dir, key, points.segment_ids, points.xy)
-    colour_by = job.get("colour_by") if job.get("colour_by") in COLOUR_BY else NONE
-    return draw(snapshot, settings, points, highlight, anonymize, colour_by)
+    return draw(snapshot, settings, points, highlight, anonymize, MapLook(*job["look"]))
 
 
 def recolour(
@@ -224,8 +227,9 @@ def recolour(
     artists,
     tags,
     every_n,
+    trajectories: bool = False,
 ) -> list:
-    """A Patch of each panel's highlight trace (the grey points are not sent again)."""
+    """A Patch of each panel's highlight and trajectory traces (the points are not sent again)."""
     patches = []
     spec = highlight_spec(*highlight)
     for settings in panel_settings:
@@ -237,6 +241,10 @@ def recolour(
         patch = Patch()
         for key, value in trace_arrays(points, red).items():
             patch["data"][1][key] = value
+        paths = trajectory_paths(points, red) if trajectories else []
+        for trace, arrays in zip((2, 3), trajectory_arrays(points, paths), strict=True):
+            for key, value in arrays.items():
+                patch["data"][trace][key] = value
         patches.append(patch)
     return patches
 

@@ -72,6 +72,13 @@ def map_card() -> dbc.Card:
                         ],  # fmt: skip
                         className="d-flex align-items-center",
                     ),
+                    dbc.Checkbox(
+                        id=ids.TRAJECTORIES,
+                        label=f"Trajectories of highlighted tracks ({glyphs.PLAY} start, "
+                        f"{glyphs.STOP} end)",
+                        value=False,
+                        className="small mt-1",
+                    ),
                     dbc.Input(
                         id=ids.SEARCH,
                         type="search",
