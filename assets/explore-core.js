@@ -152,10 +152,31 @@
 
   // Play `track` from `offset` seconds in the page's player (no server round trip but the audio
   // request). Returns the player, or null before the page has one.
-  function playAt(track, offset) {
+  // Pauses the player at the end of a window that hover started (see playAt's `seconds`).
+  function stopAtWindowEnd(event) {
+    const audio = event.target;
+    const stop = Number(audio.dataset.stopAt);
+    if (audio.dataset.stopAt && audio.currentTime >= stop) {
+      delete audio.dataset.stopAt;
+      audio.pause();
+    }
+  }
+
+  // Play `track` from `offset` seconds; with `seconds`, pause that long after (a window of
+  // several segments plays once, whole); without, play on.
+  function playAt(track, offset, seconds) {
     const audio = document.getElementById(settings.ids.player);
     if (!audio) {
       return null;
+    }
+    if (!audio.dataset.watchesWindows) {
+      audio.dataset.watchesWindows = "1";
+      audio.addEventListener("timeupdate", stopAtWindowEnd);
+    }
+    if (seconds > 0) {
+      audio.dataset.stopAt = (offset + seconds).toFixed(3);
+    } else {
+      delete audio.dataset.stopAt;
     }
     const source = "audio/" + track;
     const seek = function () {

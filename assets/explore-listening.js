@@ -7,7 +7,7 @@
 
   // Clientside callback: hoverData/clickData of the panels -> what plays now, and the last
   // hovered or clicked segment ({segment, panel}).
-  function listen(hovers, clicks, mode, names) {
+  function listen(hovers, clicks, mode, names, segmentsPerPoint) {
     const none = [core.noUpdate(), core.noUpdate()];
     const event = core.triggered();
     if (!event || mode === "off") {
@@ -26,7 +26,11 @@
       return [core.noUpdate(), last];
     }
     const segment = core.segmentOf(id);
-    if (!core.playAt(segment.track, segment.offset)) {
+    // A window of several segments plays once, whole; a single segment (1) or a whole track
+    // (0) plays on, as it always has.
+    const size = Number(segmentsPerPoint) || 0;
+    const seconds = size > 1 ? size * core.settings.segmentSeconds : 0;
+    if (!core.playAt(segment.track, segment.offset, seconds)) {
       return none;
     }
     return [core.segmentTitle(names, id), last];

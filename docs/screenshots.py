@@ -27,6 +27,7 @@ def main(argv=None) -> int:
     parser.add_argument("--colour-by", default=None, help="a value of the Colour by menu")
     parser.add_argument("--search", default=None, help="text for the search box")
     parser.add_argument("--trajectories", action="store_true", help="tick Trajectories")
+    parser.add_argument("--captions", action="store_true", help="tick Captions")
     args = parser.parse_args(argv)
 
     from selenium import webdriver
@@ -48,6 +49,9 @@ def main(argv=None) -> int:
         time.sleep(1)
         if args.colour_by:
             Select(driver.find_element(By.ID, "colour-by")).select_by_value(args.colour_by)
+            time.sleep(2)
+        if args.captions:
+            driver.execute_script("document.getElementById('captions').click()")
             time.sleep(2)
         if args.trajectories:
             driver.execute_script("document.getElementById('trajectories').click()")

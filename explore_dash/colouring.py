@@ -33,6 +33,7 @@ OTHER = "other"
 OTHER_COLOR = "#c9ced6"
 #: Position in the track, start to end.
 POSITION_SCALE = "Viridis"
+POSITION_STEPS = 255
 
 
 @dataclass(frozen=True)
@@ -190,19 +191,24 @@ def category_marker(palette: Palette, codes: np.ndarray, typed_array) -> dict:
 
 
 def position_marker(positions: np.ndarray, typed_array) -> dict:
-    """The ``marker`` colour fields of a trace coloured by place in the track, with a scale."""
+    """The ``marker`` colour fields of a trace coloured by place in the track, with a scale.
+
+    Sent as 256 steps (one byte a point, a quarter of float32's size): finer than the eye tells
+    apart on a colour scale.
+    """
+    steps = np.rint(np.clip(positions, 0, 1) * POSITION_STEPS).astype(np.uint8)
     return {
-        "color": typed_array(positions.astype(np.float32)),
+        "color": typed_array(steps),
         "colorscale": POSITION_SCALE,
         "cmin": 0,
-        "cmax": 1,
+        "cmax": POSITION_STEPS,
         "showscale": True,
         "colorbar": {
             "thickness": 8,
             "len": 0.5,
             "x": 1.0,
             "xpad": 2,
-            "tickvals": [0, 1],
+            "tickvals": [0, POSITION_STEPS],
             "ticktext": ["start", "end"],
             "tickfont": {"size": 10},
         },

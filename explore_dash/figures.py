@@ -27,7 +27,8 @@ import pandas as pd
 from explore_dash.collection import Collection, Space
 from explore_dash.filters import highlight_mask, visible_mask
 from explore_dash.options import model_name
-from explore_dash.projections import STORED_PROJECTIONS, project_stored
+from explore_dash.projections import STORED_PROJECTIONS, project_stored, projection_input
+from explore_dash.windows import kept_windows, window_means, window_starts
 
 BASE_COLOR = "#8a97a8"
 HIGHLIGHT_COLOR = "#e0242b"
@@ -92,6 +93,12 @@ class PanelPoints:
     tags : np.ndarray, shape (n, 3), uint8, optional
         Indices into ``labels`` of each segment's top tags (255: none).
     labels : sequence of str
+    members, starts : np.ndarray, int64, optional
+        For windows of several segments: the rows of every segment of the shown windows, in
+        order, and where each window begins in ``members``; ``rows`` are then each window's
+        first row. None for single segments.
+    window : int
+        Segments per point (0: whole tracks).
     """
 
     space: Space
@@ -100,6 +107,31 @@ class PanelPoints:
     xy: np.ndarray | None
     tags: np.ndarray | None = None
     labels: Sequence[str] = ()
+    members: np.ndarray | None = None
+    starts: np.ndarray | None = None
+    window: int = 1
+
+    @property
+    def windowed(self) -> bool:
+        """Whether each point is a window of several segments (:mod:`explore_dash.windows`)."""
+        return self.members is not None
+
+    def features(self, projection: str) -> np.ndarray:
+        """What t-SNE or UMAP of these points runs on: a window's mean for a window."""
+        if self.members is None:
+            return projection_input(self.space, self.rows, projection)
+        return window_means(projection_input(self.space, self.members, projection), self.starts)
+
+    def space_features(self) -> np.ndarray:
+        """The points in their space: the 32 stored principal components (a window's mean).
+
+        Returns
+        -------
+        np.ndarray, shape (n, 32), float32
+        """
+        if self.members is None:
+            return np.asarray(self.space.pca[self.rows], np.float32)
+        return window_means(self.space.pca[self.members], self.starts)
 
     @property
     def ready(self) -> bool:
@@ -115,8 +147,9 @@ def panel_points(
     tag_indices: np.ndarray | None = None,
     labels: Sequence[str] = (),
     coordinates: np.ndarray | None = None,
+    window: int = 1,
 ) -> PanelPoints:
-    """The visible segments of one panel: chosen tracks, thinned, projected to 2-D.
+    """The visible segments (or windows) of one panel: chosen tracks, thinned, projected to 2-D.
 
     Parameters
     ----------
@@ -124,8 +157,13 @@ def panel_points(
         Top-tag label indices of every row of the panel's space, for hover labels.
     coordinates : np.ndarray, shape (n_visible, 2), optional
         Computed map (t-SNE, UMAP) of the visible rows; stored projections are read otherwise.
+    window : int
+        Segments per point (1: single segments; 0: whole tracks); see :mod:`windows`.
     """
     space = collection.space(settings.model, settings.layer)
+    if window != 1:
+        return _window_points(space, settings, track_ids, every_n, window, tag_indices, labels,
+                              coordinates)  # fmt: skip
     rows = np.flatnonzero(visible_mask(space, track_ids, every_n))
     xy: np.ndarray | None = None
     if coordinates is not None:
@@ -134,6 +172,27 @@ def panel_points(
         xy = project_stored(space, settings.projection, rows)
     tags = tag_indices[rows] if tag_indices is not None else None
     return PanelPoints(space, rows, space.segment_ids[rows], xy, tags, tuple(labels))
+
+
+def _window_points(space: Space, settings: PanelSettings, track_ids: np.ndarray, every_n: int,
+                   window: int, tag_indices, labels, coordinates) -> PanelPoints:  # fmt: skip
+    """:func:`panel_points` for windows of ``window`` segments (0: whole tracks)."""
+    chosen = np.flatnonzero(visible_mask(space, track_ids, 1))
+    index = space.segment_index[chosen]
+    starts = window_starts(space.track[chosen], index, window)
+    kept = kept_windows(index, starts, window, every_n)
+    lengths = np.diff(np.r_[starts, len(chosen)])
+    members = chosen[np.repeat(kept, lengths)]
+    member_starts = (np.cumsum(lengths[kept]) - lengths[kept]).astype(np.int64)
+    rows = members[member_starts]
+    xy: np.ndarray | None = None
+    if coordinates is not None:
+        xy = np.asarray(coordinates, np.float32)
+    elif settings.projection in STORED_PROJECTIONS:
+        xy = window_means(project_stored(space, settings.projection, members), member_starts)
+    tags = tag_indices[rows] if tag_indices is not None else None
+    return PanelPoints(space, rows, space.segment_ids[rows], xy, tags, tuple(labels),
+                       members, member_starts, window)  # fmt: skip
 
 
 _TYPED_ARRAY_CODES = {

@@ -8,10 +8,12 @@ PANELS = (0, 1)
 ARTISTS = "music-artists"
 TAGS = "music-tags"
 REDUCTION = "music-reduction"
+SEGMENT_LENGTH = "segment-length"
 
 # Reading the map (explore_dash/colouring.py)
 COLOUR_BY = "colour-by"
 TRAJECTORIES = "trajectories"
+CAPTIONS = "captions"
 SEARCH = "search"
 SEARCH_MESSAGE = "search-message"
 FLY_TO = "fly-to-store"

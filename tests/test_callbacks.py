@@ -58,7 +58,8 @@ def test_callbacks002_a_map_not_computed_yet_goes_to_the_background_job(snapshot
     assert figure is no_update
     assert count.startswith("computing t-SNE for")
     assert job == {"settings": ["musicnn", "msd", "embedding", "tsne"], "artists": [],
-                   "tags": [], "every_n": 2, "look": ["none", False, False]}  # fmt: skip
+                   "tags": [], "every_n": 2, "window": 1,
+                   "look": ["none", False, False]}  # fmt: skip
     # New tables while the extraction runs: the old map stays, no job is started.
     figure, count, job = draw(snapshot, tmp_path / "cache", TSNE, new_tables=True, running=True)
     assert figure is no_update and job is no_update and "redrawn when extraction ends" in count

@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from explore_dash.callbacks import panels
-from explore_dash.colouring import OTHER, OTHER_COLOR, PALETTE, Palette, first_genre
+from explore_dash.colouring import (
+    OTHER,
+    OTHER_COLOR,
+    PALETTE,
+    POSITION_STEPS,
+    Palette,
+    first_genre,
+)
 from explore_dash.figures import PanelSettings
 from explore_dash.snapshot import Snapshot
 from extraction.contract import SEGMENT_SECONDS
@@ -90,13 +97,14 @@ def test_colouring004_strongest_auto_tag_is_the_segments_own_top_tag(snapshot):
 def test_colouring005_position_runs_from_start_to_end_of_each_track(snapshot):
     points = panels.visible_points(snapshot, Path("/nonexistent"), LEFT, [], [], 1)
     marker, entries = panels.point_colours(snapshot, points, "position")
-    where = decoded(marker["color"])
+    where = decoded(marker["color"]) / POSITION_STEPS
     assert entries == [] and marker["showscale"] and marker["colorbar"]["ticktext"] == ["start",
                                                                                       "end"]
     for track in np.unique(points.space.track[points.rows]):
         mine = where[points.space.track[points.rows] == track]
         if len(mine) == 1:  # Gamma's one segment: its middle, in a track one second longer
-            assert mine[0] == pytest.approx((SEGMENT_SECONDS / 2) / (SEGMENT_SECONDS + 1))
+            assert mine[0] == pytest.approx((SEGMENT_SECONDS / 2) / (SEGMENT_SECONDS + 1),
+                                            abs=0.5 / POSITION_STEPS)  # fmt: skip
             continue
         assert np.all(np.diff(mine) > 0) and 0 < mine[0] < 0.5 < mine[-1] <= 1
 

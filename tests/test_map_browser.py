@@ -12,8 +12,10 @@ from selenium.webdriver.support.ui import Select  # noqa: E402
 from explore_dash.colouring import PALETTE  # noqa: E402
 from extraction.contract import SEGMENT_ID_STRIDE  # noqa: E402
 from tests.test_browser import (  # noqa: E402, F401  (fixtures)
+    _css_id,
     app_duo,
     assert_no_console_errors,
+    choose_option,
     collection,
     graph_js,
     trace_ids,
@@ -118,4 +120,57 @@ def test_map003_a_trajectory_joins_a_tracks_segments_in_order_on_both_maps(app_d
         first = etude.track * SEGMENT_ID_STRIDE
         expected = [segment_xy[first + i] for i in range(etude.n_segments)]
         assert [tuple(p) for p in zip(xs, ys, strict=True)] == [tuple(p) for p in expected]
+    assert_no_console_errors(app_duo)
+
+
+def shown_captions(duo, panel: int) -> list[tuple[str, float, float]]:
+    return [tuple(c) for c in duo.driver.execute_script(
+        f"return ({graph_js(panel)}.layout.annotations || [])"
+        ".map(a => [a.text, a.x, a.y]);"
+    )]  # fmt: skip
+
+
+def test_map004_captions_are_drawn_on_both_maps_and_change_with_the_map(app_duo):
+    assert shown_captions(app_duo, 0) == []
+    app_duo.driver.execute_script("document.getElementById('captions').click()")
+    for panel in (0, 1):
+        wait_until(lambda p=panel: shown_captions(app_duo, p), message=f"captions in {panel}")
+    drawn = app_duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('.annotation-text')).map(e => e.textContent)"
+    )
+    before = shown_captions(app_duo, 0)
+    assert sorted(drawn) == sorted(t for p in (0, 1) for t, _, _ in shown_captions(app_duo, p))
+    choose_option(app_duo, "#" + _css_id({"panel": 0, "type": "panel-layer"}), "Taggram")
+    wait_until(lambda: shown_captions(app_duo, 0) and shown_captions(app_duo, 0) != before,
+               message="captions of the new map")  # fmt: skip
+    app_duo.driver.execute_script("document.getElementById('captions').click()")
+    wait_until(lambda: shown_captions(app_duo, 0) == shown_captions(app_duo, 1) == [],
+               message="captions taken away")  # fmt: skip
+    assert_no_console_errors(app_duo)
+
+
+def test_map005_12_s_windows_show_a_quarter_of_the_points_and_play_12_s(app_duo, collection):
+    from extraction.contract import SEGMENT_SECONDS
+    from tests.pointer import move_to
+    from tests.test_browser import point_pixel
+
+    Select(app_duo.find_element("#segment-length")).select_by_value("4")
+    for panel in (0, 1):
+        wait_until(lambda p=panel: len(trace_ids(app_duo, p)) == 7,  # 20 segments, 5 tracks
+                   message=f"windows in panel {panel}")  # fmt: skip
+    count = app_duo.find_element("#" + _css_id({"panel": 0, "type": "panel-count"}))
+    wait_until(lambda: count.text == "7 windows of 12 s", message="the count line")
+    ids = trace_ids(app_duo, 0)
+    index = next(i for i, s in enumerate(ids) if s // SEGMENT_ID_STRIDE == 2)  # Étude, 0-12 s
+    move_to(app_duo.driver, *point_pixel(app_duo, 0, index))
+    player = "document.getElementById('player')"
+    wait_until(lambda: app_duo.driver.execute_script(f"return {player}.getAttribute('src')")
+               == "audio/2", message="hover to play the window")  # fmt: skip
+    stop = float(app_duo.driver.execute_script(f"return {player}.dataset.stopAt"))
+    assert stop == pytest.approx(4 * SEGMENT_SECONDS, abs=1e-3)
+    # Near the window's end, the player stops by itself.
+    app_duo.driver.execute_script(f"{player}.currentTime = {stop - 0.4}; {player}.play()")
+    wait_until(lambda: app_duo.driver.execute_script(f"return {player}.paused"), timeout=5,
+               message="the window to end")  # fmt: skip
+    assert app_duo.driver.execute_script(f"return {player}.currentTime") >= stop - 0.05
     assert_no_console_errors(app_duo)

@@ -29,6 +29,7 @@ from explore_dash.options import (
 from explore_dash.progress import process_alive
 from explore_dash.radio import MAX_PATH_STEPS, diversity_from
 from explore_dash.state import AppState
+from explore_dash.windows import SEGMENT_LENGTHS
 
 SETTING_KINDS = (ids.PANEL_ARCHITECTURE, ids.PANEL_DATASET, ids.PANEL_LAYER, ids.PANEL_PROJECTION)
 HIGHLIGHT_INPUTS = (
@@ -37,8 +38,8 @@ HIGHLIGHT_INPUTS = (
     ids.HIGHLIGHT_TRACKS,
     ids.HIGHLIGHT_TAGS,
 )
-MUSIC_INPUTS = (ids.ARTISTS, ids.TAGS, ids.REDUCTION)
-LOOK_INPUTS = (ids.COLOUR_BY, ids.TRAJECTORIES)
+MUSIC_INPUTS = (ids.ARTISTS, ids.TAGS, ids.REDUCTION, ids.SEGMENT_LENGTH)
+LOOK_INPUTS = (ids.COLOUR_BY, ids.TRAJECTORIES, ids.CAPTIONS)
 
 
 def panel_settings(architecture, dataset, layer, projection) -> PanelSettings:
@@ -50,15 +51,18 @@ def panel_settings(architecture, dataset, layer, projection) -> PanelSettings:
     )
 
 
-def map_look(colour_by, trajectories) -> MapLook:
-    return MapLook(inputs.choice(colour_by, COLOUR_BY, default=NONE), inputs.flag(trajectories))
+def map_look(colour_by, trajectories, captions) -> MapLook:
+    return MapLook(inputs.choice(colour_by, COLOUR_BY, default=NONE), inputs.flag(trajectories),
+                   inputs.flag(captions))  # fmt: skip
 
 
-def music_selection(artists, tags, every_n) -> tuple[list[str], list[str], int]:
+def music_selection(artists, tags, every_n, window) -> tuple[list[str], list[str], int, int]:
+    """(artists, tags, every n-th, segments per point) of the Music card."""
     return (
         inputs.texts(artists),
         inputs.texts(tags),
         inputs.whole(every_n, 1, REDUCTION_MAX, default=1),
+        int(inputs.choice(window, SEGMENT_LENGTHS, default="1")),
     )
 
 
@@ -120,19 +124,21 @@ def register_panels(app: Dash, state: AppState) -> None:
         *(State(component, "value") for component in LOOK_INPUTS),
         *(State(component, "value") for component in HIGHLIGHT_INPUTS),
     )
-    def draw_panel(architecture, dataset, layer, projection, artists, tags, every_n, _version,
-                   view, colour_by, trajectories, *highlight):  # fmt: skip
+    def draw_panel(architecture, dataset, layer, projection, artists, tags, every_n, window,
+                   _version, view, colour_by, trajectories, captions, *highlight):  # fmt: skip
+        *music, segments = music_selection(artists, tags, every_n, window)
         return panels.draw_panel(
             state.snapshot,
             state.cache_dir,
             panel_settings(architecture, dataset, layer, projection),
-            *music_selection(artists, tags, every_n),
+            *music,
             highlight_values(*highlight),
+            window=segments,
             new_tables=ctx.triggered_id == ids.DATA_VERSION,
             view=inputs.mapping(view),
             extraction_running=lambda: extraction_running(state),
             anonymize=anonymize,
-            look=map_look(colour_by, trajectories),
+            look=map_look(colour_by, trajectories, captions),
         )
 
     @app.callback(
@@ -144,14 +150,14 @@ def register_panels(app: Dash, state: AppState) -> None:
         prevent_initial_call=True,
     )
     def recolour(h_artists, h_albums, h_tracks, h_tags, trajectories, architectures, datasets,
-                 layers, projections, artists, tags, every_n):  # fmt: skip
+                 layers, projections, artists, tags, every_n, window):  # fmt: skip
         columns = [inputs.each(values, lambda v: v) for values in
                    (architectures, datasets, layers, projections)]  # fmt: skip
         settings = list(map(panel_settings, *columns))
         highlight = highlight_values(h_artists, h_albums, h_tracks, h_tags)
         return panels.recolour(
             state.snapshot, state.cache_dir, highlight, settings,
-            *music_selection(artists, tags, every_n), inputs.flag(trajectories),
+            *music_selection(artists, tags, every_n, window), inputs.flag(trajectories),
         )  # fmt: skip
 
     @app.callback(
@@ -163,12 +169,30 @@ def register_panels(app: Dash, state: AppState) -> None:
         prevent_initial_call=True,
     )
     def colour_panels(colour_by, architectures, datasets, layers, projections, artists, tags,
-                      every_n):  # fmt: skip
+                      every_n, window):  # fmt: skip
         columns = [inputs.each(values, lambda v: v) for values in
                    (architectures, datasets, layers, projections)]  # fmt: skip
         return panels.colour_panels(
             state.snapshot, state.cache_dir, inputs.choice(colour_by, COLOUR_BY),
-            list(map(panel_settings, *columns)), *music_selection(artists, tags, every_n),
+            list(map(panel_settings, *columns)),
+            *music_selection(artists, tags, every_n, window),
+        )  # fmt: skip
+
+    @app.callback(
+        Output(ids.panel(ids.PANEL_GRAPH, ALL), "figure", allow_duplicate=True),
+        Input(ids.CAPTIONS, "value"),
+        *(State(ids.panel(kind, ALL), "value") for kind in SETTING_KINDS),
+        *(State(component, "value") for component in MUSIC_INPUTS),
+        prevent_initial_call=True,
+    )
+    def caption_panels(shown, architectures, datasets, layers, projections, artists, tags,
+                       every_n, window):  # fmt: skip
+        columns = [inputs.each(values, lambda v: v) for values in
+                   (architectures, datasets, layers, projections)]  # fmt: skip
+        return panels.caption_panels(
+            state.snapshot, state.cache_dir, inputs.flag(shown),
+            list(map(panel_settings, *columns)),
+            *music_selection(artists, tags, every_n, window),
         )  # fmt: skip
 
     @app.callback(
@@ -235,6 +259,7 @@ def register_listening(app: Dash) -> None:
         Input(ids.panel(ids.PANEL_GRAPH, ALL), "clickData"),
         State(ids.LISTEN_MODE, "value"),
         State(ids.TRACK_NAMES, "data"),
+        State(ids.SEGMENT_LENGTH, "value"),
         prevent_initial_call=True,
     )
     app.clientside_callback(

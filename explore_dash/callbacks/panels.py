@@ -8,8 +8,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
 from dash import Patch, html, no_update
 
+from explore_dash.captions import (
+    cached_captions,
+    caption_annotations,
+    captions,
+    find_regions,
+    region_count,
+    store_captions,
+)
 from explore_dash.colouring import (
     COLOUR_BY,
     NONE,
@@ -39,6 +48,8 @@ from explore_dash.map_cache import cached_map, map_key, store_map
 from explore_dash.options import PROJECTION_LABELS
 from explore_dash.search import MAX_RESULTS, search_tracks
 from explore_dash.snapshot import Snapshot
+from explore_dash.tags import AUTO_TAG_SPACES
+from explore_dash.windows import SEGMENT_LENGTHS, WHOLE_TRACK
 from extraction.contract import SEGMENT_SECONDS
 
 #: (artists, albums, tracks, tags) picked in the Highlight card.
@@ -49,10 +60,21 @@ def highlight_spec(artists, albums, tracks, tags) -> dict:
     return {"artists": artists, "albums": albums, "tracks": tracks, "tags": tags}
 
 
+def points_key(snapshot: Snapshot, settings: PanelSettings, points: PanelPoints) -> str:
+    """The cache key of the map of ``points`` (and of its captions)."""
+    # Windows are named by their first segment, so 12-s windows and every 4th segment share
+    # ids: the window length keeps their maps apart.
+    projection = settings.projection if points.window == 1 else (
+        f"{settings.projection}/window{points.window}")  # fmt: skip
+    return map_key(settings.model, settings.layer, projection, points.segment_ids,
+                   snapshot.version)  # fmt: skip
+
+
 def visible_points(
-    snapshot: Snapshot, cache_dir: Path, settings: PanelSettings, artists, tags, every_n
-) -> PanelPoints:
-    """The panel's segments, with their coordinates when the map is known.
+    snapshot: Snapshot, cache_dir: Path, settings: PanelSettings, artists, tags, every_n,
+    window: int = 1,
+) -> PanelPoints:  # fmt: skip
+    """The panel's segments (or windows), with their coordinates when the map is known.
 
     For t-SNE/UMAP the map cache is looked up once; ``xy`` stays None when nothing is cached.
     """
@@ -64,13 +86,11 @@ def visible_points(
         int(every_n or 1),
         snapshot.segment_tags(settings.model, settings.layer),
         snapshot.labels_by_model.get(settings.model, ()),
+        window=window,
     )
     if not points.ready:
-        key = map_key(
-            settings.model, settings.layer, settings.projection, points.segment_ids,
-            snapshot.version,
-        )  # fmt: skip
-        points.xy = cached_map(cache_dir, key, points.segment_ids)
+        points.xy = cached_map(cache_dir, points_key(snapshot, settings, points),
+                               points.segment_ids)  # fmt: skip
     return points
 
 
@@ -87,6 +107,53 @@ def point_colours(snapshot: Snapshot, points: PanelPoints, by: str) -> tuple[dic
     labels = point_labels(by, point_tracks, snapshot.tracks, points.tags, points.labels)
     codes = palette.codes(labels)
     return category_marker(palette, codes, typed_array), legend(palette, codes)
+
+
+def caption_inputs(snapshot: Snapshot, segment_ids: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """(the auto-tag taggrams of ``segment_ids`` side by side, their labels) for captions.
+
+    Returns
+    -------
+    activations : np.ndarray, shape (n, t), float32
+        Zero where a segment is missing from a taggram.
+    """
+    blocks, labels = [], []
+    for model, layer in AUTO_TAG_SPACES.values():
+        names = list(snapshot.labels_by_model.get(model, ()))
+        space = snapshot.collection.space(model, layer)
+        if not names or not len(space):
+            continue
+        rows = space.rows_of(segment_ids)
+        block = np.zeros((len(segment_ids), len(names)), np.float32)
+        block[rows >= 0] = space.vector[rows[rows >= 0]][:, : len(names)]
+        blocks.append(block)
+        labels += names
+    if not blocks:
+        return np.zeros((len(segment_ids), 0), np.float32), []
+    return np.concatenate(blocks, axis=1), labels
+
+
+def map_captions(snapshot: Snapshot, cache_dir: Path, settings: PanelSettings,
+                 points: PanelPoints) -> list[dict]:  # fmt: skip
+    """The region captions of a drawn map as annotations, cached with the map."""
+    if not points.ready or not len(points.rows):
+        return []
+    key = points_key(snapshot, settings, points)
+    found = cached_captions(cache_dir, key)
+    if found is None:
+        found = region_captions(snapshot, points)[1]
+        store_captions(cache_dir, key, found)
+    return caption_annotations(found)
+
+
+def region_captions(snapshot: Snapshot, points: PanelPoints) -> tuple[np.ndarray, list]:
+    """(the region of each point, found in the space; the regions' captions on the map)."""
+    activations, labels = caption_inputs(snapshot, points.segment_ids)
+    k = region_count(len(points.rows))
+    if k == 0:
+        return np.zeros(len(points.rows), np.int64), []
+    regions = find_regions(points.space_features(), k)
+    return regions, captions(points.xy, activations, labels, regions)
 
 
 def legend_children(entries: list[tuple[str, str]]) -> list:
@@ -115,8 +182,12 @@ def draw(
     highlight: Highlight,
     anonymize: bool,
     look: MapLook = PLAIN_LOOK,
+    cache_dir: Path | None = None,
 ):
-    """Figure, count text and legend of a panel whose coordinates are known."""
+    """Figure, count text and legend of a panel whose coordinates are known.
+
+    Region captions (``look.captions``) are cached under ``cache_dir`` with the map.
+    """
     spec = highlight_spec(*highlight)
     red = highlight_rows(points, snapshot.tracks, snapshot.tags_by_track, spec)
     colour, entries = point_colours(snapshot, points, look.colour_by)
@@ -124,7 +195,19 @@ def draw(
         points, red, title=panel_title(settings, anonymize), uirevision=f"{settings}",
         colour=colour, trajectories=look.trajectories,
     )  # fmt: skip
-    return figure, f"{len(points.segment_ids):,} segments", legend_children(entries)
+    if look.captions and cache_dir is not None:
+        figure["layout"]["annotations"] = map_captions(snapshot, cache_dir, settings, points)
+    return figure, point_count(points), legend_children(entries)
+
+
+def point_count(points: PanelPoints) -> str:
+    """The panel's count line: segments, windows or tracks."""
+    n = len(points.segment_ids)
+    if points.window == WHOLE_TRACK:
+        return f"{n:,} tracks (whole-track averages)"
+    if points.windowed:
+        return f"{n:,} windows of {SEGMENT_LENGTHS[str(points.window)]}"
+    return f"{n:,} segments"
 
 
 def draw_panel(
@@ -136,6 +219,7 @@ def draw_panel(
     every_n,
     highlight: Highlight,
     *,
+    window: int = 1,
     new_tables: bool,
     view: dict | None,
     extraction_running: Callable[[], bool],
@@ -154,9 +238,11 @@ def draw_panel(
     extraction_running : callable
         Whether an extraction is still running (asked only when it matters).
     """
-    points = visible_points(snapshot, cache_dir, settings, artists, tags, every_n)
+    points = visible_points(snapshot, cache_dir, settings, artists, tags, every_n, window)
     if points.ready:
-        figure, count, legend_ = draw(snapshot, settings, points, highlight, anonymize, look)
+        figure, count, legend_ = draw(
+            snapshot, settings, points, highlight, anonymize, look, cache_dir
+        )
         if new_tables:
             figure = with_view(figure, view)
         return figure, count, no_update, legend_
@@ -177,6 +263,7 @@ def draw_panel(
         "artists": artists,
         "tags": tags,
         "every_n": every_n,
+        "window": window,
         "look": look.as_job(),
     }
     name = PROJECTION_LABELS.get(settings.projection, settings.projection)
@@ -192,14 +279,15 @@ def compute_panel_map(
     anonymize: bool = False,
 ):
     """The background job of a panel: compute its t-SNE/UMAP map, store it, draw it."""
-    from explore_dash.projections import compute_projection, projection_input
+    from explore_dash.projections import compute_projection
 
     if not job:
         return no_update, no_update, no_update
     settings = PanelSettings(*job["settings"])
     points = visible_points(
-        snapshot, cache_dir, settings, job["artists"], job["tags"], job["every_n"]
-    )
+        snapshot, cache_dir, settings, job["artists"], job["tags"], job["every_n"],
+        job.get("window", 1),
+    )  # fmt: skip
     if not points.ready:
 
         def report(fraction: float) -> None:
@@ -207,16 +295,14 @@ def compute_panel_map(
 
         set_progress((0, "starting"))
         try:
-            features = projection_input(points.space, points.rows, settings.projection)
+            features = points.features(settings.projection)
             points.xy = compute_projection(settings.projection, features, progress=report)
         except ValueError as error:  # ProjectionError: too few points and the like
             return no_update, str(error), no_update
-        key = map_key(
-            settings.model, settings.layer, settings.projection, points.segment_ids,
-            snapshot.version,
-        )  # fmt: skip
-        store_map(cache_dir, key, points.segment_ids, points.xy)
-    return draw(snapshot, settings, points, highlight, anonymize, MapLook(*job["look"]))
+        store_map(cache_dir, points_key(snapshot, settings, points), points.segment_ids,
+                  points.xy)  # fmt: skip
+    look = MapLook(*job["look"])
+    return draw(snapshot, settings, points, highlight, anonymize, look, cache_dir)
 
 
 def recolour(
@@ -227,13 +313,14 @@ def recolour(
     artists,
     tags,
     every_n,
+    window: int = 1,
     trajectories: bool = False,
 ) -> list:
     """A Patch of each panel's highlight and trajectory traces (the points are not sent again)."""
     patches = []
     spec = highlight_spec(*highlight)
     for settings in panel_settings:
-        points = visible_points(snapshot, cache_dir, settings, artists, tags, every_n)
+        points = visible_points(snapshot, cache_dir, settings, artists, tags, every_n, window)
         if not points.ready:
             patches.append(no_update)  # its background job draws with the highlight
             continue
@@ -257,11 +344,12 @@ def colour_panels(
     artists,
     tags,
     every_n,
+    window: int = 1,
 ) -> tuple[list, list]:
     """(a Patch of each panel's segment colours, each panel's legend); coordinates stay."""
     patches, legends = [], []
     for settings in panel_settings:
-        points = visible_points(snapshot, cache_dir, settings, artists, tags, every_n)
+        points = visible_points(snapshot, cache_dir, settings, artists, tags, every_n, window)
         if not points.ready:
             patches.append(no_update)  # its background job draws with the colours
             legends.append(no_update)
@@ -272,6 +360,31 @@ def colour_panels(
         patches.append(patch)
         legends.append(legend_children(entries))
     return patches, legends
+
+
+def caption_panels(
+    snapshot: Snapshot,
+    cache_dir: Path,
+    shown: bool,
+    panel_settings: Sequence[PanelSettings],
+    artists,
+    tags,
+    every_n,
+    window: int = 1,
+) -> list:
+    """A Patch of each panel's captions (shown or taken away); the points stay."""
+    patches = []
+    for settings in panel_settings:
+        points = visible_points(snapshot, cache_dir, settings, artists, tags, every_n, window)
+        if not points.ready:
+            patches.append(no_update)  # its background job draws them
+            continue
+        patch = Patch()
+        patch["layout"]["annotations"] = (
+            map_captions(snapshot, cache_dir, settings, points) if shown else []
+        )
+        patches.append(patch)
+    return patches
 
 
 def with_view(figure: dict, view: dict | None) -> dict:

@@ -10,6 +10,7 @@ from explore_dash.colouring import COLOUR_BY, NONE
 from explore_dash.layouts import glyphs
 from explore_dash.layouts.slots import slot
 from explore_dash.radio import DEFAULT_ARTIST_GAP, DEFAULT_PATH_STEPS, MAX_PATH_STEPS
+from explore_dash.windows import SEGMENT_LENGTHS
 from extraction.contract import SEGMENT_SECONDS
 
 #: The thinning slider's largest step: keep every 30th segment of each track.
@@ -31,6 +32,22 @@ def music_card(artists: list[str], tags: list[str]) -> dbc.Card:
                     _multi(ids.ARTISTS, artists, "All artists"),
                     html.Div(className="mb-2"),
                     _multi(ids.TAGS, tags, "All tags"),
+                    html.Div(
+                        [
+                            dbc.Label("Each point is", html_for=ids.SEGMENT_LENGTH,
+                                      className="small mb-0 me-2 text-nowrap"),
+                            dbc.Select(
+                                id=ids.SEGMENT_LENGTH,
+                                options=[{"label": label, "value": value}
+                                         for value, label in SEGMENT_LENGTHS.items()],
+                                value="1",
+                                size="sm",
+                            ),
+                        ],  # fmt: skip
+                        className="d-flex align-items-center mt-2",
+                        title="Consecutive 3-s segments averaged into one point; hover plays "
+                        "the whole window",
+                    ),
                     dbc.Label("Segments per track: keep every n-th", className="small mt-2 mb-0"),
                     slot(
                         dcc.Slider(
@@ -71,6 +88,12 @@ def map_card() -> dbc.Card:
                             ),
                         ],  # fmt: skip
                         className="d-flex align-items-center",
+                    ),
+                    dbc.Checkbox(
+                        id=ids.CAPTIONS,
+                        label="Captions: the tags that stand out in each region",
+                        value=False,
+                        className="small mt-1",
                     ),
                     dbc.Checkbox(
                         id=ids.TRAJECTORIES,
