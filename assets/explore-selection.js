@@ -10,13 +10,36 @@
   const look = core.settings;
   // The plot's background veils the unselected points down to about their unselected opacity.
   const VEIL = core.rgba(look.colours.background, 1 - look.opacity.unselected);
-  const SELECTED_FILL = core.rgba(look.colours.base, look.opacity.selected);
   const HIGHLIGHT_FILL = core.rgba(look.colours.highlight, look.opacity.selected);
   let selection = { ids: [], source: null };
   const drawnIds = {}; // panel -> ids drawn on its selection layer (read by tests)
 
   function selectionLayer(gd, panel) {
     return core.overlay(gd, "selection-layer", "canvas", () => drawSelection(panel));
+  }
+
+  // The colour Plotly gives point i of `trace`: one colour, or its value on the colour scale
+  // (coloured maps: explore_dash/colouring.py sends stepped category scales and a position
+  // scale). The step below the value is close enough for points drawn over a veil.
+  function colourOf(trace) {
+    const marker = trace.marker || {};
+    const values = marker.color;
+    if (!values || typeof values === "string" || !marker.colorscale) {
+      return () => look.colours.base;
+    }
+    const scale = marker.colorscale;
+    const low = marker.cmin;
+    const span = (marker.cmax - low) || 1;
+    return (i) => {
+      const where = (values[i] - low) / span;
+      let colour = scale[0][1];
+      for (const [stop, stopColour] of scale) {
+        if (stop <= where + 1e-9) {
+          colour = stopColour;
+        }
+      }
+      return colour;
+    };
   }
 
   function nativeSelection(gd) {
@@ -52,7 +75,8 @@
     context.fillStyle = VEIL;
     context.fillRect(0, 0, xa._length, ya._length);
     const red = gd._fullData[1];
-    const grey = new Path2D();
+    const colour = colourOf(base);
+    const byColour = new Map(); // colour -> Path2D of the selected points drawn in it
     const highlighted = new Path2D();
     const drawn = [];
     for (const id of selection.ids) {
@@ -65,16 +89,28 @@
       if (!(px >= 0 && px <= xa._length && py >= 0 && py <= ya._length)) {
         continue;
       }
-      const path = core.indexOf(red, id) >= 0 ? highlighted : grey;
+      let path = highlighted;
+      if (core.indexOf(red, id) < 0) {
+        const fill = colour(i);
+        path = byColour.get(fill) || new Path2D();
+        byColour.set(fill, path);
+      }
       const size = path === highlighted ? look.markerSize.highlight : look.markerSize.base;
       path.moveTo(px + size / 2, py);
       path.arc(px, py, size / 2, 0, 2 * Math.PI);
       drawn.push(id);
     }
-    context.fillStyle = SELECTED_FILL;
-    context.fill(grey);
+    context.globalAlpha = look.opacity.selected;
+    for (const [fill, path] of byColour) {
+      context.fillStyle = fill;
+      context.fill(path);
+    }
+    context.globalAlpha = 1;
     context.fillStyle = HIGHLIGHT_FILL;
     context.fill(highlighted);
+    context.strokeStyle = look.colours.highlightRim;
+    context.lineWidth = 1;
+    context.stroke(highlighted);
     canvas.hidden = false;
     drawnIds[panel] = drawn;
   }

@@ -174,3 +174,25 @@ def test_map005_12_s_windows_show_a_quarter_of_the_points_and_play_12_s(app_duo,
                message="the window to end")  # fmt: skip
     assert app_duo.driver.execute_script(f"return {player}.currentTime") >= stop - 0.05
     assert_no_console_errors(app_duo)
+
+
+def test_map006_a_selection_mirrored_on_a_coloured_map_keeps_its_colours(app_duo, collection):
+    from tests.test_browser import box_select, layer_pixel, shown_selection
+
+    Select(app_duo.find_element("#colour-by")).select_by_value("artist")
+    for panel in (0, 1):
+        wait_until(lambda p=panel: legend(app_duo, p), message=f"legend {panel}")
+    box_select(app_duo, 0, (0, 0), (1, 1))  # everything
+    mirrored = wait_until(lambda: shown_selection(app_duo, 1), message="mirrored selection")
+    artist = {t.track: t.artist for t in collection.ok_tracks()}
+    order = ["Alpha", "Beta", "Delta", "Gamma"]
+    for name in ("Alpha", "Beta"):
+        segment = next(s for s in mirrored if artist[s // SEGMENT_ID_STRIDE] == name)
+        red, green, blue, alpha = layer_pixel(app_duo, 1, segment)
+        hex_colour = PALETTE[order.index(name)]
+        want = [int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]
+        # Drawn at the selected opacity over the veil: close to the category's colour.
+        drawn = (red, green, blue)
+        assert alpha > 230, name
+        assert max(abs(a - b) for a, b in zip(drawn, want, strict=True)) < 40, (name, drawn)
+    assert_no_console_errors(app_duo)
