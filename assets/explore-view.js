@@ -122,8 +122,17 @@
     }
   }
 
+  // Clientside callback: a panel's figure -> the style of its "Recompute for this selection",
+  // shown while the panel places a subset on the whole collection's map.
+  function showRecompute(figure) {
+    const subset = Boolean(figure && figure.layout && figure.layout.meta &&
+      figure.layout.meta.subset);
+    return { display: subset ? "inline" : "none" };
+  }
+
   Object.assign(window.dash_clientside.explore, {
     flyTo: flyTo,
+    showRecompute: showRecompute,
     setUpPanel: setUpPanel,
     keepView: keepView,
     resetZoom: resetZoom,

@@ -110,6 +110,8 @@ class PanelPoints:
     members: np.ndarray | None = None
     starts: np.ndarray | None = None
     window: int = 1
+    #: Placed with the whole collection's map (a subset of it), not a map of their own.
+    subset: bool = False
 
     @property
     def windowed(self) -> bool:

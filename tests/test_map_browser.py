@@ -196,3 +196,22 @@ def test_map006_a_selection_mirrored_on_a_coloured_map_keeps_its_colours(app_duo
         assert alpha > 230, name
         assert max(abs(a - b) for a, b in zip(drawn, want, strict=True)) < 40, (name, drawn)
     assert_no_console_errors(app_duo)
+
+
+def test_map007_a_selection_shows_at_once_on_the_whole_map_and_can_get_its_own(app_duo):
+    count = app_duo.find_element("#" + _css_id({"panel": 0, "type": "panel-count"}))
+    button = app_duo.find_element("#" + _css_id({"panel": 0, "type": "panel-recompute"}))
+    choose_option(app_duo, "#" + _css_id({"panel": 0, "type": "panel-projection"}), "t-SNE")
+    title = f"return {graph_js(0)}.layout.title.text"
+    wait_until(lambda: app_duo.driver.execute_script(title).endswith("t-SNE")
+               and count.text == "20 segments", timeout=60,
+               message="the whole t-SNE map")  # fmt: skip
+    assert not button.is_displayed()
+    choose_option(app_duo, "#music-artists", "Alpha")
+    wait_until(lambda: count.text == "8 segments · placed on the whole collection's map",
+               message="the subset on the whole map")  # fmt: skip
+    assert len(trace_ids(app_duo, 0)) == 8 and button.is_displayed()
+    button.click()
+    wait_until(lambda: count.text == "8 segments", timeout=60, message="a map of its own")
+    wait_until(lambda: not button.is_displayed(), message="the button to go")
+    assert_no_console_errors(app_duo)

@@ -207,6 +207,28 @@ def register_panels(app: Dash, state: AppState) -> None:
 
     app.clientside_callback(browser("flyTo"), Input(ids.FLY_TO, "data"), prevent_initial_call=True)
 
+    app.clientside_callback(
+        browser("showRecompute"),
+        Output(ids.panel(ids.PANEL_RECOMPUTE, MATCH), "style"),
+        Input(ids.panel(ids.PANEL_GRAPH, MATCH), "figure"),
+    )
+
+    @app.callback(
+        Output(ids.panel(ids.PANEL_JOB, MATCH), "data", allow_duplicate=True),
+        Input(ids.panel(ids.PANEL_RECOMPUTE, MATCH), "n_clicks"),
+        *(State(ids.panel(kind, MATCH), "value") for kind in SETTING_KINDS),
+        *(State(component, "value") for component in MUSIC_INPUTS),
+        *(State(component, "value") for component in LOOK_INPUTS),
+        prevent_initial_call=True,
+    )
+    def recompute(_clicks, architecture, dataset, layer, projection, artists, tags, every_n,
+                  window, colour_by, trajectories, captions):  # fmt: skip
+        *music, segments = music_selection(artists, tags, every_n, window)
+        return panels.recompute_job(
+            panel_settings(architecture, dataset, layer, projection), *music, segments,
+            map_look(colour_by, trajectories, captions),
+        )  # fmt: skip
+
     for panel in ids.PANELS:
         register_map_job(app, state, panel)
 

@@ -46,6 +46,7 @@ from explore_dash.figures import (
 from explore_dash.filters import tracks_matching
 from explore_dash.map_cache import cached_map, map_key, store_map
 from explore_dash.options import PROJECTION_LABELS
+from explore_dash.projections import STORED_PROJECTIONS
 from explore_dash.search import MAX_RESULTS, search_tracks
 from explore_dash.snapshot import Snapshot
 from explore_dash.tags import AUTO_TAG_SPACES
@@ -72,11 +73,13 @@ def points_key(snapshot: Snapshot, settings: PanelSettings, points: PanelPoints)
 
 def visible_points(
     snapshot: Snapshot, cache_dir: Path, settings: PanelSettings, artists, tags, every_n,
-    window: int = 1,
+    window: int = 1, *, subset: bool = True,
 ) -> PanelPoints:  # fmt: skip
     """The panel's segments (or windows), with their coordinates when the map is known.
 
-    For t-SNE/UMAP the map cache is looked up once; ``xy`` stays None when nothing is cached.
+    For t-SNE/UMAP the map cache is looked up for these points; without one, and with
+    ``subset``, they are placed where the whole collection's cached map has them (instant;
+    ``points.subset`` says so). ``xy`` stays None when neither is cached.
     """
     chosen = tracks_matching(snapshot.tracks, snapshot.tags_by_track, artists or (), tags or ())
     points = panel_points(
@@ -91,6 +94,13 @@ def visible_points(
     if not points.ready:
         points.xy = cached_map(cache_dir, points_key(snapshot, settings, points),
                                points.segment_ids)  # fmt: skip
+    if not points.ready and subset:
+        whole = panel_points(snapshot.collection, settings, snapshot.tracks.index.to_numpy(),
+                             1, window=window)  # fmt: skip
+        if len(whole.segment_ids) > len(points.segment_ids):
+            points.xy = cached_map(cache_dir, points_key(snapshot, settings, whole),
+                                   points.segment_ids)  # fmt: skip
+            points.subset = points.xy is not None
     return points
 
 
@@ -197,7 +207,12 @@ def draw(
     )  # fmt: skip
     if look.captions and cache_dir is not None:
         figure["layout"]["annotations"] = map_captions(snapshot, cache_dir, settings, points)
-    return figure, point_count(points), legend_children(entries)
+    if points.subset:
+        figure["layout"]["meta"] = {"subset": True}
+    count = point_count(points)
+    if points.subset:
+        count += " · placed on the whole collection's map"
+    return figure, count, legend_children(entries)
 
 
 def point_count(points: PanelPoints) -> str:
@@ -258,16 +273,35 @@ def draw_panel(
             no_update,
         )
     # Not computed yet: the panel's background job takes over (see compute_panel_map).
-    job = {
+    job = map_job(settings, artists, tags, every_n, window, look)
+    name = PROJECTION_LABELS.get(settings.projection, settings.projection)
+    return no_update, f"computing {name} for {len(points.segment_ids):,} segments…", job, []
+
+
+def map_job(settings: PanelSettings, artists, tags, every_n, window: int, look: MapLook,
+            fresh: bool = False) -> dict:  # fmt: skip
+    """What a panel's background job computes: its map, with how to draw it.
+
+    ``fresh``: a map of these points of their own, even where the whole collection's map could
+    place them (the panel's *Recompute for this selection*).
+    """
+    return {
         "settings": [settings.architecture, settings.dataset, settings.layer, settings.projection],
         "artists": artists,
         "tags": tags,
         "every_n": every_n,
         "window": window,
         "look": look.as_job(),
+        **({"fresh": True} if fresh else {}),
     }
-    name = PROJECTION_LABELS.get(settings.projection, settings.projection)
-    return no_update, f"computing {name} for {len(points.segment_ids):,} segments…", job, []
+
+
+def recompute_job(settings: PanelSettings, artists, tags, every_n, window: int,
+                  look: MapLook) -> object:  # fmt: skip
+    """The job of *Recompute for this selection*; no update for a stored projection."""
+    if settings.projection in STORED_PROJECTIONS:
+        return no_update
+    return map_job(settings, artists, tags, every_n, window, look, fresh=True)
 
 
 def compute_panel_map(
@@ -286,7 +320,7 @@ def compute_panel_map(
     settings = PanelSettings(*job["settings"])
     points = visible_points(
         snapshot, cache_dir, settings, job["artists"], job["tags"], job["every_n"],
-        job.get("window", 1),
+        job.get("window", 1), subset=not job.get("fresh"),
     )  # fmt: skip
     if not points.ready:
 

@@ -96,6 +96,16 @@ def panel_layout(index: int, options: dict[str, list[dict]], settings: PanelSett
     footer = html.Div(
         [
             html.Span(id=ids.panel(ids.PANEL_COUNT, index), className="small text-muted"),
+            # Shown while the panel shows a subset placed on the whole collection's map.
+            dbc.Button(
+                "Recompute for this selection",
+                id=ids.panel(ids.PANEL_RECOMPUTE, index),
+                size="sm",
+                color="link",
+                className="p-0 ms-2 align-baseline",
+                style={"display": "none"},
+                title="A t-SNE or UMAP map of these points alone (in the background)",
+            ),
             dbc.Button(
                 "Reset zoom",
                 id=ids.panel(ids.PANEL_RESET, index),
