@@ -191,6 +191,7 @@ def run(
     signal.signal(signal.SIGINT, signal.default_int_handler)
     extraction = None
     warm_up = None
+    maps_ahead = None
     try:
         library = check_library(library)
         data_dir = data_dir_for(library, data)
@@ -200,6 +201,7 @@ def run(
             with stops_held():
                 from explore_dash.app import create_app
                 from explore_dash.config import AppConfig
+                from explore_dash.maps_ahead import start_maps_ahead
                 from explore_dash.projections import start_warm_up
             config = AppConfig(
                 library, data_dir, host=host, port=port, anonymize=anonymize, extract=not no_extract
@@ -208,6 +210,8 @@ def run(
         except ImportError as error:
             raise missing_package(error) from None
         extraction = None if no_extract else start_extraction(library, data_dir)
+        # The whole collection's t-SNE and UMAP maps, once the analysis has finished.
+        maps_ahead = start_maps_ahead(data_dir)
         # Compile UMAP's numba code into the on-disk cache now, in its own (low-priority)
         # process, so the first UMAP a user asks for does not wait for it.
         warm_up = start_warm_up(data_dir / "cache" / "numba")
@@ -222,8 +226,9 @@ def run(
     except KeyboardInterrupt:
         pass
     finally:
-        if warm_up is not None and warm_up.poll() is None:
-            warm_up.terminate()
+        for helper in (warm_up, maps_ahead):
+            if helper is not None and helper.poll() is None:
+                helper.terminate()
         if extraction is not None and extraction.poll() is None:
             print("explore-dash: stopping extraction (finished tracks are kept)…", flush=True)
             stop_extraction(extraction)

@@ -155,7 +155,7 @@ class Space:
         if self.source is None:
             return np.zeros((len(self), 0), np.float32)
         try:
-            table = pq.read_table(self.source, columns=["track", "offset", "vector"])
+            table = read_parquet_once(self.source, ["track", "offset", "vector"])
         except (OSError, pa.ArrowException) as error:
             raise DataError(f"cannot read {self.source}: {error}") from error
         vectors = _matrix(table.column("vector"))
@@ -187,6 +187,18 @@ class Space:
         return np.where(self.segment_ids[clipped] == ids, clipped, -1).astype(np.int64)
 
 
+def read_parquet_once(path: Path, columns: list[str]) -> pa.Table:
+    """``columns`` of the parquet file at ``path``, read through one open file.
+
+    A merge replaces a table with ``os.replace`` while the app may be reading it. Given a path,
+    pyarrow opens the file more than once (footer, then pages) and could read the footer of one
+    version and the pages of the next ("Page was smaller than expected", seen under load); one
+    open file is one version, whatever replaces the name meanwhile.
+    """
+    with open(path, "rb") as handle:
+        return pq.read_table(handle, columns=columns)
+
+
 def read_space(path: Path, model: str, layer: str, track_ids: np.ndarray | None = None) -> Space:
     """One segment table as a :class:`Space`, without its ``vector`` column.
 
@@ -196,7 +208,7 @@ def read_space(path: Path, model: str, layer: str, track_ids: np.ndarray | None 
         Keep only the segments of these tracks (the collection's playable tracks).
     """
     try:
-        table = pq.read_table(path, columns=["track", "offset", "pca", "std_pca"])
+        table = read_parquet_once(path, ["track", "offset", "pca", "std_pca"])
     except (OSError, pa.ArrowException) as error:
         raise DataError(
             f"cannot read {path}: {error}; delete the data folder to start over"

@@ -47,6 +47,7 @@ EXTRACTION_FAILURES = "extraction-failures"
 LIBRARY_POLL = "library-poll"
 DATA_VERSION = "data-version-store"
 LIBRARY_SUMMARY = "library-summary"
+MAPS_AHEAD = "maps-ahead"
 
 # Page
 EMPTY_STATE = "empty-state"

@@ -119,11 +119,12 @@ def test_callbacks007_export_saves_and_downloads(snapshot, fake):
 def test_callbacks008_the_poll_sends_choices_only_for_a_new_version(snapshot, fake):
     status = ExtractionStatus(phase="done", tracks_total=3, tracks_done=3)
     same = library.poll_library(snapshot, status, snapshot.version, str(fake.library))
-    assert same[len(library.EXTRACTION_OUTPUTS) + 1 :] == (no_update,) * (
-        len(library.LIBRARY_OUTPUTS) - 1
+    # After the poll interval and the maps-ahead line, nothing for an unchanged version.
+    assert same[len(library.EXTRACTION_OUTPUTS) + 2 :] == (no_update,) * (
+        len(library.LIBRARY_OUTPUTS) - 2
     )
     new = library.poll_library(snapshot, status, snapshot.version - 1, str(fake.library))
-    version_at = len(library.EXTRACTION_OUTPUTS) + 1
+    version_at = len(library.EXTRACTION_OUTPUTS) + 2
     assert new[version_at] == snapshot.version
     artists = new[version_at + 3]
     assert artists == ["Alpha", "Beta", "Delta", "Gamma"]

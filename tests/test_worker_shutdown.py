@@ -51,7 +51,8 @@ def wait_for_workers(process: subprocess.Popen, data: Path, timeout: float = 120
 
 def make_library(root: Path) -> Path:
     for i in range(6):
-        write_audio(root / f"t{i}.wav", 120.0, signal="chirp", seed=i)
+        # Long enough that work is left when SIGINT comes, even on a fast or idle machine.
+        write_audio(root / f"t{i}.wav", 300.0, signal="chirp", seed=i)
     return root
 
 

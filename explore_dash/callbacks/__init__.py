@@ -19,6 +19,7 @@ from explore_dash.client import NAMESPACE
 from explore_dash.colouring import COLOUR_BY, NONE
 from explore_dash.figures import MapLook, PanelSettings
 from explore_dash.layouts.sidebar import REDUCTION_MAX
+from explore_dash.maps_ahead import read_ahead_status
 from explore_dash.options import (
     ARCHITECTURES,
     DATASETS,
@@ -519,5 +520,6 @@ def register_library(app: Dash, state: AppState) -> None:
             inputs.whole(page_version, 0, 2**53)
         state.refresh()
         return library.poll_library(
-            state.snapshot, state.extraction, page_version, str(state.config.library)
-        )
+            state.snapshot, state.extraction, page_version, str(state.config.library),
+            read_ahead_status(state.cache_dir),
+        )  # fmt: skip

@@ -6,6 +6,7 @@ from dash import no_update
 
 from explore_dash import ids
 from explore_dash.layouts.page import extraction_props, library_summary
+from explore_dash.maps_ahead import AheadStatus
 from explore_dash.progress import (
     POLL_IDLE_MS,
     POLL_RUNNING_MS,
@@ -35,6 +36,7 @@ CHOICE_OUTPUTS = (
 #: Outputs after the Library box's: poll interval, data version, empty state, summary, choices.
 LIBRARY_OUTPUTS = (
     (ids.LIBRARY_POLL, "interval"),
+    (ids.MAPS_AHEAD, "children"),
     (ids.DATA_VERSION, "data"),
     (ids.EMPTY_STATE, "style"),
     (ids.LIBRARY_SUMMARY, "children"),
@@ -48,13 +50,17 @@ def current_view(status: ExtractionStatus | None) -> ExtractionView:
 
 
 def poll_library(
-    snapshot: Snapshot, status: ExtractionStatus | None, page_version, library: str
-) -> tuple:
-    """Progress, and when the page shows an older version, the new version and choices."""
+    snapshot: Snapshot, status: ExtractionStatus | None, page_version, library: str,
+    ahead: AheadStatus | None = None,
+) -> tuple:  # fmt: skip
+    """Progress (of the analysis and of the maps computed ahead), and when the page shows an
+    older version, the new version and choices."""
     view = current_view(status)
+    maps = ahead.text() if ahead is not None else ""
     progress = (
         *extraction_props(view).values(),
-        POLL_RUNNING_MS if view.running else POLL_IDLE_MS,
+        POLL_RUNNING_MS if view.running or maps else POLL_IDLE_MS,
+        maps,
     )
     if page_version == snapshot.version:
         return *progress, *(no_update,) * (3 + len(CHOICE_OUTPUTS))

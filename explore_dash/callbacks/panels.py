@@ -45,6 +45,7 @@ from explore_dash.figures import (
 )
 from explore_dash.filters import tracks_matching
 from explore_dash.map_cache import cached_map, map_key, store_map
+from explore_dash.maps_ahead import map_lock
 from explore_dash.options import PROJECTION_LABELS
 from explore_dash.projections import STORED_PROJECTIONS
 from explore_dash.search import MAX_RESULTS, search_tracks
@@ -313,8 +314,6 @@ def compute_panel_map(
     anonymize: bool = False,
 ):
     """The background job of a panel: compute its t-SNE/UMAP map, store it, draw it."""
-    from explore_dash.projections import compute_projection
-
     if not job:
         return no_update, no_update, no_update
     settings = PanelSettings(*job["settings"])
@@ -328,15 +327,36 @@ def compute_panel_map(
             set_progress((round(100 * fraction), f"{100 * fraction:.0f} %"))
 
         set_progress((0, "starting"))
-        try:
-            features = points.features(settings.projection)
-            points.xy = compute_projection(settings.projection, features, progress=report)
-        except ValueError as error:  # ProjectionError: too few points and the like
-            return no_update, str(error), no_update
-        store_map(cache_dir, points_key(snapshot, settings, points), points.segment_ids,
-                  points.xy)  # fmt: skip
+        key = points_key(snapshot, settings, points)
+        # One computation of a map at a time: the maps computed ahead, or another panel or
+        # app process, may be computing this one now (explore_dash/maps_ahead.py).
+        with map_lock(cache_dir, key, wait=False) as held:
+            if held:
+                error = _compute_and_store(settings, points, cache_dir, key, report)
+        if not held:
+            set_progress((0, "waiting for this map, being computed in the background"))
+            with map_lock(cache_dir, key, wait=True):
+                points.xy = cached_map(cache_dir, key, points.segment_ids)
+                error = None if points.ready else _compute_and_store(
+                    settings, points, cache_dir, key, report)  # fmt: skip
+        if error is not None:
+            return no_update, error, no_update
     look = MapLook(*job["look"])
     return draw(snapshot, settings, points, highlight, anonymize, look, cache_dir)
+
+
+def _compute_and_store(settings: PanelSettings, points: PanelPoints, cache_dir: Path, key: str,
+                       report: Callable[[float], None]) -> str | None:  # fmt: skip
+    """Compute the map of ``points`` into ``points.xy`` and the cache; the error, if any."""
+    from explore_dash.projections import compute_projection
+
+    try:
+        points.xy = compute_projection(settings.projection, points.features(settings.projection),
+                                       progress=report)  # fmt: skip
+    except ValueError as error:  # ProjectionError: too few points and the like
+        return str(error)
+    store_map(cache_dir, key, points.segment_ids, points.xy)
+    return None
 
 
 def recolour(

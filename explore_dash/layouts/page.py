@@ -165,8 +165,11 @@ def page_layout(
             [
                 dbc.NavbarBrand("explore-dash"),
                 html.Span(
-                    library_summary(n_tracks, library),
-                    id=ids.LIBRARY_SUMMARY,
+                    [
+                        # The whole collection's maps computed ahead (explore_dash/maps_ahead.py).
+                        html.Span(id=ids.MAPS_AHEAD, className="text-secondary me-3"),
+                        html.Span(library_summary(n_tracks, library), id=ids.LIBRARY_SUMMARY),
+                    ],
                     className="text-light small",
                 ),
             ],
