@@ -69,6 +69,19 @@
     return (names && names[String(track)]) || "track " + track;
   }
 
+  // The id of the point that shows segment `id` now: itself, or the window (Each point is …)
+  // or whole track holding it, named by its first segment (explore_dash/windows.py).
+  function pointOfSegment(id) {
+    const menu = document.getElementById(settings.ids.segmentLength);
+    const size = menu ? Number(menu.value) : 1;
+    if (size === 1 || !Number.isFinite(size)) {
+      return id;
+    }
+    const track = Math.floor(id / settings.segmentIdStride);
+    const index = id - track * settings.segmentIdStride;
+    return track * settings.segmentIdStride + (size > 1 ? index - (index % size) : 0);
+  }
+
   function segmentTitle(names, id) {
     const segment = segmentOf(id);
     return trackName(names, segment.track) + " @ " + formatTime(segment.offset);
@@ -219,6 +232,7 @@
     overlay: overlay,
     rgba: rgba,
     playAt: playAt,
+    pointOfSegment: pointOfSegment,
     trackName: trackName,
   };
   // In place: Dash's renderer keeps its own fields (no_update, callback_context) on this object.

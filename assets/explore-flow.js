@@ -240,8 +240,9 @@
   function pixelOf(gd, id) {
     const xa = gd._fullLayout.xaxis;
     const ya = gd._fullLayout.yaxis;
+    const shown = core.pointOfSegment(id); // in a longer window, where that window is
     for (const trace of gd._fullData) {
-      const i = core.indexOf(trace, id);
+      const i = core.indexOf(trace, shown);
       if (i >= 0 && trace.x && trace.y) {
         const px = xa.l2p(trace.x[i]);
         const py = ya.l2p(trace.y[i]);

@@ -38,6 +38,7 @@ def client_settings() -> dict:
         "ids": {
             "player": ids.PLAYER,
             "graphType": ids.PANEL_GRAPH,
+            "segmentLength": ids.SEGMENT_LENGTH,
             "playPosition": ids.PLAY_POSITION,
             "nowPlaying": ids.NOW_PLAYING,
             "flowStatus": ids.FLOW_STATUS,

@@ -246,3 +246,20 @@ def test_flow005_a_path_takes_its_start_and_end_from_the_map(app_duo, collection
     assert names[0] == f"{start.artist} – {start.title}"
     assert names[-1] == f"{end.artist} – {end.title}"
     assert_no_console_errors(app_duo)
+
+
+def test_flow006_a_chain_is_drawn_on_maps_of_longer_windows(app_duo):
+    from selenium.webdriver.support.ui import Select
+
+    Select(app_duo.find_element("#segment-length")).select_by_value("4")
+    wait_until(lambda: len(trace_ids(app_duo, 0)) == 7, message="12-s windows")
+    hover_segment_of(app_duo, 0)
+    move_to(app_duo.driver, 5, 5)
+    click(app_duo, "#radio-start")
+    wait_until(lambda: len(chain_rows(app_duo)) >= 3, message="the radio's chain")
+    items = app_duo.driver.execute_script("return window.exploreDash.flow.state().items")
+    for panel in (0, 1):
+        wait_until(lambda p=panel: len(shown_chain(app_duo, p)) == items,
+                   message=f"the chain on panel {panel}")  # fmt: skip
+    click(app_duo, "#flow-stop")
+    assert_no_console_errors(app_duo)
