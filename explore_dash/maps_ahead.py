@@ -35,7 +35,7 @@ from pathlib import Path
 from explore_dash.figures import PanelSettings
 from explore_dash.layouts.panel import DEFAULT_PANELS
 from explore_dash.progress import process_alive
-from extraction.contract import read_status
+from extraction.contract import TRACKS_FILE, read_status, read_version
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +180,7 @@ def compute_pending(
         status.ready += 1
         status.computing = ""
         _write_status(cache_dir, status)
-        if Snapshot.load(data_dir).version != snapshot.version:
+        if read_version(data_dir) != snapshot.version:
             return False  # merged tables: the next round maps the new version
     _write_status(cache_dir, status)
     return True
@@ -207,16 +207,9 @@ def run(data_dir: Path, cache_dir: Path, projections: Sequence[str] = PROJECTION
                                                  previous.total, waiting=True))  # fmt: skip
             time.sleep(WAIT_SECONDS)
             continue
-        from explore_dash.collection import Collection
-
-        try:
-            version = Collection.load(data_dir).version
-        except Exception as error:  # noqa: BLE001 (no tables yet: wait for them)
-            log.debug("maps ahead: no tables yet (%s)", error)
-            time.sleep(WAIT_SECONDS)
-            continue
-        if version == done_version:
-            time.sleep(WAIT_SECONDS)
+        version = read_version(data_dir)
+        if version == done_version or not (Path(data_dir) / TRACKS_FILE).exists():
+            time.sleep(WAIT_SECONDS)  # done, or no tables yet
             continue
         if compute_pending(data_dir, cache_dir, should_stop, projections):
             done_version = version

@@ -105,6 +105,7 @@ def test_projections007_large_maps_run_shorter_optimisations():
     assert tsne_iterations(20_000) == 300
     assert umap_epochs(19_999) is None  # umap-learn's own: 500 up to 10k points, 200 above
     assert umap_epochs(50_000) == 100
+    assert umap_epochs(100_000) == 60
 
 
 @pytest.mark.parametrize(
@@ -342,3 +343,25 @@ def test_projections022_numba_cache_goes_to_a_folder_per_library_versions(tmp_pa
     assert path.parent == tmp_path and path.is_dir()
     assert "numba" in path.name and "umap-learn" in path.name and "pynndescent" in path.name
     assert os.environ["NUMBA_CACHE_DIR"] == str(path)
+
+
+def test_projections023_large_t_sne_maps_a_sample_and_places_the_rest(monkeypatch):
+    """From TSNE_SAMPLE_FROM points (50k; 600 here) a sample is mapped and the rest placed."""
+    from explore_dash import projections
+
+    monkeypatch.setattr(projections, "TSNE_SAMPLE_FROM", 600)
+    monkeypatch.setattr(projections, "TSNE_SAMPLE_SIZE", 300)
+    features = clustered(800)
+    reports: list[float] = []
+    first = compute_projection("tsne", features, progress=reports.append)
+    assert first.shape == (800, 2) and first.dtype == np.float32 and np.isfinite(first).all()
+    np.testing.assert_array_equal(first, compute_projection("tsne", features))  # seeded
+    assert reports[0] == 0.0 and reports[-1] == 1.0
+    assert all(a <= b for a, b in zip(reports, reports[1:], strict=False))
+    # The placed points land in their own cluster, not between clusters.
+    labels = np.arange(800) % 4
+    centroids = np.array([first[labels == c].mean(axis=0) for c in range(4)])
+    nearest = np.argmin(((first[:, None, :] - centroids[None]) ** 2).sum(axis=2), axis=1)
+    assert (nearest == labels).mean() > 0.98
+    with pytest.raises(ProjectionCancelled):
+        compute_projection("tsne", features, should_stop=lambda: len(reports) > 0)
