@@ -232,6 +232,86 @@ def measure_box_selection(driver, n_points: int) -> tuple[float, int]:
     return seconds, count
 
 
+def start_app(fake, port: int, *flags: str) -> subprocess.Popen:
+    """``python -m explore_dash`` on ``fake`` (with the maps computed ahead, unless ``flags``)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "explore_dash", "--library", str(fake.library), "--data",
+         str(fake.data_dir), "--no-extract", "--port", str(port), *flags],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+
+def wait_for_page(url: str, server: subprocess.Popen) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError(server.stderr.read().decode()) from None
+            time.sleep(0.3)
+
+
+def during_maps_ahead(args) -> int:
+    """Hover and selection while the whole collection's maps are computed, then after.
+
+    The "busy" runs count only while ``cache/maps-ahead.json`` names a map being computed; the
+    "idle" runs come once every map is ready, in the same process and browser.
+    """
+    from explore_dash.maps_ahead import read_ahead_status
+
+    root = Path(tempfile.mkdtemp(prefix="explore-dash-bench-"))
+    fake = make_collection(root, args.segments)
+    cache = fake.data_dir / "cache"
+    server = start_app(fake, args.port)
+    url = f"http://127.0.0.1:{args.port}/"
+    results: dict[str, dict[str, list[float]]] = {"busy": {}, "idle": {}}
+    driver = None
+    try:
+        wait_for_page(url, server)
+        driver = start_browser()
+        for phase in ("busy", "idle"):
+            if phase == "idle":
+                deadline = time.monotonic() + 1800
+                while (status := read_ahead_status(cache)) is None or status.text():
+                    assert time.monotonic() < deadline, "the maps ahead never finished"
+                    time.sleep(2)
+            for run in range(args.runs):
+                status = read_ahead_status(cache)
+                computing = bool(status and status.computing)
+                if phase == "busy" and not computing:
+                    print("maps ahead not computing any more: busy phase over", flush=True)
+                    break
+                measure_page_usable(driver, url, args.segments)
+                time.sleep(0.5)
+                hover = measure_hover(driver, 1000 + run * 7919)
+                seconds, count = measure_box_selection(driver, args.select_points)
+                results[phase].setdefault("hover_to_audio_s", []).append(hover)
+                results[phase].setdefault("box_selection_s", []).append(seconds)
+                print(f"{phase} run {run}: hover {hover:.3f}, selection {seconds:.3f} "
+                      f"({count} selected; computing: {status.computing if status else '-'})",
+                      flush=True)  # fmt: skip
+    finally:
+        if driver is not None:
+            driver.quit()
+        server.terminate()
+        server.wait()
+    report = {phase: {name: statistics.median(values) for name, values in found.items()}
+              for phase, found in results.items()}  # fmt: skip
+    report["runs"] = results
+    report["load_average"] = os.getloadavg()
+    for name in ("hover_to_audio_s", "box_selection_s"):
+        busy, idle = report["busy"].get(name), report["idle"].get(name)
+        if busy and idle:
+            print(f"{name}: busy {busy:.3f} idle {idle:.3f} ratio {busy / idle:.2f}")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--segments", type=int, default=100_000)
@@ -241,17 +321,22 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--select-points", type=int, default=10_000, help="points the box selection catches"
     )
+    parser.add_argument(
+        "--during-maps-ahead", action="store_true",
+        help="measure the app while the maps computed ahead run, then once they are all done "
+        "(no baseline page)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.during_maps_ahead:
+        return during_maps_ahead(args)
 
     root = Path(tempfile.mkdtemp(prefix="explore-dash-bench-"))
     started = time.perf_counter()
     fake = make_collection(root, args.segments)
     print(f"synthetic collection: {args.segments} segments ({time.perf_counter() - started:.1f} s)")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "explore_dash", "--library", str(fake.library), "--data",
-         str(fake.data_dir), "--no-extract", "--port", str(args.port)],
-        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+    # The maps computed ahead stay off here: this measures the app on an idle machine
+    # (--during-maps-ahead measures it beside them).
+    server = start_app(fake, args.port, "--no-maps-ahead")
     url = f"http://127.0.0.1:{args.port}/"
     driver = None
     renderer = "unknown"

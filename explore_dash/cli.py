@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--port", type=int, default=8050, help="port (default: %(default)s)")
     parser.add_argument("--no-extract", action="store_true", help="serve the tables as they are")
+    parser.add_argument(
+        "--no-maps-ahead", action="store_true", help="no whole-collection maps in the background"
+    )
     parser.add_argument("--anonymize", action="store_true", help="neutral codes for model names")
     parser.add_argument("--debug", action="store_true", help="Dash debug mode")
     return parser
@@ -178,6 +181,7 @@ def run(
     no_extract: bool,
     anonymize: bool,
     debug: bool = False,
+    maps_ahead: bool = True,
 ) -> int:
     """Serve the app (and run the extraction beside it) until Ctrl-C or SIGTERM.
 
@@ -191,7 +195,7 @@ def run(
     signal.signal(signal.SIGINT, signal.default_int_handler)
     extraction = None
     warm_up = None
-    maps_ahead = None
+    ahead = None
     try:
         library = check_library(library)
         data_dir = data_dir_for(library, data)
@@ -211,7 +215,7 @@ def run(
             raise missing_package(error) from None
         extraction = None if no_extract else start_extraction(library, data_dir)
         # The whole collection's t-SNE and UMAP maps, once the analysis has finished.
-        maps_ahead = start_maps_ahead(data_dir)
+        ahead = start_maps_ahead(data_dir) if maps_ahead else None
         # Compile UMAP's numba code into the on-disk cache now, in its own (low-priority)
         # process, so the first UMAP a user asks for does not wait for it.
         warm_up = start_warm_up(data_dir / "cache" / "numba")
@@ -226,7 +230,7 @@ def run(
     except KeyboardInterrupt:
         pass
     finally:
-        for helper in (warm_up, maps_ahead):
+        for helper in (warm_up, ahead):
             if helper is not None and helper.poll() is None:
                 helper.terminate()
         if extraction is not None and extraction.poll() is None:
@@ -241,5 +245,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     logging.getLogger("dash").setLevel(logging.WARNING)
     return run(
-        args.library, args.data, args.host, args.port, args.no_extract, args.anonymize, args.debug
+        args.library, args.data, args.host, args.port, args.no_extract, args.anonymize, args.debug,
+        not args.no_maps_ahead,
     )

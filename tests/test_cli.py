@@ -145,3 +145,34 @@ def test_cli008_missing_module_names_the_module_behind_a_wrapped_import_error():
     except ImportError as outer:
         assert missing_module(outer) == "explore_dash_no_such_module"
     assert missing_module(ImportError("numpy: PyCapsule_Import failed")) is None
+
+
+@pytest.mark.parametrize("flag, started", [(False, 1), (True, 0)])
+def test_cli010_the_maps_ahead_start_with_the_app_unless_told_not_to(tmp_path, monkeypatch,
+                                                                     flag, started):  # fmt: skip
+    from explore_dash import maps_ahead
+
+    library = tmp_path / "music"
+    library.mkdir()
+    launched = []
+
+    class Helper:
+        def poll(self):
+            return None
+
+        def terminate(self):
+            launched.append("terminated")
+
+    def start(data):
+        launched.append(data)
+        return Helper()
+
+    monkeypatch.setattr(maps_ahead, "start_maps_ahead", start)
+    monkeypatch.setattr(cli, "start_extraction", lambda *a: None)
+    monkeypatch.setattr("explore_dash.projections.start_warm_up", lambda *a: None)
+    monkeypatch.setattr("dash.Dash.run", lambda *a, **k: None)  # serve nothing: return at once
+    args = cli.parse_args(["--library", str(library), "--data", str(tmp_path / "d"), "--port",
+                           "0", *(["--no-maps-ahead"] if flag else [])])  # fmt: skip
+    assert cli.run(args.library, args.data, args.host, args.port, True, False, False,
+                   not args.no_maps_ahead) == 0  # fmt: skip
+    assert launched == ([tmp_path / "d", "terminated"] if started else [])
