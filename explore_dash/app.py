@@ -52,6 +52,7 @@ def build_layout(state: AppState):
         library=str(state.config.library),
         data_dir=str(state.config.data_dir),
         n_tracks=len(snapshot.tracks),
+        segments=snapshot.collection.largest_space(),
         data_version=snapshot.version,
         # Just started: the extraction may not have written its status yet.
         extracting=view.running or (state.config.extract and (status is None or status.running)),

@@ -289,6 +289,16 @@ class Collection:
     def space_path(self, model: str, layer: str) -> Path:
         return segment_path(self.data_dir, model, layer)
 
+    def largest_space(self) -> int:
+        """Rows of the largest segment table, from the files' footers (no table is read)."""
+        sizes = []
+        for model, layer in self.available_spaces():
+            try:
+                sizes.append(pq.ParquetFile(self.space_path(model, layer)).metadata.num_rows)
+            except (OSError, pa.ArrowException):
+                continue  # being replaced: the next look counts it
+        return max(sizes, default=0)
+
     def available_spaces(self) -> list[tuple[str, str]]:
         """The (model, layer) pairs that have a segment table, sorted."""
         return segment_spaces(self.data_dir)

@@ -123,3 +123,26 @@ def test_layout005_a_running_extraction_is_in_the_page_from_its_first_draw(tmp_p
     status.path.unlink()  # nothing ran: no box
     (box,) = find(create_app(AppConfig(fake.library, fake.data_dir)).layout, ids.EXTRACTION_BOX)
     assert box.style == {"display": "none"}
+
+
+@pytest.mark.parametrize("segments, every_n", [(0, 1), (200_000, 1), (200_001, 2),
+                                               (1_000_000, 5), (100_000_000, 30)])  # fmt: skip
+def test_layout008_the_slider_starts_so_a_map_has_at_most_200k_points(segments, every_n):
+    from explore_dash.layouts.sidebar import default_every_n, thinning_note
+
+    assert default_every_n(segments) == every_n
+    assert (thinning_note(segments, every_n) != "") == (every_n > 1)
+
+
+def test_layout009_a_large_collection_starts_thinned_and_says_so(tmp_path: Path, monkeypatch):
+    from explore_dash.layouts import sidebar
+
+    monkeypatch.setattr(sidebar, "POINTS_PER_PANEL", 8)  # the fake collection has 20 segments
+    fake = write_fake_collection(tmp_path)
+    app = create_app(AppConfig(fake.library, fake.data_dir))
+    layout = app.layout() if callable(app.layout) else app.layout
+    (slider,) = find(layout, ids.REDUCTION)
+    assert slider.value == 3
+    notes = [c.children for c in components(layout)
+             if isinstance(getattr(c, "children", None), str) and "1 in 3" in c.children]
+    assert notes and notes[0].startswith("20 segments: 1 in 3 shown")

@@ -131,6 +131,7 @@ def page_layout(
     library: str,
     data_dir: str,
     n_tracks: int,
+    segments: int = 0,
     data_version: int = 0,
     extracting: bool = False,
     extraction: ExtractionView | None = None,
@@ -153,7 +154,7 @@ def page_layout(
     ]
     sidebar = [
         extraction_box(extraction),
-        music_card(artists, tags),
+        music_card(artists, tags, segments),
         map_card(),
         highlight_card(artists, albums, tracks, tags),
         listen_card(),

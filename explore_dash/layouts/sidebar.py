@@ -15,6 +15,8 @@ from extraction.contract import SEGMENT_SECONDS
 
 #: The thinning slider's largest step: keep every 30th segment of each track.
 REDUCTION_MAX = 30
+#: Points a map starts with at most: the slider's default rises with the collection.
+POINTS_PER_PANEL = 200_000
 
 def _multi(component_id: str, options: list, placeholder: str) -> html.Div:
     dropdown = dcc.Dropdown(
@@ -23,7 +25,21 @@ def _multi(component_id: str, options: list, placeholder: str) -> html.Div:
     return slot(dropdown, "dropdown")
 
 
-def music_card(artists: list[str], tags: list[str]) -> dbc.Card:
+def default_every_n(segments: int) -> int:
+    """The thinning slider's start: every n-th segment, so a map starts with at most
+    :data:`POINTS_PER_PANEL` points (as many as the slider allows)."""
+    return int(min(REDUCTION_MAX, max(1, -(-segments // POINTS_PER_PANEL))))
+
+
+def thinning_note(segments: int, every_n: int) -> str:
+    """What the page says under the slider when it starts above 1."""
+    if every_n <= 1:
+        return ""
+    return (f"{segments:,} segments: 1 in {every_n} shown to start with (at most about "
+            f"{POINTS_PER_PANEL:,} a map); move the slider to 1 for all of them")  # fmt: skip
+
+
+def music_card(artists: list[str], tags: list[str], segments: int = 0) -> dbc.Card:
     return dbc.Card(
         [
             dbc.CardHeader("Music"),
@@ -55,11 +71,15 @@ def music_card(artists: list[str], tags: list[str]) -> dbc.Card:
                             min=1,
                             max=REDUCTION_MAX,
                             step=1,
-                            value=1,
+                            value=default_every_n(segments),
                             marks={1: "1", 5: "5", 10: "10", 20: "20", 30: "30"},
                             tooltip={"placement": "bottom"},
                         ),
                         "slider",
+                    ),
+                    html.Div(
+                        thinning_note(segments, default_every_n(segments)),
+                        className="form-text mt-0",
                     ),
                 ]
             ),
