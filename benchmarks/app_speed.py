@@ -274,6 +274,11 @@ def during_maps_ahead(args) -> int:
         wait_for_page(url, server)
         driver = start_browser()
         for phase in ("busy", "idle"):
+            if phase == "busy":
+                deadline = time.monotonic() + 300
+                while not ((status := read_ahead_status(cache)) and status.computing):
+                    assert time.monotonic() < deadline, "the maps ahead never started"
+                    time.sleep(0.5)
             if phase == "idle":
                 deadline = time.monotonic() + 1800
                 while (status := read_ahead_status(cache)) is None or status.text():

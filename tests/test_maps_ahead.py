@@ -155,3 +155,11 @@ def test_ahead004_it_waits_for_the_analysis_stops_on_sigint_and_resumes(tmp_path
 ])  # fmt: skip
 def test_ahead005_the_pages_quiet_line(status, text):
     assert status.text() == text
+
+
+def test_ahead006_the_background_leaves_the_first_core_to_the_page():
+    from explore_dash.maps_ahead import background_cores
+
+    assert background_cores([0, 1]) == {1}
+    assert background_cores([3]) == {3}  # one core: shared, at the lowest priority
+    assert background_cores(range(8)) == set(range(1, 8))
