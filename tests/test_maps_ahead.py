@@ -17,7 +17,7 @@ import pytest
 from benchmarks.app_speed import make_collection
 from explore_dash.callbacks import panels
 from explore_dash.figures import PanelSettings
-from explore_dash.map_cache import MAP_CACHE_DIR, ProjectionCache, store_map
+from explore_dash.map_cache import store_map
 from explore_dash.maps_ahead import (
     STATUS_FILE,
     AheadStatus,
@@ -30,18 +30,11 @@ from explore_dash.maps_ahead import (
 from explore_dash.snapshot import Snapshot
 from extraction.contract import PROGRESS_FILE, ExtractionStatus
 from tests.fake_collection import write_fake_collection
+from tests.test_subset_maps import computations
 
 REPO = Path(__file__).resolve().parent.parent
 TSNE = PanelSettings("musicnn", "msd", "embedding", "tsne")
 NONE = ([], [], [], [])
-
-
-def computations(cache: Path) -> int:
-    store = ProjectionCache(cache / MAP_CACHE_DIR)
-    try:
-        return store.computations
-    finally:
-        store.close()
 
 
 def whole_map_ready(snapshot, cache, settings) -> bool:

@@ -57,6 +57,13 @@ def map_look(colour_by, trajectories, captions) -> MapLook:
                    inputs.flag(captions))  # fmt: skip
 
 
+def every_panel_settings(architectures, datasets, layers, projections) -> list[PanelSettings]:
+    """Each panel's settings, from the ALL-panel states of its four dropdowns."""
+    columns = [inputs.each(values, lambda v: v)
+               for values in (architectures, datasets, layers, projections)]  # fmt: skip
+    return list(map(panel_settings, *columns))
+
+
 def music_selection(artists, tags, every_n, window) -> tuple[list[str], list[str], int, int]:
     """(artists, tags, every n-th, segments per point) of the Music card."""
     return (
@@ -152,9 +159,7 @@ def register_panels(app: Dash, state: AppState) -> None:
     )
     def recolour(h_artists, h_albums, h_tracks, h_tags, trajectories, architectures, datasets,
                  layers, projections, artists, tags, every_n, window):  # fmt: skip
-        columns = [inputs.each(values, lambda v: v) for values in
-                   (architectures, datasets, layers, projections)]  # fmt: skip
-        settings = list(map(panel_settings, *columns))
+        settings = every_panel_settings(architectures, datasets, layers, projections)
         highlight = highlight_values(h_artists, h_albums, h_tracks, h_tags)
         return panels.recolour(
             state.snapshot, state.cache_dir, highlight, settings,
@@ -171,11 +176,9 @@ def register_panels(app: Dash, state: AppState) -> None:
     )
     def colour_panels(colour_by, architectures, datasets, layers, projections, artists, tags,
                       every_n, window):  # fmt: skip
-        columns = [inputs.each(values, lambda v: v) for values in
-                   (architectures, datasets, layers, projections)]  # fmt: skip
         return panels.colour_panels(
             state.snapshot, state.cache_dir, inputs.choice(colour_by, COLOUR_BY),
-            list(map(panel_settings, *columns)),
+            every_panel_settings(architectures, datasets, layers, projections),
             *music_selection(artists, tags, every_n, window),
         )  # fmt: skip
 
@@ -188,11 +191,9 @@ def register_panels(app: Dash, state: AppState) -> None:
     )
     def caption_panels(shown, architectures, datasets, layers, projections, artists, tags,
                        every_n, window):  # fmt: skip
-        columns = [inputs.each(values, lambda v: v) for values in
-                   (architectures, datasets, layers, projections)]  # fmt: skip
         return panels.caption_panels(
             state.snapshot, state.cache_dir, inputs.flag(shown),
-            list(map(panel_settings, *columns)),
+            every_panel_settings(architectures, datasets, layers, projections),
             *music_selection(artists, tags, every_n, window),
         )  # fmt: skip
 
