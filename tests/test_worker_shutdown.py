@@ -51,8 +51,7 @@ def wait_for_workers(process: subprocess.Popen, data: Path, timeout: float = 120
 
 def make_library(root: Path) -> Path:
     for i in range(6):
-        # Long enough that work is left when SIGINT comes, even on a fast or idle machine.
-        write_audio(root / f"t{i}.wav", 300.0, signal="chirp", seed=i)
+        write_audio(root / f"t{i}.wav", 120.0, signal="chirp", seed=i)
     return root
 
 
