@@ -18,6 +18,7 @@ from explore_dash.layouts.panel import DEFAULT_PANELS
 from explore_dash.options import option_labels
 from explore_dash.snapshot import library_choices
 from explore_dash.state import AppState
+from explore_dash.yielding import install_maps_yield
 
 log = logging.getLogger(__name__)
 
@@ -105,4 +106,7 @@ def create_app(config: AppConfig, state: AppState | None = None) -> Dash:
     register_callbacks(app, state)
     register_audio_route(app.server, lambda: state.snapshot.collection, Path(config.library))
     app.server.config["EXPLORE_DASH_STATE"] = state
+    app.server.config["EXPLORE_DASH_MAPS_YIELD"] = install_maps_yield(
+        app.server, state.cache_dir, app.config.requests_pathname_prefix
+    )
     return app

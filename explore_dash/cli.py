@@ -196,6 +196,7 @@ def run(
     extraction = None
     warm_up = None
     ahead = None
+    app = None
     try:
         library = check_library(library)
         data_dir = data_dir_for(library, data)
@@ -230,9 +231,14 @@ def run(
     except KeyboardInterrupt:
         pass
     finally:
+        if app is not None:
+            # The maps may be paused for the page (explore_dash/yielding.py): let them go on,
+            # or the stop signal would wait.
+            app.server.config["EXPLORE_DASH_MAPS_YIELD"].release()
         for helper in (warm_up, ahead):
             if helper is not None and helper.poll() is None:
                 helper.terminate()
+                helper.send_signal(signal.SIGCONT)  # a paused process acts on SIGTERM once resumed
         if extraction is not None and extraction.poll() is None:
             print("explore-dash: stopping extraction (finished tracks are kept)…", flush=True)
             stop_extraction(extraction)

@@ -52,6 +52,7 @@ from explore_dash.search import MAX_RESULTS, search_tracks
 from explore_dash.snapshot import Snapshot
 from explore_dash.tags import AUTO_TAG_SPACES
 from explore_dash.windows import SEGMENT_LENGTHS, WHOLE_TRACK
+from explore_dash.yielding import waiting_for_map
 from extraction.contract import SEGMENT_SECONDS
 
 #: (artists, albums, tracks, tags) picked in the Highlight card.
@@ -335,7 +336,7 @@ def compute_panel_map(
                 error = _compute_and_store(settings, points, cache_dir, key, report)
         if not held:
             set_progress((0, "waiting for this map, being computed in the background"))
-            with map_lock(cache_dir, key, wait=True):
+            with waiting_for_map(cache_dir, key):
                 points.xy = cached_map(cache_dir, key, points.segment_ids)
                 error = None if points.ready else _compute_and_store(
                     settings, points, cache_dir, key, report)  # fmt: skip
