@@ -19,6 +19,7 @@ computed here waits for it instead of computing it a second time
 from __future__ import annotations
 
 import argparse
+import ctypes
 import fcntl
 import json
 import logging
@@ -45,6 +46,7 @@ STATUS_FILE = "maps-ahead.json"
 LOCK_DIR = "map-locks"
 #: How often the process looks whether an extraction still runs (seconds).
 WAIT_SECONDS = 2.0
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 @dataclass
@@ -148,9 +150,14 @@ def compute_pending(
     from explore_dash.snapshot import Snapshot
 
     snapshot = Snapshot.load(data_dir)
-    todo = [(model, layer, projection)
-            for model, layer in space_order(snapshot.collection.available_spaces())
-            for projection in projections]  # fmt: skip
+    spaces = space_order(snapshot.collection.available_spaces())
+    # Every space's memory-mapped files first (explore_dash/space_files.py: seconds each, even
+    # at a million segments): the next start of the app maps them instead of reading the tables.
+    for model, layer in spaces:
+        if should_stop():
+            return False
+        snapshot.segment_tags(model, layer)
+    todo = [(model, layer, projection) for model, layer in spaces for projection in projections]
     status = AheadStatus(version=snapshot.version, total=len(todo))
     for model, layer, projection in todo:
         if should_stop():
@@ -238,8 +245,20 @@ def background_cores(available: Sequence[int]) -> set[int]:
 
 
 def _lower_priority() -> None:
+    # Die with the app: paused by the page (explore_dash/yielding.py) when the app is killed,
+    # the process would otherwise stay paused forever, holding a map's lock.
+    _die_with_parent()
     os.nice(19)
     os.sched_setaffinity(0, background_cores(os.sched_getaffinity(0)))
+
+
+def _die_with_parent() -> None:
+    """Have the kernel kill this process when its parent exits (Linux; elsewhere a no-op)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
 
 
 def start_maps_ahead(data_dir: Path) -> subprocess.Popen[bytes]:
