@@ -255,13 +255,53 @@ def wait_for_page(url: str, server: subprocess.Popen) -> None:
             time.sleep(0.3)
 
 
+def cached_whole_maps(fake, url: str) -> dict[str, float]:
+    """Seconds for the server to answer a panel asking for each space's t-SNE and UMAP
+    whole-collection map, once the maps computed ahead are done (from the cache)."""
+    from benchmarks.million import panel_request, post_panel
+    from explore_dash.app import create_app
+    from explore_dash.config import AppConfig
+    from explore_dash.snapshot import Snapshot
+    from tests.load import layout_values
+
+    # The app object only builds the requests (its callback map and first values).
+    app = create_app(AppConfig(fake.library, fake.data_dir, extract=False))
+    initial = layout_values(app)
+    seconds = {}
+    for model, layer in Snapshot.load(fake.data_dir).collection.available_spaces():
+        architecture, dataset = model.split("-")
+        for projection in ("umap", "tsne"):
+            body = panel_request(app, initial, 0, architecture=architecture, dataset=dataset,
+                                 layer=layer, projection=projection)  # fmt: skip
+            seconds[f"{model} {layer} {projection}"], _ = post_panel(url.rstrip("/"), body)
+    return seconds
+
+
+def maps_paused(cache: Path) -> str:
+    """Whether the maps-ahead process is paused by the page now ("yes", "no", "-": none)."""
+    from explore_dash.maps_ahead import read_ahead_status
+
+    status = read_ahead_status(cache)
+    try:
+        stat = Path(f"/proc/{status.pid}/stat").read_text() if status else ""
+    except OSError:
+        stat = ""
+    if not stat:
+        return "-"
+    return "yes" if stat[stat.rfind(")") + 2] == "T" else "no"
+
+
 def during_maps_ahead(args) -> int:
     """Hover and selection while the whole collection's maps are computed, then after.
 
     The "busy" runs count only while ``cache/maps-ahead.json`` names a map being computed; the
-    "idle" runs come once every map is ready, in the same process and browser.
+    "idle" runs come once every map is ready, in the same process and browser. The page pauses
+    the maps while it is used (explore_dash/yielding.py): each run's hover and selection follow
+    a page load (paused), and a further hover comes after a quiet spell long enough for the maps
+    to have gone on (the worst case: the first move after a pause).
     """
     from explore_dash.maps_ahead import read_ahead_status
+    from explore_dash.yielding import QUIET_SECONDS
 
     root = Path(tempfile.mkdtemp(prefix="explore-dash-bench-"))
     fake = make_collection(root, args.segments)
@@ -293,12 +333,22 @@ def during_maps_ahead(args) -> int:
                 measure_page_usable(driver, url, args.segments)
                 time.sleep(0.5)
                 hover = measure_hover(driver, 1000 + run * 7919)
+                # The first hover after a quiet spell: the maps were let go on meanwhile
+                # (explore_dash/yielding.py), so this one meets them running.
+                time.sleep(QUIET_SECONDS + 1.0)
+                first = measure_hover(driver, 2000 + run * 7919)
+                paused_before = maps_paused(cache)
                 seconds, count = measure_box_selection(driver, args.select_points)
+                paused = f"{paused_before}/{maps_paused(cache)}"
                 results[phase].setdefault("hover_to_audio_s", []).append(hover)
                 results[phase].setdefault("box_selection_s", []).append(seconds)
-                print(f"{phase} run {run}: hover {hover:.3f}, selection {seconds:.3f} "
-                      f"({count} selected; computing: {status.computing if status else '-'})",
+                results[phase].setdefault("first_hover_after_quiet_s", []).append(first)
+                print(f"{phase} run {run}: hover {hover:.3f}, selection {seconds:.3f}, "
+                      f"first hover after {QUIET_SECONDS + 1.0:.0f} s quiet {first:.3f} "
+                      f"({count} selected; computing: {status.computing if status else '-'}; "
+                      f"maps paused before/after the selection: {paused})",
                       flush=True)  # fmt: skip
+        cached = cached_whole_maps(fake, url)
     finally:
         if driver is not None:
             driver.quit()
@@ -306,9 +356,11 @@ def during_maps_ahead(args) -> int:
         server.wait()
     report = {phase: {name: statistics.median(values) for name, values in found.items()}
               for phase, found in results.items()}  # fmt: skip
+    report["cached_whole_map_s"] = cached
+    print("whole-collection map from the cache, per space and projection:", cached)
     report["runs"] = results
     report["load_average"] = os.getloadavg()
-    for name in ("hover_to_audio_s", "box_selection_s"):
+    for name in ("hover_to_audio_s", "box_selection_s", "first_hover_after_quiet_s"):
         busy, idle = report["busy"].get(name), report["idle"].get(name)
         if busy and idle:
             print(f"{name}: busy {busy:.3f} idle {idle:.3f} ratio {busy / idle:.2f}")

@@ -7,6 +7,7 @@ never through the extraction's pipeline, which may pull in Essentia.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,7 +18,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from explore_dash.space_files import SpaceFiles, space_key
 from extraction.contract import (
+    CACHE_DIR,
     PCA_COMPONENTS,
     SEGMENT_ID_STRIDE,
     STATE_FILE,
@@ -115,6 +118,7 @@ class Space:
     pca: np.ndarray
     std_pca: np.ndarray
     source: Path | None = None
+    files: SpaceFiles | None = field(default=None, repr=False)
     _vector: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
@@ -154,19 +158,37 @@ class Space:
     def _read_vector(self) -> np.ndarray:
         if self.source is None:
             return np.zeros((len(self), 0), np.float32)
+        kept = self.files.load("vector", len(self)) if self.files is not None else None
+        if kept is not None:
+            return kept
+        vectors = self._read_vector_from_table()
+        if self.files is None:
+            return vectors
+        mapped = self.files.save("vector", vectors)
+        if mapped is not vectors:
+            del vectors
+            release_decoded()
+        return mapped
+
+    def _read_vector_from_table(self) -> np.ndarray:
         try:
-            table = read_parquet_once(self.source, ["track", "offset", "vector"])
+            with open(self.source, "rb") as handle:  # one open file: one version of the table
+                parquet = pq.ParquetFile(handle)
+                table = parquet.read(columns=["track", "offset"])
+                # Align by id rather than trusting row order: the file may have been rewritten.
+                ids = segment_ids(table.column("track").to_numpy(),
+                                  table.column("offset").to_numpy())  # fmt: skip
+                order = np.argsort(ids, kind="stable")
+                positions = np.searchsorted(ids[order], self.segment_ids)
+                top = max(len(ids) - 1, 0)
+                rows = order[np.minimum(positions, top)] if len(ids) else positions
+                if len(self) and (len(ids) == 0 or np.any(ids[rows] != self.segment_ids)):
+                    raise DataError(
+                        f"{self.source} changed since it was loaded; reload the collection"
+                    )
+                return read_rows(parquet, "vector", rows)
         except (OSError, pa.ArrowException) as error:
             raise DataError(f"cannot read {self.source}: {error}") from error
-        vectors = _matrix(table.column("vector"))
-        # Align by id rather than trusting row order: the file may have been rewritten.
-        ids = segment_ids(table.column("track").to_numpy(), table.column("offset").to_numpy())
-        order = np.argsort(ids, kind="stable")
-        positions = np.searchsorted(ids[order], self.segment_ids)
-        rows = order[np.minimum(positions, max(len(ids) - 1, 0))] if len(ids) else positions
-        if len(self) and (len(ids) == 0 or np.any(ids[rows] != self.segment_ids)):
-            raise DataError(f"{self.source} changed since it was loaded; reload the collection")
-        return np.ascontiguousarray(vectors[rows])
 
     def rows_of(self, ids: Iterable[int] | np.ndarray) -> np.ndarray:
         """Row of each segment id in this space, -1 for ids it does not hold.
@@ -187,6 +209,15 @@ class Space:
         return np.where(self.segment_ids[clipped] == ids, clipped, -1).astype(np.int64)
 
 
+def release_decoded() -> None:
+    """Give the memory of decoded tables back to the system.
+
+    Arrow's allocator keeps freed memory for reuse: after one million-row space was read, about
+    630 MB stayed resident though nothing used it (benchmarks/million.py).
+    """
+    pa.default_memory_pool().release_unused()
+
+
 def read_parquet_once(path: Path, columns: list[str]) -> pa.Table:
     """``columns`` of the parquet file at ``path``, read through one open file.
 
@@ -199,41 +230,109 @@ def read_parquet_once(path: Path, columns: list[str]) -> pa.Table:
         return pq.read_table(handle, columns=columns)
 
 
-def read_space(path: Path, model: str, layer: str, track_ids: np.ndarray | None = None) -> Space:
+#: The columns of a space kept in its files (the vector too, once read; see :mod:`space_files`).
+SPACE_COLUMNS = ("segment_ids", "track", "offset", "pca", "std_pca")
+#: Matrices stored column by column: a 2-D map reads two of their 32 columns.
+BY_COLUMN = ("pca", "std_pca")
+
+
+def read_space(
+    path: Path,
+    model: str,
+    layer: str,
+    track_ids: np.ndarray | None = None,
+    cache_dir: Path | None = None,
+    version: int | None = None,
+) -> Space:
     """One segment table as a :class:`Space`, without its ``vector`` column.
 
     Parameters
     ----------
     track_ids : np.ndarray, shape (k,), optional
         Keep only the segments of these tracks (the collection's playable tracks).
+    cache_dir : Path, optional
+        Keep the arrays in memory-mapped files there, for this table and ``version`` (which
+        decides ``track_ids``), and map them instead of reading the table when they exist.
     """
     try:
-        table = read_parquet_once(path, ["track", "offset", "pca", "std_pca"])
+        with open(path, "rb") as handle:
+            stat = os.fstat(handle.fileno())
+            files = None
+            if cache_dir is not None and version is not None:
+                stamp = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+                files = SpaceFiles(cache_dir, model, layer, space_key(version, stamp))
+                kept = _kept_space(files, model, layer, path)
+                if kept is not None:
+                    return kept
+            # One open file is one version, whatever replaces the name meanwhile.
+            parquet = pq.ParquetFile(handle)
+            table = parquet.read(columns=["track", "offset"])
+            track = table.column("track").to_numpy().astype(np.int32)
+            offset = table.column("offset").to_numpy().astype(np.float32)
+            ids = segment_ids(track, offset)
+            keep = np.ones(len(ids), bool) if track_ids is None else np.isin(track, track_ids)
+            rows = np.flatnonzero(keep)
+            rows = rows[np.argsort(ids[rows], kind="stable")]
+            # Duplicate ids would make selection ambiguous; the contract has none, keep the first.
+            _, first = np.unique(ids[rows], return_index=True)
+            rows = rows[first]
+            columns = {"segment_ids": ids[rows], "track": track[rows], "offset": offset[rows]}
+            for name in BY_COLUMN:
+                columns[name] = read_rows(parquet, name, rows, by_column=True)
     except (OSError, pa.ArrowException) as error:
         raise DataError(
             f"cannot read {path}: {error}; delete the data folder to start over"
         ) from error
-    track = table.column("track").to_numpy().astype(np.int32)
-    offset = table.column("offset").to_numpy().astype(np.float32)
-    pca = _matrix(table.column("pca"))
-    std_pca = _matrix(table.column("std_pca"))
-    ids = segment_ids(track, offset)
-    keep = np.ones(len(ids), bool) if track_ids is None else np.isin(track, track_ids)
-    rows = np.flatnonzero(keep)
-    rows = rows[np.argsort(ids[rows], kind="stable")]
-    # Duplicate ids would make selection ambiguous; the contract has none, keep the first.
-    _, first = np.unique(ids[rows], return_index=True)
-    rows = rows[first]
-    return Space(
-        model,
-        layer,
-        ids[rows],
-        track[rows],
-        offset[rows],
-        np.ascontiguousarray(pca[rows]),
-        np.ascontiguousarray(std_pca[rows]),
-        source=path,
-    )
+    if files is not None:
+        columns = {name: files.save(name, array, name in BY_COLUMN)
+                   for name, array in columns.items()}  # fmt: skip
+    return Space(model, layer, **columns, source=path, files=files)
+
+
+def read_rows(
+    parquet: pq.ParquetFile, name: str, rows: np.ndarray, by_column: bool = False
+) -> np.ndarray:
+    """Rows ``rows`` (in that order) of the list column ``name``, as a float32 matrix.
+
+    Read one row group at a time: a million rows' principal components or network outputs are
+    decoded a group at a time, never whole beside their copy.
+
+    Returns
+    -------
+    np.ndarray, shape (len(rows), n_dims), float32
+        Fortran-ordered with ``by_column``, else C-ordered.
+    """
+    out = None
+    start = 0
+    order = np.argsort(rows, kind="stable")  # the output rows in table order
+    in_table_order = rows[order]
+    for group in range(parquet.num_row_groups):
+        end = start + parquet.metadata.row_group(group).num_rows
+        first, last = np.searchsorted(in_table_order, [start, end])
+        wanted = order[first:last]
+        if len(wanted):
+            matrix = _matrix(parquet.read_row_group(group, columns=[name]).column(name))
+            if out is None:
+                out = np.empty((len(rows), matrix.shape[1]), np.float32,
+                               order="F" if by_column else "C")  # fmt: skip
+            out[wanted] = matrix[rows[wanted] - start]
+        start = end
+    if out is None:  # no rows wanted: the width from the schema
+        width = parquet.schema_arrow.field(name).type
+        dims = width.list_size if pa.types.is_fixed_size_list(width) else 0
+        out = np.zeros((0, dims), np.float32, order="F" if by_column else "C")
+    return out
+
+
+def _kept_space(files: SpaceFiles, model: str, layer: str, path: Path) -> Space | None:
+    """The space from its files, when every column is there and of one length."""
+    ids = files.load("segment_ids")
+    if ids is None:
+        return None
+    columns = {name: files.load(name, len(ids)) for name in SPACE_COLUMNS}
+    if any(column is None for column in columns.values()):
+        return None
+    return Space(model, layer, **columns, source=path, files=files)
 
 
 def _stamp(path: Path) -> tuple[int, int, int] | None:
@@ -312,7 +411,9 @@ class Collection:
                 return cached
             path = self.space_path(model, layer)
             if path.exists():
-                space = read_space(path, model, layer, self.tracks.index.to_numpy())
+                space = read_space(path, model, layer, self.tracks.index.to_numpy(),
+                                   self.data_dir / CACHE_DIR, self.version)  # fmt: skip
+                release_decoded()
             else:
                 space = Space.empty(model, layer)
             self._spaces[key] = space

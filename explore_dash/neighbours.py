@@ -11,10 +11,7 @@ restarted app does not decode the parquet list column again.
 from __future__ import annotations
 
 import logging
-import os
-import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -22,7 +19,6 @@ from explore_dash.collection import Space
 
 log = logging.getLogger(__name__)
 
-NEIGHBOURS_DIR = "neighbours"
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,37 +114,3 @@ class SpaceIndex:
         """Rows of the track at position ``code`` of ``track_ids`` (rows are sorted by track)."""
         start, stop = np.searchsorted(self.track_code, [code, code + 1])
         return np.arange(start, stop)
-
-
-def cached_vectors(space: Space, cache_dir: Path | None, version: int) -> np.ndarray:
-    """``space.vector``, through ``<cache_dir>/neighbours/v<version>-<model>-<layer>.npy``.
-
-    The file is written once per table version (atomically; files of other versions of the
-    space are removed) and read back memory-mapped. Without a usable cache the vectors come
-    from the table, as before.
-    """
-    if cache_dir is None:
-        return space.vector
-    directory = Path(cache_dir) / NEIGHBOURS_DIR
-    stem = f"{space.model}-{space.layer}"
-    path = directory / f"v{version}-{stem}.npy"
-    try:
-        vectors = np.load(path, mmap_mode="r")
-        if vectors.shape[0] == len(space):
-            return vectors
-    except (OSError, ValueError):
-        pass
-    vectors = space.vector
-    temporary = directory / f".tmp-{uuid.uuid4().hex}.npy"
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        np.save(temporary, vectors)
-        os.replace(temporary, path)
-        for old in directory.glob(f"v*-{stem}.npy"):
-            if old != path:
-                old.unlink(missing_ok=True)
-    except OSError as error:
-        log.warning("nearest-neighbour cache in %s not used: %s", directory, error)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return vectors

@@ -18,7 +18,8 @@ import numpy as np
 
 from explore_dash.collection import Collection
 from explore_dash.colouring import Palette, point_labels, rank_categories
-from explore_dash.neighbours import SpaceIndex, cached_vectors
+from explore_dash.neighbours import SpaceIndex
+from explore_dash.space_files import kept
 from explore_dash.tags import all_tags, load_model_labels, segment_tag_indices, track_tags
 from extraction.contract import LAYER_TAGGRAM
 
@@ -83,13 +84,17 @@ class Snapshot:
                     self._segment_tags[key] = None
                 else:
                     space = self.collection.space(model, layer)
-                    self._segment_tags[key] = segment_tag_indices(space, taggram)
+                    # Kept beside the space: a later start reads no taggram for the hovers.
+                    self._segment_tags[key] = kept(
+                        space.files, "top3-tags",
+                        lambda: segment_tag_indices(space, taggram),
+                    )  # fmt: skip
             return self._segment_tags[key]
 
-    def index(self, model: str, layer: str, cache_dir: Path | None = None) -> SpaceIndex:
+    def index(self, model: str, layer: str) -> SpaceIndex:
         """The nearest-neighbour index of one space of this version, built on first use.
 
-        Its vectors are kept under ``cache_dir`` (:func:`explore_dash.neighbours.cached_vectors`).
+        Its vectors are the space's, memory-mapped from its files (:mod:`space_files`).
         """
         key = (model, layer)
         with self._lock:
@@ -97,7 +102,7 @@ class Snapshot:
         if found is not None:
             return found
         space = self.collection.space(model, layer)
-        built = SpaceIndex.build(space, cached_vectors(space, cache_dir, self.version))
+        built = SpaceIndex.build(space, space.vector)
         with self._lock:
             return self._indexes.setdefault(key, built)
 

@@ -12,12 +12,13 @@ import json
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import numpy as np
 
 from explore_dash.collection import Collection, Space
+from explore_dash.space_files import kept
 from extraction.contract import LAYER_TAGGRAM
 
 log = logging.getLogger(__name__)
@@ -77,17 +78,44 @@ def top_tags(
     dict
         Track id → labels, strongest first.
     """
-    taggram = np.asarray(taggram, dtype=np.float64)
+    taggram = np.asarray(taggram)
     if taggram.ndim != 2 or taggram.shape[1] != len(labels):
         raise ValueError(f"taggram of shape {taggram.shape} does not match {len(labels)} labels")
+    table = track_top_indices(track, taggram, k)
+    return {int(row[0]): [labels[j] for j in row[1:]] for row in table}
+
+
+def track_top_indices(track: np.ndarray, taggram: np.ndarray, k: int = 3) -> np.ndarray:
+    """Each track's id, then its ``k`` strongest labels' indices (by mean activation).
+
+    Sums run by track in float64, a block of rows at a time: a million segments' taggram is
+    never copied whole (it may be a memory-mapped file).
+
+    Returns
+    -------
+    np.ndarray, shape (n_tracks, 1 + min(k, n_labels)), int64
+        Sorted by track id.
+    """
+    track = np.asarray(track)
     if len(track) == 0:
-        return {}
-    unique, inverse = np.unique(np.asarray(track), return_inverse=True)
+        return np.zeros((0, 1 + max(0, min(k, taggram.shape[1]))), np.int64)
+    unique, inverse = np.unique(track, return_inverse=True)
     sums = np.zeros((len(unique), taggram.shape[1]), np.float64)
-    np.add.at(sums, inverse, taggram)
+    for start in range(0, len(track), BLOCK_ROWS):
+        block = slice(start, start + BLOCK_ROWS)
+        rows = np.asarray(taggram[block])
+        for label in range(taggram.shape[1]):  # bincount sums in float64, faster than add.at
+            sums[:, label] += np.bincount(inverse[block], rows[:, label], len(unique))
     means = sums / np.bincount(inverse, minlength=len(unique))[:, None]
-    best = _top_columns(means, k)
-    return {int(t): [labels[j] for j in row] for t, row in zip(unique, best, strict=True)}
+    return np.column_stack([unique.astype(np.int64), _top_columns(means, k)])
+
+
+def _space_top_indices(space: Space, k: int) -> np.ndarray:
+    return track_top_indices(space.track, space.vector, k)
+
+
+#: Rows of a taggram handled at once (a few MB), so large spaces need no large temporaries.
+BLOCK_ROWS = 65_536
 
 
 def _top_columns(scores: np.ndarray, k: int) -> np.ndarray:
@@ -111,10 +139,12 @@ def segment_tag_indices(space: Space, taggram_space: Space, k: int = 3) -> np.nd
     """
     out = np.full((len(space), k), 255, np.uint8)
     rows = taggram_space.rows_of(space.segment_ids)
-    found = rows >= 0
-    if found.any():
-        top = _top_columns(taggram_space.vector[rows[found]], k)
-        out[found, : top.shape[1]] = top
+    found = np.flatnonzero(rows >= 0)
+    vector = taggram_space.vector
+    for start in range(0, len(found), BLOCK_ROWS):
+        chosen = found[start : start + BLOCK_ROWS]
+        top = _top_columns(np.asarray(vector[rows[chosen]]), k)
+        out[chosen, : top.shape[1]] = top
     return out
 
 
@@ -157,9 +187,12 @@ def track_tags(
         space = collection.space(model, layer)
         if labels is None or len(space) == 0:
             continue
-        for track, labels_of_track in top_tags(space.track, space.vector, labels, k).items():
-            if track in tags:
-                tags[track].update(label.lower() for label in labels_of_track)
+        # Kept beside the space: a later start reads no taggram at all.
+        table = kept(space.files, f"track-top{k}", partial(_space_top_indices, space, k))
+        for row in table:
+            own = tags.get(int(row[0]))
+            if own is not None:
+                own.update(labels[j].lower() for j in row[1:])
     return tags
 
 

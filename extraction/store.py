@@ -104,6 +104,12 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+#: Rows per parquet row group. The app decodes a large table one group at a time
+#: (explore_dash.collection.read_rows), so its memory at a million segments stays bounded; a
+#: single group of a million rows would be decoded whole.
+ROW_GROUP_ROWS = 65_536
+
+
 def atomic_write_parquet(table: pa.Table, path: Path) -> None:
     """Write ``table`` to ``path`` so that ``path`` is either the old or the new file, never half.
 
@@ -115,7 +121,7 @@ def atomic_write_parquet(table: pa.Table, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.parent / f".tmp-{uuid.uuid4().hex}-{path.name}"
     try:
-        pq.write_table(table, temporary, compression="zstd")
+        pq.write_table(table, temporary, compression="zstd", row_group_size=ROW_GROUP_ROWS)
         with open(temporary, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(temporary, path)

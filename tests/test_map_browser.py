@@ -6,7 +6,6 @@ import pytest
 
 pytest.importorskip("selenium", reason="browser tests need the test extra (dash[testing])")
 
-from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
 
 from explore_dash.colouring import PALETTE  # noqa: E402
@@ -25,7 +24,10 @@ from tests.test_browser import (  # noqa: E402, F401  (fixtures)
 
 def legend(duo, panel: int) -> list[str]:
     selector = f"[id='{{\"panel\":{panel},\"type\":\"panel-legend\"}}'] .legend-entry"
-    return [e.get_attribute("title") for e in duo.driver.find_elements(By.CSS_SELECTOR, selector)]
+    # Read in one script: the legend may be redrawn between finding its entries and reading them.
+    return duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0]), e => e.title);", selector
+    )
 
 
 def colour_of_tracks(duo, panel: int) -> dict[int, set[str]]:

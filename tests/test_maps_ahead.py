@@ -28,6 +28,7 @@ from explore_dash.maps_ahead import (
     space_order,
 )
 from explore_dash.snapshot import Snapshot
+from explore_dash.space_files import SPACES_DIR
 from extraction.contract import PROGRESS_FILE, ExtractionStatus
 from tests.fake_collection import write_fake_collection
 from tests.test_subset_maps import computations
@@ -51,6 +52,8 @@ def test_ahead001_every_spaces_whole_map_lands_in_the_cache_without_a_page(tmp_p
         architecture, dataset = model.split("-")
         assert whole_map_ready(snapshot, cache, PanelSettings(architecture, dataset, layer, "tsne"))
     assert computations(cache) == len(spaces)
+    for model, layer in spaces:  # and every space's files, for the next start of the app
+        assert list((cache / SPACES_DIR / f"{model}-{layer}").glob("*-top3-tags.npy"))
     status = json.loads((cache / STATUS_FILE).read_text())
     assert status["ready"] == status["total"] == len(spaces)
     # Done once: a second round computes nothing.
@@ -156,3 +159,25 @@ def test_ahead006_the_background_leaves_the_first_core_to_the_page():
     assert background_cores([0, 1]) == {1}
     assert background_cores([3]) == {3}  # one core: shared, at the lowest priority
     assert background_cores(range(8)) == set(range(1, 8))
+
+
+def test_ahead007_a_new_analysis_stops_the_running_map_and_it_carries_on_after(tmp_path):
+    fake = make_collection(tmp_path, 6000)
+    data, cache = fake.data_dir, fake.data_dir / "cache"
+    process = run_ahead(data)
+    try:
+        wait_for(lambda: (read_ahead_status(cache) or AheadStatus()).computing, 60,
+                 "a map to start")  # fmt: skip
+        analysis = ExtractionStatus(phase="extracting", pid=os.getpid())
+        (data / PROGRESS_FILE).write_text(json.dumps(analysis.__dict__))  # a new analysis
+        waiting = wait_for(lambda: (s := read_ahead_status(cache)) and s.waiting and s, 30,
+                           "the map to stop for the analysis")  # fmt: skip
+        assert waiting.computing == "" and computations(cache) == 0  # nothing half-done
+        assert process.poll() is None  # it waits, it does not exit
+        (data / PROGRESS_FILE).write_text(json.dumps({**analysis.__dict__, "phase": "done"}))
+        done = wait_for(lambda: (s := read_ahead_status(cache)) and s.total and s.ready == s.total
+                        and s, 300, "every map")  # fmt: skip
+        assert computations(cache) == done.total
+    finally:
+        process.terminate()
+        process.wait(30)

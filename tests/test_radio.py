@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from explore_dash.collection import Space
-from explore_dash.neighbours import NEIGHBOURS_DIR, SpaceIndex, cached_vectors
+from explore_dash.neighbours import SpaceIndex
 from explore_dash.radio import Diversity, RadioError, path, radio
 from extraction.contract import PCA_COMPONENTS, segment_ids
 
@@ -162,17 +160,3 @@ def test_radio008_impossible_paths_are_refused_with_a_reason(world, start, end, 
         path(index, tracks, {}, start, end, steps, Diversity(artist_gap=0, distinct_albums=False))
 
 
-def test_radio009_the_vectors_are_cached_per_table_version(tmp_path: Path):
-    space, vectors, _ = make_space()
-    space._vector = vectors
-    first = cached_vectors(space, tmp_path, version=4)
-    np.testing.assert_array_equal(first, vectors)
-    files = sorted(p.name for p in (tmp_path / NEIGHBOURS_DIR).iterdir())
-    assert files == ["v4-m-embedding.npy"]
-    space._vector = None  # a second load must not need the table
-    space.source = tmp_path / "missing.parquet"
-    np.testing.assert_array_equal(cached_vectors(space, tmp_path, version=4), vectors)
-    space._vector = vectors * 2
-    np.testing.assert_array_equal(cached_vectors(space, tmp_path, version=5), vectors * 2)
-    files = sorted(p.name for p in (tmp_path / NEIGHBOURS_DIR).iterdir())
-    assert files == ["v5-m-embedding.npy"]  # the old version's file is gone

@@ -58,7 +58,7 @@ def _new_chain(kind: str, panel: int, model: str, layer: str, items: list[dict],
 def central_segment(snapshot: Snapshot, cache_dir: Path, model: str, layer: str,
                     segment_ids: list[int]) -> int | None:  # fmt: skip
     """The selected segment nearest the selection's mean vector (None if none is in the space)."""
-    index = snapshot.index(model, layer, cache_dir)
+    index = snapshot.index(model, layer)
     rows = np.array([r for r in (index.row_of(s) for s in segment_ids) if r >= 0], np.int64)
     if not len(rows):
         return None
@@ -96,7 +96,7 @@ def start_radio(
                 raise RadioError("The selection is no longer in the library: select again.")
         else:
             seed = int(last["segment"])
-        index = snapshot.index(model, layer, cache_dir)
+        index = snapshot.index(model, layer)
         moments = radio(index, snapshot.tracks, snapshot.tags_by_track, [seed], diversity)
     except (RadioError, DataError) as error:
         return no_update, str(error)
@@ -113,7 +113,7 @@ def more_radio(
     if not chain or chain.get("kind") != RADIO or chain.get("ended"):
         return no_update, no_update
     try:
-        index = snapshot.index(chain["model"], chain["layer"], cache_dir)
+        index = snapshot.index(chain["model"], chain["layer"])
         played = [int(item["segment"]) for item in chain["items"]]
         moments = radio(index, snapshot.tracks, snapshot.tags_by_track, played, diversity)
     except (RadioError, DataError, KeyError, TypeError, ValueError) as error:
@@ -148,7 +148,7 @@ def start_path(
         return no_update, "Pick a start and an end track for the path."
     model, layer = spaces[panel]
     try:
-        index = snapshot.index(model, layer, cache_dir)
+        index = snapshot.index(model, layer)
         moments = path(index, snapshot.tracks, snapshot.tags_by_track, start, end, steps, diversity)
     except (RadioError, DataError) as error:
         return no_update, str(error)
