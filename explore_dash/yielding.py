@@ -77,9 +77,10 @@ def _is_maps_ahead(pid: int) -> bool:
 
 
 def maps_ahead_pid(cache_dir: Path) -> int | None:
-    """The running maps-ahead process of this data folder, if any."""
+    """The maps-ahead process of this data folder while it computes a map (an idle one, waiting
+    for an analysis or done, is left alone)."""
     status = read_ahead_status(cache_dir)
-    if status is None or not _is_maps_ahead(status.pid):
+    if status is None or not status.computing or not _is_maps_ahead(status.pid):
         return None
     return status.pid
 
