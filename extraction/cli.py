@@ -62,6 +62,19 @@ def build_parser() -> argparse.ArgumentParser:
         "2.5, which can use a CUDA GPU), or auto: essentia with a usable GPU, else openvino "
         "(default: %(default)s)",
     )
+    parser.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        default=None,
+        help="run each track's work on the Dask cluster whose scheduler is at ADDRESS "
+        "(tcp://host:8786), or 'local' for a cluster of 2 worker processes here",
+    )
+    parser.add_argument(
+        "--shared-library",
+        action="store_true",
+        help="with --dask: the workers see the library at the same path and read the files "
+        "themselves (default: each file's bytes are sent with its task)",
+    )
     parser.add_argument("--force", action="store_true", help="redo every file")
     parser.add_argument("--list-models", action="store_true", help="list models and exit")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -172,10 +185,13 @@ def run(
     force: bool = False,
     quiet: bool = False,
     backend: str = AUTO,
+    dask: str | None = None,
+    shared_library: bool = False,
 ) -> Summary:
     """Run one extraction; raises :class:`ExtractionError` for fatal problems.
 
     ``workers`` None takes :func:`default_workers` for the backend the run resolves to.
+    ``dask``: the scheduler's address, or ``"local"`` (:mod:`extraction.cluster`).
     """
     from extraction.backends import resolve_backend
     from extraction.library import check_library
@@ -194,7 +210,12 @@ def run(
         # Only the lock holder writes the status file the app polls.
         status = StatusFile(store.root)
         progress = ProgressGroup([TqdmProgress(not quiet), status])
+        cluster = None
         try:
+            if dask is not None:
+                from extraction.cluster import connect
+
+                cluster = connect(dask)
             summary = run_extraction(
                 library,
                 store,
@@ -203,6 +224,8 @@ def run(
                 force=force,
                 progress=progress,
                 backend=backend,
+                cluster=cluster,
+                shared_library=shared_library,
             )
         except KeyboardInterrupt:
             status.finish("interrupted")
@@ -210,6 +233,11 @@ def run(
         except Exception as error:
             status.finish("failed", str(error))
             raise
+        finally:
+            if cluster is not None:
+                from extraction.cluster import close
+
+                close(cluster)
         status.finish("done")
         return summary
 
@@ -246,6 +274,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.force,
             args.quiet,
             args.backend,
+            args.dask,
+            args.shared_library,
         )
     except ExtractionError as error:
         print(f"explore-dash-extract: error: {error}", file=sys.stderr)

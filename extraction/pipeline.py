@@ -203,23 +203,36 @@ class TrackExtractor:
         specs: Sequence[ModelSpec],
         backend: str = "auto",
         cache_dir: Path | None = None,
+        threads: int | None = None,
     ) -> None:
         from extraction.backends import make_runner
 
         self.library = Path(library)
         self.specs = list(specs)
-        self.runners = [make_runner(backend, spec, cache_dir=cache_dir) for spec in specs]
+        self.runners = [make_runner(backend, spec, threads=threads, cache_dir=cache_dir)
+                        for spec in specs]  # fmt: skip
 
     def __call__(self, task: TrackTask) -> TrackResult:
+        return self.extract(task, library_file_path(self.library, task.file.path))
+
+    def extract(self, task: TrackTask, path: Path) -> TrackResult:
+        """Extract ``task`` from the audio file at ``path`` (its bytes copied elsewhere, say)."""
         from extraction.features import iter_patches
 
         outputs = _TrackOutputs(task, self.specs)
         try:
-            for patches in iter_patches(library_file_path(self.library, task.file.path)):
+            for patches in iter_patches(path):
                 outputs.add({runner.spec.name: runner.predict(patches) for runner in self.runners})
         except Exception as error:  # noqa: BLE001 - one odd file must never stop a library run
             outputs.fail(error)
         return outputs.result()
+
+
+def failed_result(task: TrackTask, specs: Sequence[ModelSpec], reason: str) -> TrackResult:
+    """The result of a track that could not be extracted, for ``reason``."""
+    outputs = _TrackOutputs(task, specs)
+    outputs.fail(AudioDecodeError(reason))
+    return outputs.result()
 
 
 # Patches per task sent to an inference worker (48 s of audio): small enough that the workers
@@ -235,8 +248,12 @@ def extract_tracks(
     *,
     backend: str = "auto",
     cache_dir: Path | None = None,
+    cluster=None,
+    shared_library: bool = False,
 ) -> Iterator[TrackResult]:
-    """Extract tasks, in this process (``workers == 1``) or with worker processes.
+    """Extract tasks, in this process (``workers == 1``), with worker processes, or on the
+    Dask cluster of the ``distributed.Client`` ``cluster`` (:mod:`extraction.cluster`;
+    ``shared_library``: its workers read the files at the same path).
 
     With several workers this process decodes and computes mel patches (a tenth of the work
     with the four shipped models) while ``workers`` spawned processes run every network on
@@ -245,6 +262,12 @@ def extract_tracks(
     ``backend`` is ``"auto"``, ``"openvino"`` or ``"essentia"``; ``cache_dir`` is where OpenVINO
     keeps its compiled models (None: no cache).
     """
+    if cluster is not None:
+        from extraction.cluster import extract_on_cluster
+
+        yield from extract_on_cluster(cluster, library, specs, tasks, backend=backend,
+                                      shared_library=shared_library)  # fmt: skip
+        return
     if workers <= 1:
         extractor = TrackExtractor(library, specs, backend, cache_dir)
         for task in tasks:
@@ -418,6 +441,8 @@ def run_extraction(
     stage_every_seconds: float = 30.0,
     merge_every_seconds: float | None = 30.0,
     backend: str = "auto",
+    cluster=None,
+    shared_library: bool = False,
 ) -> Summary:
     """Bring the data folder up to date with the library. The caller holds ``store.exclusive()``.
 
@@ -439,6 +464,12 @@ def run_extraction(
         Inference backend (:func:`extraction.backends.resolve_backend`); OpenVINO keeps its
         compiled models in the data folder's ``cache/openvino``. Outputs are equal whichever
         runs, so changing it redoes no track.
+    cluster : distributed.Client, optional
+        Run each track's work on this Dask cluster (``workers`` is then unused); planning,
+        staging and merging stay here (:mod:`extraction.cluster`).
+    shared_library : bool
+        The cluster's workers see ``library`` at the same path: they read the files themselves
+        instead of receiving their bytes.
     """
     from extraction.backends import openvino_cache_dir, resolve_backend
 
@@ -494,6 +525,8 @@ def run_extraction(
             workers,
             backend=backend,
             cache_dir=openvino_cache_dir(store.root),
+            cluster=cluster,
+            shared_library=shared_library,
         ):
             pending.append(result)
             _count(summary, result)
