@@ -13,6 +13,10 @@ fresh process whose whole process tree is sampled for memory:
   file again and ``TensorflowPredictMusiCNN(graphFilename=..., output=<layer node>)`` (the musicnn
   VGG graphs take the same mel input, so the same wrapper runs them). ``patchHopSize=187`` so it
   computes the same non-overlapping patches as ours (its default, 93, would double its work).
+- ``dask``, ``dask-shared``: ``python -m extraction --dask local`` (a LocalCluster of 2
+  single-threaded worker processes, started and stopped by the run, OpenVINO): each file's
+  bytes sent with its task, or (``dask-shared``) read by the workers from the shared library,
+  so the difference between the two is what shipping the bytes costs.
 - ``ours-N[-BACKEND]``: ``python -m extraction`` on a library of the same files into an empty
   data folder, with ``--workers N`` and ``--backend BACKEND`` (``essentia`` or ``openvino``;
   ``auto`` when left out): decoding, mel, all four networks, staging, merging, PCA, parquet.
@@ -234,11 +238,18 @@ def run_variant(variant: str, paths: list[Path], library: Path, scratch: Path) -
     if variant == "research":
         command = [sys.executable, __file__, "--research-pass", *map(str, paths)]
         return measure(command, env)
-    workers, _, backend = variant.removeprefix("ours-").partition("-")
     data = scratch / f"data-{variant}"
     shutil.rmtree(data, ignore_errors=True)
     command = [sys.executable, "-m", "extraction", "--library", str(library), "--data", str(data)]
-    command += ["--quiet", "--workers", workers, "--backend", backend or "auto"]
+    if variant.startswith("dask"):
+        # A LocalCluster of 2 single-threaded workers, started by the run (its start is timed);
+        # the workers' OpenVINO cache emptied first, as the data folder's is for ours-*.
+        shutil.rmtree(Path(tempfile.gettempdir()) / "explore-dash-worker", ignore_errors=True)
+        command += ["--quiet", "--backend", "openvino", "--dask", "local"]
+        command += ["--shared-library"] if variant == "dask-shared" else []
+    else:
+        workers, _, backend = variant.removeprefix("ours-").partition("-")
+        command += ["--quiet", "--workers", workers, "--backend", backend or "auto"]
     result = measure(command, env)
     shutil.rmtree(data, ignore_errors=True)
     if f"ok: {len(paths)} " not in result["stdout"]:

@@ -31,9 +31,9 @@ def snapshot(fake: FakeCollection) -> Snapshot:
     return Snapshot.load(fake.data_dir)
 
 
-def test_flow101_the_radio_starts_at_the_hovered_moment_in_that_panels_space(snapshot, tmp_path):
+def test_flow101_the_radio_starts_at_the_hovered_moment_in_that_panels_space(snapshot):
     seed = segment_id(2, 3)
-    chain, text = flow.start_radio(snapshot, tmp_path, {"segment": seed, "panel": 1}, None,
+    chain, text = flow.start_radio(snapshot, {"segment": seed, "panel": 1}, None,
                                    SPACES, Diversity())  # fmt: skip
     assert text == ""
     assert (chain["model"], chain["layer"], chain["panel"]) == ("vgg-mtt", "taggram", 1)
@@ -45,43 +45,43 @@ def test_flow101_the_radio_starts_at_the_hovered_moment_in_that_panels_space(sna
     assert inputs.chain(chain) == chain  # what the page sends back passes the checks
 
 
-def test_flow102_the_selection_seeds_the_radio_at_its_most_central_segment(snapshot, tmp_path):
+def test_flow102_the_selection_seeds_the_radio_at_its_most_central_segment(snapshot):
     selected = [segment_id(0, i) for i in range(5)]
-    chain, _ = flow.start_radio(snapshot, tmp_path, {"segment": segment_id(7, 0), "panel": 0},
+    chain, _ = flow.start_radio(snapshot, {"segment": segment_id(7, 0), "panel": 0},
                                 {"ids": selected, "source": 0}, SPACES, Diversity())  # fmt: skip
     assert chain["items"][0]["track"] == 0 and chain["items"][0]["segment"] in selected
 
 
-def test_flow103_refusals_are_messages(snapshot, tmp_path):
+def test_flow103_refusals_are_messages(snapshot):
     gone = {"segment": segment_id(3, 0), "panel": 0}  # the error track: not in the tables
-    assert flow.start_radio(snapshot, tmp_path, gone, None, SPACES, Diversity())[1].startswith(
+    assert flow.start_radio(snapshot, gone, None, SPACES, Diversity())[1].startswith(
         "That moment is no longer in the library"
     )
-    assert "first" in flow.start_radio(snapshot, tmp_path, None, None, SPACES, Diversity())[1]
+    assert "first" in flow.start_radio(snapshot, None, None, SPACES, Diversity())[1]
     everyone = Diversity(exclude_artists=frozenset({"Alpha", "Beta", "Gamma", "Delta"}))
     seed = {"segment": segment_id(0, 0), "panel": 0}
-    chain, text = flow.start_radio(snapshot, tmp_path, seed, None, SPACES, everyone)
+    chain, text = flow.start_radio(snapshot, seed, None, SPACES, everyone)
     assert chain is no_update and "No other track fits" in text
     for start, end, steps, expected in [(0, 0, 3, "same track"), (0, 7, 6, "Only 5 tracks"),
                                         (None, 7, 3, "Pick a start"),
                                         (0, 3, 3, "no longer in the library")]:  # fmt: skip
-        chain, text = flow.start_path(snapshot, tmp_path, start, end, steps, 0, SPACES,
+        chain, text = flow.start_path(snapshot, start, end, steps, 0, SPACES,
                                       Diversity())  # fmt: skip
         assert chain is no_update and expected in text
 
 
-def test_flow104_the_radio_goes_on_until_no_track_is_left(snapshot, tmp_path):
+def test_flow104_the_radio_goes_on_until_no_track_is_left(snapshot):
     seed = {"segment": segment_id(0, 0), "panel": 0}
     rules = Diversity(artist_gap=0, distinct_albums=False)
-    chain, _ = flow.start_radio(snapshot, tmp_path, seed, None, SPACES, rules)
+    chain, _ = flow.start_radio(snapshot, seed, None, SPACES, rules)
     assert len(chain["items"]) == 5  # every playable track, the seed's first
-    more, text = flow.more_radio(snapshot, tmp_path, chain, rules)
+    more, text = flow.more_radio(snapshot, chain, rules)
     assert more["ended"] and more["items"] == chain["items"] and "every track" in text
-    assert flow.more_radio(snapshot, tmp_path, more, rules) == (no_update, no_update)
+    assert flow.more_radio(snapshot, more, rules) == (no_update, no_update)
 
 
-def test_flow105_a_path_becomes_a_playlist_that_keeps_its_moments(snapshot, tmp_path, fake):
-    chain, _ = flow.start_path(snapshot, tmp_path, 0, 7, 4, 0, SPACES, Diversity())
+def test_flow105_a_path_becomes_a_playlist_that_keeps_its_moments(snapshot, fake):
+    chain, _ = flow.start_path(snapshot, 0, 7, 4, 0, SPACES, Diversity())
     order, starts = flow.chain_playlist(chain)
     assert order[0] == 0 and order[-1] == 7 and len(order) == 4
     assert starts == {str(i["track"]): i["offset"] for i in chain["items"]}

@@ -352,7 +352,7 @@ def register_flow(app: Dash, state: AppState) -> None:
                   "source": inputs.whole(chosen.get("source", 0), 0, len(ids.PANELS) - 1,
                                          default=0)}  # fmt: skip
         return flow.start_radio(
-            state.snapshot, state.cache_dir, last, picked,
+            state.snapshot, last, picked,
             panel_spaces(architectures, datasets, layers), diversity_values(*diversity),
         )  # fmt: skip
 
@@ -366,7 +366,7 @@ def register_flow(app: Dash, state: AppState) -> None:
     )
     def more_radio(_asked, chain, *diversity):
         return flow.more_radio(
-            state.snapshot, state.cache_dir, inputs.chain(chain), diversity_values(*diversity)
+            state.snapshot, inputs.chain(chain), diversity_values(*diversity)
         )
 
     @app.callback(
@@ -387,7 +387,6 @@ def register_flow(app: Dash, state: AppState) -> None:
             return no_update, f"A path has 2 to {MAX_PATH_STEPS} steps."
         return flow.start_path(
             state.snapshot,
-            state.cache_dir,
             None if start is None else inputs.whole(start, 0, 2**53),
             None if end is None else inputs.whole(end, 0, 2**53),
             int(steps),

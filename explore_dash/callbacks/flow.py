@@ -14,7 +14,6 @@ input: every refusal is a message in the page.
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 import numpy as np
 from dash import html, no_update
@@ -55,7 +54,7 @@ def _new_chain(kind: str, panel: int, model: str, layer: str, items: list[dict],
             "layer": layer, "items": items, "ended": ended}  # fmt: skip
 
 
-def central_segment(snapshot: Snapshot, cache_dir: Path, model: str, layer: str,
+def central_segment(snapshot: Snapshot, model: str, layer: str,
                     segment_ids: list[int]) -> int | None:  # fmt: skip
     """The selected segment nearest the selection's mean vector (None if none is in the space)."""
     index = snapshot.index(model, layer)
@@ -69,7 +68,6 @@ def central_segment(snapshot: Snapshot, cache_dir: Path, model: str, layer: str,
 
 def start_radio(
     snapshot: Snapshot,
-    cache_dir: Path,
     last: dict | None,
     selection: dict | None,
     spaces: list[tuple[str, str]],
@@ -91,7 +89,7 @@ def start_radio(
     model, layer = spaces[panel if 0 <= panel < len(spaces) else 0]
     try:
         if selected:
-            seed = central_segment(snapshot, cache_dir, model, layer, selected)
+            seed = central_segment(snapshot, model, layer, selected)
             if seed is None:
                 raise RadioError("The selection is no longer in the library: select again.")
         else:
@@ -107,7 +105,7 @@ def start_radio(
 
 
 def more_radio(
-    snapshot: Snapshot, cache_dir: Path, chain: dict | None, diversity: Diversity
+    snapshot: Snapshot, chain: dict | None, diversity: Diversity
 ) -> tuple[object, str]:
     """(chain, message): the radio ``chain`` with its next moments (``ended`` when none)."""
     if not chain or chain.get("kind") != RADIO or chain.get("ended"):
@@ -135,7 +133,6 @@ def track_from_map(snapshot: Snapshot, last: dict | None) -> tuple[object, str]:
 
 def start_path(
     snapshot: Snapshot,
-    cache_dir: Path,
     start: int | None,
     end: int | None,
     steps: int,
