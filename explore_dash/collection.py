@@ -165,9 +165,8 @@ class Space:
         if self.files is None:
             return vectors
         mapped = self.files.save("vector", vectors)
-        if mapped is not vectors:
-            del vectors
-            release_decoded()
+        del vectors  # mapped now (or, if it could not be kept, still referenced by ``mapped``)
+        release_decoded()
         return mapped
 
     def _read_vector_from_table(self) -> np.ndarray:
@@ -216,18 +215,6 @@ def release_decoded() -> None:
     630 MB stayed resident though nothing used it (benchmarks/million.py).
     """
     pa.default_memory_pool().release_unused()
-
-
-def read_parquet_once(path: Path, columns: list[str]) -> pa.Table:
-    """``columns`` of the parquet file at ``path``, read through one open file.
-
-    A merge replaces a table with ``os.replace`` while the app may be reading it. Given a path,
-    pyarrow opens the file more than once (footer, then pages) and could read the footer of one
-    version and the pages of the next ("Page was smaller than expected", seen under load); one
-    open file is one version, whatever replaces the name meanwhile.
-    """
-    with open(path, "rb") as handle:
-        return pq.read_table(handle, columns=columns)
 
 
 #: The columns of a space kept in its files (the vector too, once read; see :mod:`space_files`).

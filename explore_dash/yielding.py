@@ -43,7 +43,7 @@ CALLBACK_PATH = "/_dash-update-component"
 JOB_POLL_PARAMS = ("cacheKey", "job")
 
 
-def is_interaction(path: str, args: dict, body: bytes) -> bool:
+def is_interaction(path: str, args: dict, body: bytes | dict) -> bool:
     """Whether a request shows a person at the page (not one of its timers).
 
     Parameters
@@ -52,15 +52,16 @@ def is_interaction(path: str, args: dict, body: bytes) -> bool:
         The request's path, relative to the app's prefix.
     args : mapping
         Its query parameters.
-    body : bytes
-        Its body (a callback's JSON).
+    body : bytes or dict
+        Its body: a callback's JSON, or that JSON already parsed.
     """
     if path.startswith("/audio/") or path in ("/", "/_dash-layout"):
         return True
     if path != CALLBACK_PATH or any(name in args for name in JOB_POLL_PARAMS):
         return False
     try:
-        changed = json.loads(body or b"null").get("changedPropIds") or []
+        payload = json.loads(body or b"null") if isinstance(body, bytes | str) else body
+        changed = payload.get("changedPropIds") or []
     except (ValueError, UnicodeDecodeError, AttributeError):
         return False
     # A callback fired by a timer alone is the page polling; anything else a person did.
@@ -237,7 +238,9 @@ def install_maps_yield(server, cache_dir: Path, prefix: str = "/") -> MapsYield:
     def pause_maps_ahead():
         path = flask.request.path
         path = path[len(root) :] if root and path.startswith(root) else path
-        body = flask.request.get_data(cache=True) if path == CALLBACK_PATH else b""
+        body = b""
+        if path == CALLBACK_PATH:  # parsed by the callback guard, which runs first
+            body = flask.g.get("callback_body") or flask.request.get_data(cache=True)
         if is_interaction(path or "/", flask.request.args, body):
             maps_yield.interaction()
 

@@ -157,14 +157,18 @@ def extract_on_cluster(
     running = as_completed()
     submitted: dict[str, object] = {}
 
-    def submit_next() -> object | None:
-        """Hand out the next task; a file this process cannot read is a failed result."""
-        for task in todo:
-            path = library_file_path(library, task.file.path)
+    def fill() -> Iterator:
+        """Hand out tasks up to the limit; a file this process cannot read is a failed result."""
+        while len(submitted) < limit:
+            task = next(todo, None)
+            if task is None:
+                return
             try:
-                audio = None if shared_library else path.read_bytes()
+                audio = None if shared_library else library_file_path(
+                    library, task.file.path).read_bytes()  # fmt: skip
             except OSError as error:
-                return failed_result(task, specs, f"cannot read the file: {error.strerror}")
+                yield failed_result(task, specs, f"cannot read the file: {error.strerror}")
+                continue
             future = client.submit(
                 extract_on_worker, task, audio, str(library) if shared_library else None,
                 models, backend, hosts, key=f"track-{task.track}-{uuid.uuid4().hex}",
@@ -172,17 +176,6 @@ def extract_on_cluster(
             )  # fmt: skip
             submitted[future.key] = task
             running.add(future)
-            return None
-        return None
-
-    def fill() -> Iterator:
-        while len(submitted) < limit:
-            before = len(submitted)
-            unreadable = submit_next()
-            if unreadable is not None:
-                yield unreadable
-            elif len(submitted) == before:
-                return  # nothing left to hand out
 
     yield from fill()
     for future in running:

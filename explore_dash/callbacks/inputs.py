@@ -194,4 +194,5 @@ def guard_callback_requests(app: Dash) -> None:
         problem = callback_request_problem(body, app.callback_map)
         if problem:
             return flask.Response(problem, status=400, mimetype="text/plain")
+        flask.g.callback_body = body  # parsed once per request (explore_dash/yielding.py reads it)
         return None
