@@ -130,9 +130,15 @@
     return { display: subset ? "inline" : "none" };
   }
 
+  // A panel's "Try again" (shown when its map's job was lost) goes once a new job or map comes.
+  function hideRetry() {
+    return { display: "none" };
+  }
+
   Object.assign(window.dash_clientside.explore, {
     flyTo: flyTo,
     showRecompute: showRecompute,
+    hideRetry: hideRetry,
     setUpPanel: setUpPanel,
     keepView: keepView,
     resetZoom: resetZoom,

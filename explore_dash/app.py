@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import diskcache
-from dash import Dash, DiskcacheManager, set_props
+from dash import Dash, set_props
 
 from explore_dash import ids
 from explore_dash.audio import register_audio_route
 from explore_dash.callbacks import register_callbacks
 from explore_dash.client import install_settings
 from explore_dash.config import AppConfig
+from explore_dash.jobs import job_manager, lost_job_message
 from explore_dash.layouts.page import page_layout
 from explore_dash.layouts.panel import DEFAULT_PANELS
 from explore_dash.options import option_labels
@@ -63,7 +63,18 @@ def build_layout(state: AppState):
 
 
 def show_callback_error(error: Exception) -> None:
-    """Tell the user in the page when a callback fails, instead of failing silently."""
+    """Tell the user in the page when a callback fails, instead of failing silently.
+
+    A panel's job lost with its worker (explore_dash/jobs.py) is told in that panel, which
+    offers to try again.
+    """
+    lost = lost_job_message(error)
+    panel = _failed_panel() if lost is not None else None
+    if panel is not None:
+        log.warning("panel %s: %s", panel, lost)
+        set_props(ids.panel(ids.PANEL_COUNT, panel), {"children": f"Not computed: {lost}."})
+        set_props(ids.panel(ids.PANEL_RETRY, panel), {"style": {"display": "inline"}})
+        return
     log.exception("callback failed", exc_info=error)
     set_props(
         ids.ERROR_MESSAGE,
@@ -74,8 +85,20 @@ def show_callback_error(error: Exception) -> None:
     )
 
 
-def background_manager(cache_dir: Path) -> DiskcacheManager:
-    """Runs t-SNE/UMAP jobs in their own processes; compiled numba code is kept on disk.
+def _failed_panel() -> int | None:
+    """The panel whose callback failed, when it is one of a panel's."""
+    from dash import callback_context
+
+    try:
+        first = callback_context.outputs_list[0]
+        output = first[0] if isinstance(first, list) else first
+        return int(output["id"]["panel"])
+    except (IndexError, KeyError, TypeError, ValueError):
+        return None
+
+
+def background_manager(cache_dir: Path, redis_url: str | None = None):
+    """The t-SNE/UMAP jobs' manager (explore_dash/jobs.py); compiled numba code is kept on disk.
 
     The compile cache must be set before anything imports umap (the CLI fills it in a separate
     warm-up process, so a user's first UMAP does not wait ~25 s for JIT compilation).
@@ -84,14 +107,14 @@ def background_manager(cache_dir: Path) -> DiskcacheManager:
 
     cache_dir.mkdir(parents=True, exist_ok=True)
     configure_numba_cache(cache_dir / "numba")
-    return DiskcacheManager(diskcache.Cache(str(cache_dir / "jobs")))
+    return job_manager(cache_dir, redis_url)
 
 
 def create_app(config: AppConfig, state: AppState | None = None) -> Dash:
     """Build the app for one library's data folder (tables are loaded once, here)."""
     state = state or AppState.load(config)
     state.preload(DEFAULT_PANELS)
-    jobs = background_manager(state.cache_dir)
+    jobs = background_manager(state.cache_dir, config.redis)
     app = Dash(
         __name__,
         title="explore-dash",
@@ -106,6 +129,7 @@ def create_app(config: AppConfig, state: AppState | None = None) -> Dash:
     register_callbacks(app, state)
     register_audio_route(app.server, lambda: state.snapshot.collection, Path(config.library))
     app.server.config["EXPLORE_DASH_STATE"] = state
+    app.server.config["EXPLORE_DASH_JOBS"] = jobs
     app.server.config["EXPLORE_DASH_MAPS_YIELD"] = install_maps_yield(
         app.server, state.cache_dir, app.config.requests_pathname_prefix
     )

@@ -37,6 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-maps-ahead", action="store_true", help="no whole-collection maps in the background"
     )
     parser.add_argument("--anonymize", action="store_true", help="neutral codes for model names")
+    parser.add_argument(
+        "--redis",
+        default=None,
+        metavar="URL",
+        help="run t-SNE/UMAP jobs on Celery workers through Redis, e.g. redis://HOST:6379/0",
+    )
     parser.add_argument("--debug", action="store_true", help="Dash debug mode")
     return parser
 
@@ -173,6 +179,30 @@ def missing_package(error: ImportError) -> StartupError | ImportError:
     return StartupError(f"a required package is missing (no module {name}); {REINSTALL_HINT}")
 
 
+CELERY_HINT = "--redis needs Celery and the Redis client: pip install 'explore-dash[cluster]'"
+
+
+def check_jobs_backend(redis_url: str | None) -> None:
+    """:class:`StartupError` if ``--redis`` is given but Celery is missing or Redis is away."""
+    if redis_url is None:
+        return
+    try:
+        import celery  # noqa: F401
+        import redis  # noqa: F401
+    except ImportError:
+        raise StartupError(CELERY_HINT) from None
+    from explore_dash.jobs import check_redis
+
+    try:
+        check_redis(redis_url)
+    except ConnectionError as error:
+        raise StartupError(str(error)) from None
+
+
+def worker_command(library: Path, redis_url: str) -> str:
+    return f"python -m explore_dash.worker --library {library} --redis {redis_url}"
+
+
 def run(
     library: Path,
     data: Path | None,
@@ -182,12 +212,14 @@ def run(
     anonymize: bool,
     debug: bool = False,
     maps_ahead: bool = True,
+    redis_url: str | None = None,
 ) -> int:
     """Serve the app (and run the extraction beside it) until Ctrl-C or SIGTERM.
 
     Everything that can fail at start (the library, the port, the data folder, the installed
-    packages, loading the tables) is checked before the extraction process starts, so a failure
-    is one line and leaves nothing running.
+    packages, Redis, loading the tables) is checked before the extraction process starts, so a
+    failure is one line and leaves nothing running. With ``redis_url`` the maps are computed by
+    Celery workers (``python -m explore_dash.worker``, which also computes the maps ahead).
     """
     # SIGTERM stops the app like Ctrl-C, so the extraction is stopped cleanly too. SIGINT is
     # set explicitly: a shell starting us in the background would have it ignored.
@@ -202,6 +234,7 @@ def run(
         data_dir = data_dir_for(library, data)
         check_data_dir(data_dir)
         check_port(host, port)
+        check_jobs_backend(redis_url)
         try:
             with stops_held():
                 from explore_dash.app import create_app
@@ -209,17 +242,25 @@ def run(
                 from explore_dash.maps_ahead import start_maps_ahead
                 from explore_dash.projections import start_warm_up
             config = AppConfig(
-                library, data_dir, host=host, port=port, anonymize=anonymize, extract=not no_extract
-            )
+                library, data_dir, host=host, port=port, anonymize=anonymize,
+                extract=not no_extract, redis=redis_url,
+            )  # fmt: skip
             app = create_app(config)
         except ImportError as error:
             raise missing_package(error) from None
         extraction = None if no_extract else start_extraction(library, data_dir)
-        # The whole collection's t-SNE and UMAP maps, once the analysis has finished.
-        ahead = start_maps_ahead(data_dir) if maps_ahead else None
-        # Compile UMAP's numba code into the on-disk cache now, in its own (low-priority)
-        # process, so the first UMAP a user asks for does not wait for it.
-        warm_up = start_warm_up(data_dir / "cache" / "numba")
+        if redis_url is None:
+            # The whole collection's t-SNE and UMAP maps, once the analysis has finished.
+            ahead = start_maps_ahead(data_dir) if maps_ahead else None
+            # Compile UMAP's numba code into the on-disk cache now, in its own (low-priority)
+            # process, so the first UMAP a user asks for does not wait for it.
+            warm_up = start_warm_up(data_dir / "cache" / "numba")
+        else:
+            print(
+                f"explore-dash: maps are computed by Celery workers through {redis_url}; "
+                f"start one with: {worker_command(library, redis_url)}",
+                flush=True,
+            )
         warning = exposure_warning(host)
         if warning:
             log.warning(warning)
@@ -252,5 +293,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("dash").setLevel(logging.WARNING)
     return run(
         args.library, args.data, args.host, args.port, args.no_extract, args.anonymize, args.debug,
-        not args.no_maps_ahead,
+        not args.no_maps_ahead, args.redis,
     )

@@ -23,6 +23,9 @@ class AppConfig:
         comparisons.
     extract : bool
         Run the extraction for new or changed files when the app starts.
+    redis : str or None
+        ``redis://HOST:PORT/DB``: run the t-SNE/UMAP jobs on Celery workers through this Redis
+        (explore_dash/jobs.py); None runs them in processes of this server.
     """
 
     library: Path
@@ -31,6 +34,7 @@ class AppConfig:
     port: int = 8050
     anonymize: bool = False
     extract: bool = True
+    redis: str | None = None
 
     def __post_init__(self) -> None:
         # Accept strings from the CLI or tests, store Paths.

@@ -57,6 +57,7 @@ def test_callbacks002_a_map_not_computed_yet_goes_to_the_background_job(snapshot
     figure, count, job = draw(snapshot, tmp_path / "cache", TSNE, every_n=2)
     assert figure is no_update
     assert count.startswith("computing t-SNE for")
+    assert len(job.pop("request")) == 16  # each job its own (two pages, one map: two results)
     assert job == {"settings": ["musicnn", "msd", "embedding", "tsne"], "artists": [],
                    "tags": [], "every_n": 2, "window": 1,
                    "look": ["none", False, False]}  # fmt: skip

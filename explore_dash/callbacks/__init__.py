@@ -246,6 +246,19 @@ def register_map_job(app: Dash, state: AppState, panel: int) -> None:
         Input(ids.cancel_button(panel), "n_clicks"),
         prevent_initial_call=True,
     )(panels.say_cancelled)
+    app.callback(
+        Output(ids.panel(ids.PANEL_JOB, panel), "data", allow_duplicate=True),
+        Input(ids.panel(ids.PANEL_RETRY, panel), "n_clicks"),
+        State(ids.panel(ids.PANEL_JOB, panel), "data"),
+        prevent_initial_call=True,
+    )(panels.retry_job)
+    app.clientside_callback(
+        browser("hideRetry"),
+        Output(ids.panel(ids.PANEL_RETRY, panel), "style"),
+        Input(ids.panel(ids.PANEL_JOB, panel), "data"),
+        Input(ids.panel(ids.PANEL_GRAPH, panel), "figure"),
+        prevent_initial_call=True,
+    )
 
     @app.callback(
         Output(ids.panel(ids.PANEL_GRAPH, panel), "figure", allow_duplicate=True),
@@ -269,6 +282,8 @@ def register_map_job(app: Dash, state: AppState, panel: int) -> None:
         prevent_initial_call=True,
     )
     def compute_map(set_progress, job, *highlight):
+        # A worker of its own (explore_dash/worker.py) loaded the tables when it started.
+        state.refresh()
         return panels.compute_panel_map(
             state.snapshot, state.cache_dir, job, highlight, set_progress, state.config.anonymize
         )

@@ -5,6 +5,7 @@ Plain functions of (snapshot, inputs) -> outputs; :mod:`explore_dash.callbacks` 
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -285,9 +286,12 @@ def map_job(settings: PanelSettings, artists, tags, every_n, window: int, look: 
     """What a panel's background job computes: its map, with how to draw it.
 
     ``fresh``: a map of these points of their own, even where the whole collection's map could
-    place them (the panel's *Recompute for this selection*).
+    place them (the panel's *Recompute for this selection*). ``request`` makes each job unique:
+    Dash keeps a job's result under a hash of its inputs and deletes it once read, so two pages
+    asking for the same map at once would otherwise share one result, and one would never draw.
     """
     return {
+        "request": secrets.token_hex(8),
         "settings": [settings.architecture, settings.dataset, settings.layer, settings.projection],
         "artists": artists,
         "tags": tags,
@@ -464,6 +468,12 @@ def with_view(figure: dict, view: dict | None) -> dict:
 def say_cancelled(_clicks) -> str:
     return "map cancelled: choose a projection to try again"
 
+
+def retry_job(clicks, job: dict | None) -> object:
+    """The panel's last job again (a new attempt: Dash runs a job whose input changed)."""
+    if not job:
+        return no_update
+    return {**job, "attempt": clicks}
 
 
 def find(snapshot: Snapshot, query: str) -> tuple[object, object, str]:

@@ -53,6 +53,19 @@ def _dropdown(kind: str, index: int, options: list[dict], value: str, label: str
     )
 
 
+def _hidden_link(text: str, component_id: dict, **extra) -> dbc.Button:
+    """A link-styled button after the panel's count, hidden until a callback shows it."""
+    return dbc.Button(
+        text,
+        id=component_id,
+        size="sm",
+        color="link",
+        className="p-0 ms-2 align-baseline",
+        style={"display": "none"},
+        **extra,
+    )
+
+
 def panel_layout(index: int, options: dict[str, list[dict]], settings: PanelSettings) -> dbc.Card:
     """The card of panel ``index`` with ``settings`` preselected."""
     header = dbc.Row(
@@ -96,14 +109,12 @@ def panel_layout(index: int, options: dict[str, list[dict]], settings: PanelSett
     footer = html.Div(
         [
             html.Span(id=ids.panel(ids.PANEL_COUNT, index), className="small text-muted"),
+            # Shown when the map's job was lost with its worker (explore_dash/jobs.py).
+            _hidden_link("Try again", ids.panel(ids.PANEL_RETRY, index)),
             # Shown while the panel shows a subset placed on the whole collection's map.
-            dbc.Button(
+            _hidden_link(
                 "Recompute for this selection",
-                id=ids.panel(ids.PANEL_RECOMPUTE, index),
-                size="sm",
-                color="link",
-                className="p-0 ms-2 align-baseline",
-                style={"display": "none"},
+                ids.panel(ids.PANEL_RECOMPUTE, index),
                 title="A t-SNE or UMAP map of these points alone (in the background)",
             ),
             dbc.Button(

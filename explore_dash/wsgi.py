@@ -1,0 +1,74 @@
+"""The app as a WSGI application, for several app processes behind one address.
+
+    EXPLORE_DASH_LIBRARY=~/Music EXPLORE_DASH_REDIS=redis://HOST:6379/0 \\
+        gunicorn -w 4 -b 0.0.0.0:8050 'explore_dash.wsgi:app'
+
+Configured from the environment (a WSGI server passes no arguments):
+
+``EXPLORE_DASH_LIBRARY``
+    the music folder (required);
+``EXPLORE_DASH_DATA``
+    the data folder (default: the library's, as ``python -m explore_dash`` chooses it);
+``EXPLORE_DASH_REDIS``
+    the Redis URL of the Celery jobs. With more than one process, set it: the processes then
+    share the t-SNE/UMAP jobs and their results, and the maps are computed by
+    ``python -m explore_dash.worker``;
+``EXPLORE_DASH_ANONYMIZE``
+    ``1`` for neutral codes instead of the model names.
+
+Each process serves the tables as they are (no extraction is started here: run
+``python -m extraction`` beside it, and the pages take the new tracks in as it merges them).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from explore_dash.cli import (
+    StartupError,
+    check_data_dir,
+    check_jobs_backend,
+    check_library,
+    data_dir_for,
+)
+from explore_dash.config import AppConfig
+
+LIBRARY_VARIABLE = "EXPLORE_DASH_LIBRARY"
+DATA_VARIABLE = "EXPLORE_DASH_DATA"
+REDIS_VARIABLE = "EXPLORE_DASH_REDIS"
+ANONYMIZE_VARIABLE = "EXPLORE_DASH_ANONYMIZE"
+
+
+def config_from_environment(environ: dict[str, str]) -> AppConfig:
+    """The app's configuration from the variables above; :class:`StartupError` if unusable."""
+    if not environ.get(LIBRARY_VARIABLE):
+        raise StartupError(f"set {LIBRARY_VARIABLE} to the music folder")
+    library = check_library(Path(environ[LIBRARY_VARIABLE]))
+    data = environ.get(DATA_VARIABLE)
+    data_dir = data_dir_for(library, Path(data) if data else None)
+    check_data_dir(data_dir)
+    redis_url = environ.get(REDIS_VARIABLE) or None
+    check_jobs_backend(redis_url)
+    anonymize = environ.get(ANONYMIZE_VARIABLE, "") not in ("", "0", "false", "no")
+    return AppConfig(library, data_dir, anonymize=anonymize, extract=False, redis=redis_url)
+
+
+def create_server(environ: dict[str, str]):
+    """The Flask server of the app configured by ``environ``."""
+    from explore_dash.app import create_app
+
+    return create_app(config_from_environment(environ)).server
+
+
+def __getattr__(name: str):
+    """``app`` is built when the WSGI server asks for it (importing this module builds nothing)."""
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        server = create_server(dict(os.environ))
+    except StartupError as error:
+        # One readable line in the WSGI server's log instead of a traceback.
+        raise SystemExit(f"explore-dash: error: {error}") from None
+    globals()["app"] = server
+    return server
