@@ -8,6 +8,7 @@ from pathlib import Path
 from dash import Dash, set_props
 
 from explore_dash import ids
+from explore_dash.access import install_access_token
 from explore_dash.audio import register_audio_route
 from explore_dash.callbacks import register_callbacks
 from explore_dash.client import install_settings
@@ -76,10 +77,12 @@ def show_callback_error(error: Exception) -> None:
         set_props(ids.panel(ids.PANEL_RETRY, panel), {"style": {"display": "inline"}})
         return
     log.exception("callback failed", exc_info=error)
+    # The first line only: a background job's error carries its traceback after it.
+    summary = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     set_props(
         ids.ERROR_MESSAGE,
         {
-            "children": f"Something went wrong: {error}. The map may be out of date.",
+            "children": f"Something went wrong: {summary}. The map may be out of date.",
             "is_open": True,
         },
     )
@@ -124,6 +127,8 @@ def create_app(config: AppConfig, state: AppState | None = None) -> Dash:
         on_error=show_callback_error,
         background_callback_manager=jobs,
     )
+    if config.token is not None:
+        install_access_token(app.server, config.token)
     install_settings(app)
     app.layout = lambda: build_layout(state)
     register_callbacks(app, state)

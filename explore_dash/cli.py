@@ -43,7 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="run t-SNE/UMAP jobs on Celery workers through Redis, e.g. redis://HOST:6379/0",
     )
-    parser.add_argument("--debug", action="store_true", help="Dash debug mode")
+    parser.add_argument(
+        "--token",
+        default=None,
+        help="access token every visitor needs (default: a new one when --host lets other "
+        "machines in, none on loopback; or set EXPLORE_DASH_TOKEN)",
+    )
+    parser.add_argument("--debug", action="store_true", help="Dash debug mode; log every request")
     return parser
 
 
@@ -67,8 +73,45 @@ def exposure_warning(host: str) -> str | None:
         return None
     return (
         f"serving on {host or 'every interface'}: anyone who can reach this address can "
-        "browse and play your library (use --host 127.0.0.1 to keep it to this machine)"
+        "browse and play your library once they have the address with its token (use --host "
+        "127.0.0.1 to keep it to this machine)"
     )
+
+
+def access_token(host: str, given: str | None, environ: dict[str, str]) -> str | None:
+    """The token visitors need: ``--token``, else the environment's, else a new one off loopback.
+
+    :class:`StartupError` for a token too short to be a secret.
+    """
+    from explore_dash.access import MIN_TOKEN_LENGTH, TOKEN_VARIABLE, new_token
+
+    token = given or environ.get(TOKEN_VARIABLE) or None
+    if token is not None and len(token) < MIN_TOKEN_LENGTH:
+        raise StartupError(f"the access token must have at least {MIN_TOKEN_LENGTH} characters")
+    if token is None and not is_loopback(host):
+        token = new_token()
+    return token
+
+
+def visitor_url(host: str, port: int, token: str | None) -> str:
+    """The address to open: this machine's LAN address for a wildcard host, with the token."""
+    shown = host
+    if host in ("", "0.0.0.0", "::", "[::]"):
+        shown = lan_address()
+    elif ":" in host and not host.startswith("["):
+        shown = f"[{host}]"
+    query = f"?token={token}" if token else ""
+    return f"http://{shown}:{port}/{query}"
+
+
+def lan_address() -> str:
+    """This machine's address on its default route (no packet is sent), else its host name."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.255.255.255", 1))
+            return probe.getsockname()[0]
+        except OSError:
+            return socket.gethostname()
 
 
 def data_dir_for(library: Path, data: Path | None) -> Path:
@@ -213,6 +256,7 @@ def run(
     debug: bool = False,
     maps_ahead: bool = True,
     redis_url: str | None = None,
+    token: str | None = None,
 ) -> int:
     """Serve the app (and run the extraction beside it) until Ctrl-C or SIGTERM.
 
@@ -235,6 +279,7 @@ def run(
         check_data_dir(data_dir)
         check_port(host, port)
         check_jobs_backend(redis_url)
+        token = access_token(host, token, dict(os.environ))
         try:
             with stops_held():
                 from explore_dash.app import create_app
@@ -243,7 +288,7 @@ def run(
                 from explore_dash.projections import start_warm_up
             config = AppConfig(
                 library, data_dir, host=host, port=port, anonymize=anonymize,
-                extract=not no_extract, redis=redis_url,
+                extract=not no_extract, redis=redis_url, token=token,
             )  # fmt: skip
             app = create_app(config)
         except ImportError as error:
@@ -264,8 +309,11 @@ def run(
         warning = exposure_warning(host)
         if warning:
             log.warning(warning)
-        print(f"explore-dash: serving {library} at http://{host}:{port}/", flush=True)
-        app.run(host=host, port=port, debug=debug, use_reloader=False)
+        print(f"explore-dash: serving {library} at {visitor_url(host, port, token)}", flush=True)
+        app.run(
+            host=host, port=port, debug=debug, use_reloader=False,
+            dev_tools_silence_routes_logging=not debug,
+        )  # fmt: skip
     except StartupError as error:
         print(f"explore-dash: error: {error}", file=sys.stderr)
         return 2
@@ -289,9 +337,10 @@ def run(
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # Request lines only when debugging (explore_dash/access.py keeps the token out of them).
+    logging.getLogger("werkzeug").setLevel(logging.INFO if args.debug else logging.WARNING)
     logging.getLogger("dash").setLevel(logging.WARNING)
     return run(
         args.library, args.data, args.host, args.port, args.no_extract, args.anonymize, args.debug,
-        not args.no_maps_ahead, args.redis,
+        not args.no_maps_ahead, args.redis, args.token,
     )

@@ -26,6 +26,8 @@ class AppConfig:
     redis : str or None
         ``redis://HOST:PORT/DB``: run the t-SNE/UMAP jobs on Celery workers through this Redis
         (explore_dash/jobs.py); None runs them in processes of this server.
+    token : str or None
+        The access token every request must carry (explore_dash/access.py); None: none asked.
     """
 
     library: Path
@@ -35,6 +37,7 @@ class AppConfig:
     anonymize: bool = False
     extract: bool = True
     redis: str | None = None
+    token: str | None = None
 
     def __post_init__(self) -> None:
         # Accept strings from the CLI or tests, store Paths.

@@ -14,7 +14,10 @@ Configured from the environment (a WSGI server passes no arguments):
     share the t-SNE/UMAP jobs and their results, and the maps are computed by
     ``python -m explore_dash.worker``;
 ``EXPLORE_DASH_ANONYMIZE``
-    ``1`` for neutral codes instead of the model names.
+    ``1`` for neutral codes instead of the model names;
+``EXPLORE_DASH_TOKEN``
+    the access token every visitor needs (explore_dash/access.py). Set it whenever the WSGI
+    server listens on an address other machines reach: this module cannot see the address.
 
 Each process serves the tables as they are (no extraction is started here: run
 ``python -m extraction`` beside it, and the pages take the new tracks in as it merges them).
@@ -27,6 +30,7 @@ from pathlib import Path
 
 from explore_dash.cli import (
     StartupError,
+    access_token,
     check_data_dir,
     check_jobs_backend,
     check_library,
@@ -51,7 +55,10 @@ def config_from_environment(environ: dict[str, str]) -> AppConfig:
     redis_url = environ.get(REDIS_VARIABLE) or None
     check_jobs_backend(redis_url)
     anonymize = environ.get(ANONYMIZE_VARIABLE, "") not in ("", "0", "false", "no")
-    return AppConfig(library, data_dir, anonymize=anonymize, extract=False, redis=redis_url)
+    token = access_token("127.0.0.1", None, environ)  # only a token given, and checked
+    return AppConfig(
+        library, data_dir, anonymize=anonymize, extract=False, redis=redis_url, token=token
+    )
 
 
 def create_server(environ: dict[str, str]):

@@ -154,7 +154,28 @@ def test_callbacks009_inputs_the_page_never_sends_are_no_update(check, value):
 def test_callbacks010_valid_inputs_come_back_typed():
     assert inputs.whole(3.0, 1, 30) == 3 and inputs.whole(None, 1, 30, default=1) == 1
     assert inputs.texts(None) == [] and inputs.selection({"ids": [5, 6]}) == [5, 6]
-    assert inputs.callback_request_problem([], ["a.b"]) == "the request is not a JSON object"
-    body = {"output": "a.b", "outputs": {}, "inputs": [{"id": "x", "property": "p"}]}
-    assert inputs.callback_request_problem(body, ["a.b"]) is None
-    assert inputs.callback_request_problem({**body, "output": "c.d"}, ["a.b"]) == "no such callback"
+    known = {"a.b": {"inputs": [{"id": "x", "property": "p"}], "state": []}}
+    assert inputs.callback_request_problem([], known) == "the request is not a JSON object"
+    body = {"output": "a.b", "outputs": {"id": "a", "property": "b"},
+            "inputs": [{"id": "x", "property": "p"}]}
+    assert inputs.callback_request_problem(body, known) is None
+    assert inputs.callback_request_problem({**body, "output": "c.d"}, known) == "no such callback"
+    assert inputs.callback_request_problem({**body, "inputs": []}, known) == (
+        "the callback takes 1 inputs"
+    )
+
+
+def test_callbacks011_a_panels_job_store_is_checked_before_the_job_runs(snapshot, tmp_path):
+    from explore_dash.callbacks import panel_job
+
+    _, _, job = draw(snapshot, tmp_path / "cache", TSNE, every_n=2, artists=["Alpha"])
+    assert panel_job(job) == job  # what the page sends comes through unchanged
+    fresh = panels.map_job(TSNE, [], ["rock"], 1, 4, panels.MapLook("artist", True, True), True)
+    assert panel_job({**fresh, "attempt": 3}) == fresh
+    assert panel_job(None) is None and panel_job({}) is None
+    for broken in ({"settings": "x"}, {**job, "settings": [1, 2, 3, 4]}, {**job, "look": None},
+                   {**job, "settings": ["musicnn", "msd", "embedding", "mds"]},
+                   {**job, "every_n": -1}, {**job, "window": 3}, {**job, "artists": "Alpha"},
+                   {**job, "fresh": "yes"}, [job], "job"):  # fmt: skip
+        with pytest.raises(inputs.InvalidInput):
+            panel_job(broken)

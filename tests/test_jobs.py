@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -42,6 +41,7 @@ from explore_dash.jobs import (
     install_heartbeat,
     lost_job_message,
 )
+from tests.doubles import FakeClock, free_port
 from tests.test_maps_ahead import wait_for
 from tests.test_subset_maps import computations
 
@@ -53,14 +53,6 @@ TSNE = PanelSettings("musicnn", "msd", "embedding", "tsne")
 
 
 # -- the lost-job rules, on a stand-in for Celery's state ----------------------------------------
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 class FakeCelery:
     """What WatchedCeleryManager reads: task states, heartbeat keys, workers' pings."""
 
@@ -138,12 +130,6 @@ def test_jobs003_a_lost_jobs_error_is_told_apart_from_others():
 
 
 # -- a real Redis, real app and worker processes -------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def redis_url():
     url = os.environ.get("EXPLORE_DASH_TEST_REDIS")

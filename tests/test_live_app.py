@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from explore_dash.progress import extraction_view, format_duration, process_aliv
 from explore_dash.state import AppState
 from extraction.contract import ExtractionStatus, read_status
 from extraction.store import DataStore
+from tests.doubles import free_port
 from tests.fake_collection import DEFAULT_TRACKS, write_fake_collection
 from tests.slow_extractor import GATE_VARIABLE
 from tests.synth import write_audio
@@ -157,12 +157,6 @@ def test_live004_poll_sends_new_tracks_and_progress_to_the_page(tmp_path: Path):
 
 
 # -- the real command -----------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def make_library(root: Path, n: int) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import time
 
 import pytest
 
@@ -209,6 +210,107 @@ def test_server006_callbacks_with_wrong_values_answer_and_the_server_keeps_servi
         with client.get("/audio/0") as response:
             assert response.status_code == 200
             assert response.data == (fake.library / SONG).read_bytes()
+
+
+def without_fields(body: dict, rng: random.Random) -> dict:
+    """``body`` with fields taken out: values of entries, whole entries, state, outputs' parts."""
+    body = json.loads(json.dumps(body))
+    damage = rng.choice(["value", "entry", "state", "property", "changed", "id"])
+    entries = [e for field in ("inputs", "state") for e in body.get(field, [])]
+    flat = [item for e in entries for item in (e if isinstance(e, list) else [e])]
+    if damage == "value" and flat:
+        rng.choice(flat).pop("value", None)
+    elif damage == "entry" and body["inputs"]:
+        body["inputs"].pop(rng.randrange(len(body["inputs"])))
+    elif damage == "state":
+        body.pop("state", None)
+    elif damage == "property":
+        outputs = body["outputs"] if isinstance(body["outputs"], list) else [body["outputs"]]
+        first = outputs[0][0] if isinstance(outputs[0], list) else outputs[0]
+        first.pop("property", None)
+    elif damage == "changed":
+        body["changedPropIds"] = [rng.choice(["", "x.y", "no-such.value", "{"])]
+    elif flat:
+        rng.choice(flat)["id"] = rng.choice(["no-such-component", {"type": "x", "panel": 9}])
+    return body
+
+
+def test_server008_callbacks_with_missing_fields_and_unknown_ids_answer_without_a_500(served):
+    _, app, _ = served
+    initial = layout_values(app)
+    rng = random.Random(8)
+    statuses: dict[int, int] = {}
+    with app.server.test_client() as client:
+        for key in server_callbacks(app):
+            body = callback_body(
+                app, key, lambda i, p: initial.get((json.dumps(i, sort_keys=True), p))
+            )
+            for _ in range(12):
+                damaged = without_fields(body, rng)
+                with client.post("/_dash-update-component", json=damaged) as response:
+                    assert_handled(response, (key, damaged))
+                    statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+        print("statuses of callback requests with fields missing:", statuses)
+        assert client.get("/audio/0").status_code == 200
+
+
+BAD_JOBS = BAD_VALUES + [
+    {"settings": "x"},
+    {"settings": [1, 2, 3, 4], "look": [1, 2, 3]},
+    {"settings": ["musicnn", "msd", "embedding", "tsne"]},  # no look, no music
+    {"settings": ["musicnn", "msd", "embedding", "tsne"], "look": ["none", False, False],
+     "artists": [], "tags": [], "every_n": 10**9, "window": 1},  # fmt: skip
+    {"settings": ["vgg", "mtt", "taggram", "umap"], "look": ["plaid", 1, 0], "window": "x"},
+]
+
+
+def background_callbacks(app) -> list[str]:
+    return [key for key, callback in app.callback_map.items() if callback.get("background")]
+
+
+def finish_job(client, body: dict, started, what) -> str:
+    """Poll a background job Dash started to its end, as the page does: "no update" or what came."""
+    assert_handled(started, what)
+    if started.status_code != 200 or "cacheKey" not in (answer := started.get_json()):
+        return "no update" if started.status_code == 204 else started.get_data(as_text=True)
+    url = f"/_dash-update-component?cacheKey={answer['cacheKey']}&job={answer['job']}"
+    for _ in range(300):
+        with client.post(url, json=body) as response:
+            assert_handled(response, what)
+            text = response.get_data(as_text=True)
+            if response.status_code != 200 or '"progress"' not in text and "running" not in text:
+                # No update: 204, or a background result with nothing in it.
+                nothing = response.status_code == 204 or json.loads(text) == {"multi": True}
+                return "no update" if nothing else text
+        time.sleep(0.1)
+    raise AssertionError(f"the job of {what} never ended")
+
+
+def test_server009_background_jobs_given_forged_stores_or_handles_end_as_no_update(served):
+    _, app, _ = served
+    initial = layout_values(app)
+    statuses: dict[str, int] = {}
+    with app.server.test_client() as client:
+        for key in background_callbacks(app):
+            for job in BAD_JOBS:
+
+                def value(component_id, prop, job=job):
+                    if prop == "data" and "panel-job" in json.dumps(component_id):
+                        return job
+                    return initial.get((json.dumps(component_id, sort_keys=True), prop))
+
+                body = callback_body(app, key, value)
+                with client.post("/_dash-update-component", json=body) as started:
+                    status = finish_job(client, body, started, (key, job))
+                statuses[status] = statuses.get(status, 0) + 1
+                text = client.get("/").get_data(as_text=True)  # still serving
+                assert "Traceback" not in text
+            for handles in ("cacheKey=forged&job=1", "cacheKey=forged&job=x~y", "job=-1",
+                            "cacheKey=../../etc/passwd&job=99999999"):  # fmt: skip
+                with client.post(f"/_dash-update-component?{handles}", json=body) as response:
+                    assert_handled(response, handles)
+    print("how background jobs with forged stores ended:", statuses)
+    assert statuses == {"no update": len(BAD_JOBS) * len(background_callbacks(app))}
 
 
 def test_server007_twenty_clients_hover_and_select_with_no_server_error(served):

@@ -10,6 +10,8 @@ explore-selection.js, zoom and panel set-up in explore-view.js.
 
 from __future__ import annotations
 
+from dataclasses import astuple
+
 from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State, ctx, no_update
 
 from explore_dash import ids
@@ -72,6 +74,35 @@ def music_selection(artists, tags, every_n, window) -> tuple[list[str], list[str
         inputs.whole(every_n, 1, REDUCTION_MAX, default=1),
         int(inputs.choice(window, SEGMENT_LENGTHS, default="1")),
     )
+
+
+def panel_job(job) -> dict | None:
+    """A panel's job store (:func:`panels.map_job`) with every field checked; None: no job.
+
+    The store comes back from the page, so a hand-made one must end as no update, not as an
+    error inside the background job.
+    """
+    job = inputs.mapping(job)
+    if not job:
+        return None
+    settings, look = job.get("settings"), job.get("look")
+    if not (isinstance(settings, list) and len(settings) == 4):
+        raise inputs.InvalidInput("expected a panel's four settings")
+    if not (isinstance(look, list) and len(look) == 3):
+        raise inputs.InvalidInput("expected a map's look")
+    artists, tags, every_n, window = music_selection(
+        job.get("artists"), job.get("tags"), job.get("every_n"), str(job.get("window", 1))
+    )
+    checked = {
+        "request": inputs.text(job.get("request")),
+        "settings": list(astuple(panel_settings(*settings))),
+        "artists": artists,
+        "tags": tags,
+        "every_n": every_n,
+        "window": window,
+        "look": map_look(*look).as_job(),
+    }
+    return {**checked, "fresh": True} if inputs.flag(job.get("fresh")) else checked
 
 
 def highlight_values(artists, albums, tracks, tags) -> tuple:
@@ -285,8 +316,9 @@ def register_map_job(app: Dash, state: AppState, panel: int) -> None:
         # A worker of its own (explore_dash/worker.py) loaded the tables when it started.
         state.refresh()
         return panels.compute_panel_map(
-            state.snapshot, state.cache_dir, job, highlight, set_progress, state.config.anonymize
-        )
+            state.snapshot, state.cache_dir, panel_job(job), highlight_values(*highlight),
+            set_progress, state.config.anonymize,
+        )  # fmt: skip
 
 
 def register_listening(app: Dash) -> None:

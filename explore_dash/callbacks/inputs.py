@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Mapping
 
 import flask
 from dash import Dash
@@ -159,21 +159,36 @@ def chain(value: object) -> dict | None:
 CALLBACK_ROUTE = "/_dash-update-component"
 
 
-def callback_request_problem(body: object, known: Iterable[str]) -> str | None:
-    """Why ``body`` is not a call of one of the ``known`` callbacks, or None when it is one."""
+def callback_request_problem(body: object, callbacks: Mapping[str, dict]) -> str | None:
+    """Why ``body`` is not a call of one of ``callbacks`` (Dash's callback map), or None.
+
+    Each of the callback's inputs and states must be there, in its shape (one entry, or a list
+    for a pattern-matching one): Dash indexes them by position.
+    """
     if not isinstance(body, dict):
         return "the request is not a JSON object"
-    if not isinstance(body.get("output"), str) or body["output"] not in set(known):
+    output = body.get("output")
+    if not isinstance(output, str) or output not in callbacks:
         return "no such callback"
     if "inputs" not in body or not isinstance(body.get("outputs"), dict | list):
         return "inputs and outputs are required"
-    for field in ("inputs", "state"):
-        entries = body.get(field, [])
+    # "..a.x...b.y.." names several outputs, sent as a list; "a.x" one, sent alone; a bare hash
+    # none (a list of none).
+    several, single = output.startswith(".."), "." in output
+    outputs = body["outputs"] if several or not single else [body["outputs"]]
+    expected = output.count("...") + 1 if several else int(single)
+    if not isinstance(outputs, list) or len(outputs) != expected:
+        return "the outputs do not match the callback's"
+    for field, entries in (("outputs", outputs), ("inputs", body["inputs"]),
+                           ("state", body.get("state", []))):  # fmt: skip
         if not isinstance(entries, list):
             return f"{field} is not a list"
+        if field != "outputs" and len(entries) != len(callbacks[output].get(field, ())):
+            return f"the callback takes {len(callbacks[output].get(field, ()))} {field}"
         for entry in entries:
             items = entry if isinstance(entry, list) else [entry]
-            if not all(isinstance(item, dict) and "id" in item for item in items):
+            if not all(isinstance(item, dict) and "id" in item and isinstance(
+                    item.get("property"), str) for item in items):  # fmt: skip
                 return f"malformed {field}"
     if not isinstance(body.get("changedPropIds", []), list):
         return "malformed changedPropIds"

@@ -1,0 +1,186 @@
+"""Off loopback every route needs the access token; on loopback nothing changes unless asked."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+import pytest
+
+from explore_dash import ids
+from explore_dash.access import (
+    COOKIE_NAME,
+    FAILURE_WINDOW_SECONDS,
+    MAX_FAILURES,
+    RedactToken,
+    install_access_token,
+    redact,
+)
+from explore_dash.app import create_app
+from explore_dash.cli import StartupError, access_token, visitor_url
+from explore_dash.config import AppConfig
+from tests.doubles import FakeClock, free_port, wait_for_port
+from tests.fake_collection import write_fake_collection
+from tests.load import callback_body, layout_values, selection_callback_key
+
+REPO = Path(__file__).resolve().parent.parent
+TOKEN = "correct-horse-battery-staple"
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory):
+    fake = write_fake_collection(tmp_path_factory.mktemp("access"))
+    app = create_app(AppConfig(fake.library, fake.data_dir, extract=False, token=TOKEN))
+    return fake, app
+
+
+def every_route(app) -> list[tuple[str, str, dict | None]]:
+    """(method, path, JSON body) that work with the token: the page, Dash's routes, the callbacks
+    for a selection and a playlist download, audio, assets."""
+    initial = layout_values(app)
+
+    def value(component, prop):
+        chosen = {ids.PLAYLIST: [0, 1], ids.PLAYLIST_EXPORT: 1, ids.PLAYLIST_NAME: "party"}
+        if isinstance(component, str) and component in chosen:
+            return chosen[component]
+        return initial.get((json.dumps(component, sort_keys=True), prop))
+
+    selection = callback_body(app, selection_callback_key(app), value)
+    export = f"..{ids.PLAYLIST_DOWNLOAD}.data...{ids.PLAYLIST_MESSAGE}.children.."
+    download = callback_body(app, export, value)
+    asset = next(p.name for p in (REPO / "assets").glob("*.js"))
+    script = re.findall(r'src="([^"]+_dash-component-suites[^"]+)"', page_html(app))[0]
+    return [("GET", "/", None), ("GET", "/a/deep/link", None), ("GET", "/_dash-layout", None),
+            ("GET", "/_dash-dependencies", None), ("GET", "/_favicon.ico", None),
+            ("GET", "/_reload-hash", None), ("GET", "/audio/0", None),
+            ("GET", f"/assets/{asset}", None), ("GET", "/assets/style.css", None),
+            ("GET", script.split("?")[0], None),
+            ("POST", "/_dash-update-component", selection),
+            ("POST", "/_dash-update-component", download)]  # fmt: skip
+
+
+def page_html(app) -> str:
+    with app.server.test_client() as client:
+        client.get(f"/?token={TOKEN}")
+        return client.get("/").get_data(as_text=True)
+
+
+def request(client, method: str, path: str, body):
+    return client.open(path, method=method, json=body)
+
+
+def test_access001_every_route_answers_401_without_the_token_and_works_with_it(guarded):
+    _, app = guarded
+    routes = every_route(app)
+    # Every route the server has is among them (Flask's empty /static only refuses).
+    adapter = app.server.url_map.bind("localhost")
+    reached = {adapter.match(path, method)[0] for method, path, _ in routes}
+    assert reached | {"static"} == {rule.endpoint for rule in app.server.url_map.iter_rules()}
+    with app.server.test_client() as stranger:
+        for method, path, body in routes + [("GET", "/static/x", None)]:
+            response = request(stranger, method, path, body)
+            assert response.status_code == 401, path
+            assert "access token" in response.get_data(as_text=True)
+        # A made-up cookie is no better.
+        stranger.set_cookie(COOKIE_NAME, "0" * 64)
+        assert stranger.get("/").status_code == 401
+    with app.server.test_client() as visitor:
+        arrival = visitor.get(f"/?token={TOKEN}&view=1")
+        assert arrival.status_code == 303 and arrival.headers["Location"] == "/?view=1"
+        cookie = arrival.headers["Set-Cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and TOKEN not in cookie
+        for method, path, body in routes:
+            response = request(visitor, method, path, body)
+            assert response.status_code == 200, path
+        assert ".m3u8" in response.get_data(as_text=True)  # the playlist came down
+        assert visitor.get("/audio/0", headers={"Range": "bytes=0-9"}).status_code == 206
+
+
+def test_access002_wrong_tokens_are_refused_and_then_slowed_down(guarded, tmp_path):
+    fake, _ = guarded
+    clock = FakeClock()
+    import flask
+
+    server = flask.Flask("guarded")
+    server.add_url_rule("/", "page", lambda: "the page")
+    install_access_token(server, TOKEN, clock)
+    with server.test_client() as client:
+        for attempt in range(MAX_FAILURES):
+            assert client.get(f"/?token=guess{attempt}").status_code == 401
+        slowed = client.get(f"/?token={TOKEN}")  # even the right one waits out the minute
+        assert slowed.status_code == 429 and int(slowed.headers["Retry-After"]) >= 1
+        other = client.get(f"/?token={TOKEN}", environ_base={"REMOTE_ADDR": "10.0.0.9"})
+        assert other.status_code == 303  # another address is not slowed down
+        clock.now += FAILURE_WINDOW_SECONDS
+        assert client.get(f"/?token={TOKEN}").status_code == 303
+        assert client.get("/").get_data(as_text=True) == "the page"
+
+
+def test_access003_the_token_is_chosen_like_this():
+    assert access_token("127.0.0.1", None, {}) is None  # loopback: as easy as before
+    assert access_token("127.0.0.1", "given-token", {}) == "given-token"
+    assert access_token("::1", None, {"EXPLORE_DASH_TOKEN": "from-environment"}) == (
+        "from-environment"
+    )
+    made = access_token("0.0.0.0", None, {})
+    assert made and len(made) >= 32 and made != access_token("0.0.0.0", None, {})
+    with pytest.raises(StartupError, match="at least 8"):
+        access_token("0.0.0.0", "short", {})
+    assert visitor_url("127.0.0.1", 8050, None) == "http://127.0.0.1:8050/"
+    assert visitor_url("192.168.1.20", 8050, "abc").endswith("192.168.1.20:8050/?token=abc")
+    assert visitor_url("0.0.0.0", 9, "abc").endswith(":9/?token=abc")
+
+
+def test_access004_log_records_never_carry_the_token():
+    assert redact(f"GET /?token={TOKEN}&a=1 HTTP/1.1") == "GET /?token=[redacted]&a=1 HTTP/1.1"
+    record = logging.LogRecord("werkzeug", logging.INFO, "", 0, '"%s" 303', (f"/?token={TOKEN}",),
+                               None)  # fmt: skip
+    RedactToken().filter(record)
+    assert TOKEN not in record.getMessage()
+
+
+def test_access005_the_command_off_loopback_prints_a_token_and_logs_it_nowhere_else(tmp_path):
+    fake = write_fake_collection(tmp_path)
+    port = free_port()
+    command = [sys.executable, "-m", "explore_dash", "--library", str(fake.library), "--data",
+               str(fake.data_dir), "--no-extract", "--no-maps-ahead", "--host", "0.0.0.0",
+               "--port", str(port), "--debug"]  # fmt: skip
+    # --debug: werkzeug logs every request line, the place a token would leak to.
+    env = {key: value for key, value in os.environ.items() if key != "EXPLORE_DASH_TOKEN"}
+    app = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    try:
+        lines = []
+        for line in app.stdout:
+            lines.append(line)
+            if line.startswith("explore-dash: serving"):
+                break
+        token = re.search(r"\?token=([\w-]+)", lines[-1]).group(1)
+        base = f"http://127.0.0.1:{port}"
+        wait_for_port(port, app)
+        with pytest.raises(urllib.error.HTTPError) as denied:
+            urllib.request.urlopen(base + "/", timeout=20)
+        assert denied.value.code == 401
+        with pytest.raises(urllib.error.HTTPError) as wrong:
+            urllib.request.urlopen(base + "/?token=not-the-token", timeout=20)
+        assert wrong.value.code == 401
+        jar = CookieJar()
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        page = browser.open(f"{base}/?token={token}", timeout=20)
+        assert page.status == 200 and page.url == base + "/"  # the token left the address
+        assert browser.open(base + "/audio/0", timeout=20).status == 200
+    finally:
+        app.terminate()
+        rest, _ = app.communicate(timeout=30)
+    after_start = rest
+    assert "GET /audio/0" in after_start  # the request lines are there ...
+    assert token not in after_start  # ... without the token
+    assert "".join(lines).count(token) == 1  # printed once, in the address to open
