@@ -6,12 +6,17 @@ never through the extraction's pipeline, which may pull in Essentia.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import os
 import threading
+import time
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -32,6 +37,7 @@ from extraction.contract import (
     segment_ids,
     segment_path,
     segment_spaces,
+    table_version,
 )
 
 log = logging.getLogger(__name__)
@@ -42,6 +48,10 @@ class DataError(Exception):
 
 
 TRACK_FIELDS = ("artist", "album", "title", "genre", "duration", "path")
+#: How long a load waits for a merge it came upon halfway to finish (see Collection.load).
+SETTLE_SECONDS = 10.0
+#: The tracks table among a load's open tables (the others are keyed by (model, layer)).
+TRACKS_KEY = ("", "tracks")
 _TEXT_FIELDS = ("artist", "album", "title", "genre", "path")
 
 
@@ -52,8 +62,10 @@ def _empty_tracks() -> pd.DataFrame:
     return frame[list(TRACK_FIELDS)]
 
 
-def read_tracks(path: Path) -> pd.DataFrame:
+def read_tracks(path: Path, opened: BinaryIO | None = None) -> pd.DataFrame:
     """The playable tracks of a ``tracks.parquet``: status ``ok`` only, indexed by track id.
+
+    ``opened``: the file, already open (the version :meth:`Collection.load` checked).
 
     Returns
     -------
@@ -61,10 +73,10 @@ def read_tracks(path: Path) -> pd.DataFrame:
         Index ``track`` (int64); columns artist, album, title, genre, path (str, missing tags
         as ``""``) and duration (float64 seconds, NaN when unknown). Empty when the file is absent.
     """
-    if not path.exists():
+    if opened is None and not path.exists():
         return _empty_tracks()
     try:
-        table = pq.read_table(path)
+        table = pq.read_table(opened if opened is not None else path)
     except (OSError, pa.ArrowException) as error:
         raise DataError(
             f"cannot read {path}: {error}; delete the data folder to start over"
@@ -230,11 +242,14 @@ def read_space(
     track_ids: np.ndarray | None = None,
     cache_dir: Path | None = None,
     version: int | None = None,
+    opened: BinaryIO | None = None,
 ) -> Space:
     """One segment table as a :class:`Space`, without its ``vector`` column.
 
     Parameters
     ----------
+    opened : binary file, optional
+        ``path``, already open (the version :meth:`Collection.load` checked); left open.
     track_ids : np.ndarray, shape (k,), optional
         Keep only the segments of these tracks (the collection's playable tracks).
     cache_dir : Path, optional
@@ -242,7 +257,7 @@ def read_space(
         decides ``track_ids``), and map them instead of reading the table when they exist.
     """
     try:
-        with open(path, "rb") as handle:
+        with contextlib.nullcontext(opened) if opened is not None else open(path, "rb") as handle:
             stat = os.fstat(handle.fileno())
             files = None
             if cache_dir is not None and version is not None:
@@ -333,8 +348,10 @@ def _stamp(path: Path) -> tuple[int, int, int] | None:
 class Collection:
     """One data folder, loaded once: the playable tracks, and segment spaces read on first use.
 
-    Safe to share between the server's threads: spaces are cached under a lock, and a reload
-    swaps the tracks and clears the cache at once (spaces already handed out stay valid).
+    One version of the tables: every table is opened when the collection is loaded (and its
+    version checked against state.json's), and spaces are read later from those open files,
+    whatever a merge writes meanwhile. Safe to share between the server's threads: spaces are
+    cached under a lock (spaces already handed out stay valid).
     """
 
     def __init__(
@@ -343,22 +360,31 @@ class Collection:
         tracks: pd.DataFrame,
         version: int,
         state_stamp: tuple[int, int, int] | None = None,
+        tables: dict[tuple[str, str], BinaryIO] | None = None,
+        settled: bool = True,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.tracks = tracks
         self.version = version
+        #: False when a merge was halfway when this was loaded (see :meth:`load`).
+        self.settled = settled
         self._spaces: dict[tuple[str, str], Space] = {}
         self._lock = threading.RLock()
         # What state.json looked like when ``version`` was read; a different one means "check".
         self._state_stamp = state_stamp
-
-    @property
-    def state_path(self) -> Path:
-        return self.data_dir / STATE_FILE
+        # The open segment tables of this version (None: opened by name when read, as before).
+        self._tables = tables
+        if tables:
+            weakref.finalize(self, _close_all, list(tables.values()))
 
     @classmethod
-    def load(cls, data_dir: Path) -> Collection:
-        """Read a data folder's tracks table and version; a folder with no tables is empty.
+    def load(cls, data_dir: Path, wait_seconds: float = SETTLE_SECONDS) -> Collection:
+        """Read a data folder's current version: its tracks now, its spaces when first asked.
+
+        A merge writes the tables, then state.json. Loaded meanwhile, tables newer than
+        state.json's version would mix with older ones: the load waits (up to ``wait_seconds``)
+        for state.json, and then gives what it has, with ``settled`` False (0: at once, for a
+        caller that keeps what it has and looks again later).
 
         Raises
         ------
@@ -366,11 +392,35 @@ class Collection:
             When ``tracks.parquet`` exists but cannot be read.
         """
         data_dir = Path(data_dir)
-        # Stamp, then version, then tables: a merge landing meanwhile is seen by the next check.
-        stamp = _stamp(data_dir / STATE_FILE)
-        version = read_version(data_dir)
-        tracks = read_tracks(data_dir / TRACKS_FILE)
-        return cls(data_dir, tracks, version, stamp)
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            # Stamp, then version, then tables: a merge landing meanwhile is seen by the next
+            # check, or by the tables' own versions.
+            stamp = _stamp(data_dir / STATE_FILE)
+            version = read_version(data_dir)
+            opened = _open_tables(data_dir)
+            settled = all(v is None or v <= version for v in map(_opened_version, opened.values()))
+            if settled or time.monotonic() >= deadline:
+                break
+            _close_all(opened.values())
+            time.sleep(0.05)
+        if not settled and wait_seconds > 0:
+            log.warning("%s: a merge seems to have stopped halfway; showing its tables as they "
+                        "are (the next extraction finishes it)", data_dir)  # fmt: skip
+        tracks_file = opened.pop(TRACKS_KEY, None)
+        try:
+            tracks = read_tracks(data_dir / TRACKS_FILE, tracks_file)
+        except BaseException:
+            _close_all(opened.values())
+            raise
+        finally:
+            if tracks_file is not None:
+                tracks_file.close()
+        return cls(data_dir, tracks, version, stamp, opened, settled)
+
+    @property
+    def state_path(self) -> Path:
+        return self.data_dir / STATE_FILE
 
     def space_path(self, model: str, layer: str) -> Path:
         return segment_path(self.data_dir, model, layer)
@@ -386,7 +436,9 @@ class Collection:
         return max(sizes, default=0)
 
     def available_spaces(self) -> list[tuple[str, str]]:
-        """The (model, layer) pairs that have a segment table, sorted."""
+        """The (model, layer) pairs that have a segment table (in this version), sorted."""
+        if self._tables is not None:
+            return sorted(self._tables)
         return segment_spaces(self.data_dir)
 
     def space(self, model: str, layer: str) -> Space:
@@ -397,9 +449,10 @@ class Collection:
             if cached is not None:
                 return cached
             path = self.space_path(model, layer)
-            if path.exists():
+            opened = self._tables.get(key) if self._tables is not None else None
+            if opened is not None or (self._tables is None and path.exists()):
                 space = read_space(path, model, layer, self.tracks.index.to_numpy(),
-                                   self.data_dir / CACHE_DIR, self.version)  # fmt: skip
+                                   self.data_dir / CACHE_DIR, self.version, opened)  # fmt: skip
                 release_decoded()
             else:
                 space = Space.empty(model, layer)
@@ -413,3 +466,74 @@ class Collection:
     def mark_seen(self, other: Collection) -> None:
         """Remember ``other``'s look at ``state.json`` (same version: nothing to reload)."""
         self._state_stamp = other._state_stamp
+
+
+def _open_tables(data_dir: Path) -> dict[tuple[str, str], BinaryIO]:
+    """The tracks table (under :data:`TRACKS_KEY`) and every segment table, opened."""
+    opened: dict[tuple[str, str], BinaryIO] = {}
+    paths = [(TRACKS_KEY, data_dir / TRACKS_FILE)]
+    paths += [(space, segment_path(data_dir, *space)) for space in segment_spaces(data_dir)]
+    for key, path in paths:
+        try:
+            opened[key] = TableFile(path)
+        except FileNotFoundError:
+            continue  # removed meanwhile (a space no longer extracted): not in this version
+    return opened
+
+
+class TableFile(io.RawIOBase):
+    """A table opened once, read at positions (``os.pread``) from a position of its own.
+
+    The background jobs are forked from the server: an ordinary file object there would share
+    its offset with the server's, and a read in one process would move the other's.
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.name = str(path)
+        self._fd = os.open(path, os.O_RDONLY)
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position,
+                io.SEEK_END: os.fstat(self._fd).st_size}[whence]  # fmt: skip
+        self._position = max(0, base + offset)
+        return self._position
+
+    def readinto(self, buffer) -> int:
+        data = os.pread(self._fd, len(buffer), self._position)
+        buffer[: len(data)] = data
+        self._position += len(data)
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            os.close(self._fd)
+        super().close()
+
+
+def _opened_version(handle: BinaryIO) -> int | None:
+    """The version an open table was written for (footer metadata); None if unmarked/unreadable."""
+    try:
+        version = table_version(pq.ParquetFile(handle).schema_arrow)
+    except (OSError, pa.ArrowException):
+        return None  # a damaged table is reported when it is read
+    handle.seek(0)
+    return version
+
+
+def _close_all(handles: Iterable[BinaryIO]) -> None:
+    for handle in handles:
+        handle.close()

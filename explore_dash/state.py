@@ -51,7 +51,9 @@ class AppState:
             current = self._snapshot
             if not current.collection.changed_on_disk():
                 return False
-            fresh = Collection.load(Path(self.config.data_dir))
+            fresh = Collection.load(Path(self.config.data_dir), wait_seconds=0)
+            if not fresh.settled:
+                return False  # a merge is halfway: keep this version, look again next time
             if fresh.version == current.version:
                 current.collection.mark_seen(fresh)
                 return False

@@ -223,6 +223,32 @@ def segment_offset(ids: np.ndarray | int) -> np.ndarray | float:
 # -- state.json -----------------------------------------------------------------------------------
 
 
+#: Schema metadata of ``tracks.parquet`` and of every segment table: the version (state.json's
+#: ``"version"``) of the merge that wrote it. A merge writes the tables first and state.json
+#: last, so a reader that finds a table newer than state.json has come upon a merge halfway:
+#: it must wait for state.json rather than mix two versions. A table left as it was keeps its
+#: older number; tables written before this existed carry none.
+VERSION_METADATA = b"explore_dash.version"
+
+
+def with_version(table: pa.Table, version: int | None) -> pa.Table:
+    """``table`` marked as written by the merge making ``version`` (unchanged for None)."""
+    if version is None:
+        return table
+    return table.replace_schema_metadata(
+        {**(table.schema.metadata or {}), VERSION_METADATA: str(int(version)).encode()}
+    )
+
+
+def table_version(schema: pa.Schema) -> int | None:
+    """The version a table's schema (from its footer) was written for; None if unmarked."""
+    value = (schema.metadata or {}).get(VERSION_METADATA)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
 def read_version(data_dir: Path) -> int:
     """The tables' version in ``state.json`` (bumped by every merge); 0 if absent or unreadable."""
     try:

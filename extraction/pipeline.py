@@ -348,6 +348,10 @@ def merge_staged(
     merged = pd.concat([kept_old, staged_tracks[~staged_tracks["track"].isin(removed)]])
     merged = merged.astype(kept_old.dtypes.to_dict()) if len(kept_old) else merged
     ok_ids = np.array(sorted(merged.loc[merged["status"] == STATUS_OK, "track"].astype(int)))
+    # Every table written below says which version it belongs to; state.json, written last,
+    # makes that version current (readers never mix two: see contract.VERSION_METADATA).
+    state = store.read_state()
+    version = int(state.get("version", 0)) + 1
 
     for space in sorted(set(store.segment_spaces()) | set(staged_segments)):
         old = store.read_segments(*space)
@@ -366,11 +370,10 @@ def merge_staged(
         previous = store.read_projection_columns(*space)
         if previous is not None:
             pca, std_pca = keep_orientation(block, (pca, std_pca), previous)
-        store.write_segments(*space, block, pca, std_pca)
+        store.write_segments(*space, block, pca, std_pca, version)
 
-    store.write_tracks(merged)
-    state = store.read_state()
-    state["version"] = int(state.get("version", 0)) + 1
+    store.write_tracks(merged, version)
+    state["version"] = version
     state["next_track_id"] = max(int(state.get("next_track_id", 0)), int(merged["track"].max()) + 1)
     if backend is not None:
         state["backend"] = backend

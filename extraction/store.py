@@ -43,6 +43,7 @@ from extraction.contract import (
     list_column_to_matrix,
     segment_path,
     segment_spaces,
+    with_version,
 )
 from extraction.errors import LibraryError
 
@@ -264,9 +265,10 @@ class DataStore:
             return tracks_frame([])
         return pq.read_table(self.tracks_path).to_pandas().astype(TRACK_COLUMNS)
 
-    def write_tracks(self, frame: pd.DataFrame) -> None:
+    def write_tracks(self, frame: pd.DataFrame, version: int | None = None) -> None:
+        """Replace the tracks table; ``version``: the merge's (see ``VERSION_METADATA``)."""
         frame = frame.sort_values("track", kind="stable")
-        atomic_write_parquet(_tracks_table(frame), self.tracks_path)
+        atomic_write_parquet(with_version(_tracks_table(frame), version), self.tracks_path)
 
     # -- segments ----------------------------------------------------------------------------
     def segment_path(self, model: str, layer: str) -> Path:
@@ -310,9 +312,12 @@ class DataStore:
         return set(pq.read_table(path, columns=["track"]).column("track").to_numpy().tolist())
 
     def write_segments(
-        self, model: str, layer: str, block: SegmentBlock, pca: np.ndarray, std_pca: np.ndarray
-    ) -> None:
-        atomic_write_parquet(_segment_table(block, pca, std_pca), self.segment_path(model, layer))
+        self, model: str, layer: str, block: SegmentBlock, pca: np.ndarray, std_pca: np.ndarray,
+        version: int | None = None,
+    ) -> None:  # fmt: skip
+        """Replace one segment table; ``version``: the merge's (see ``VERSION_METADATA``)."""
+        table = with_version(_segment_table(block, pca, std_pca), version)
+        atomic_write_parquet(table, self.segment_path(model, layer))
 
     # -- staging -----------------------------------------------------------------------------
     def staged_batches(self) -> list[StagedBatch]:

@@ -16,6 +16,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from explore_dash.app import create_app
@@ -106,6 +107,43 @@ def test_live003_refresh_swaps_in_a_new_version_with_its_tags(tmp_path: Path):
     ok_tracks = {t.track for t in DEFAULT_TRACKS if t.status == "ok"}
     assert set(state.snapshot.tags_by_track) == ok_tracks
     assert state.refresh() is False
+
+
+def rewrite_tables(data: Path, version: int, spaces=None, state: bool = True) -> None:
+    """What a merge making ``version`` writes: each table (PCA changed), then state.json."""
+    store = DataStore(data)
+    for space in spaces if spaces is not None else store.segment_spaces():
+        block = store.read_segments(*space)
+        _, pca, std_pca = store.read_projection_columns(*space)[1:]
+        store.write_segments(*space, block, pca + version, std_pca, version)
+    if state:
+        store.write_tracks(store.read_tracks(), version)
+        store.write_state({**store.read_state(), "version": version})
+
+
+def test_live007_a_merge_halfway_is_never_shown_and_a_version_reads_its_own_tables(
+    tmp_path: Path,
+):
+    fake = write_fake_collection(tmp_path, version=1)
+    state = AppState.load(AppConfig(fake.library, fake.data_dir))
+    first = state.snapshot
+    space = first.collection.available_spaces()[0]
+    rewrite_tables(fake.data_dir, 2)  # merged while nobody looked: state.json says 2
+    rewrite_tables(fake.data_dir, 3, [space], state=False)  # the next merge, halfway
+    assert state.refresh() is False and state.snapshot is first  # version 2's tables are gone
+    # Version 1's space, read only now, after both merges replaced its file: still version 1's.
+    pca_of_1 = first.collection.space(*space).pca
+    rewrite_tables(fake.data_dir, 3, [s for s in DataStore(fake.data_dir).segment_spaces()
+                                      if s != space])  # fmt: skip
+    assert state.refresh() is True and state.snapshot.version == 3
+    pca_of_3 = state.snapshot.collection.space(*space).pca
+    # Merges 2 and 3 each moved every point by their number: version 1's are the originals.
+    np.testing.assert_allclose(pca_of_3 - pca_of_1, 2.0 + 3.0, atol=1e-4)
+    # Loaded at start while a merge is halfway: it waits, then says so and shows what is there.
+    rewrite_tables(fake.data_dir, 4, [space], state=False)
+    from explore_dash.collection import Collection
+
+    assert Collection.load(fake.data_dir, wait_seconds=0).settled is False
 
 
 def _poll(client, page_version: int) -> dict:

@@ -297,3 +297,24 @@ def test_progressive010_status_records_a_second_run_refused_without_overwriting(
     assert refused.returncode == 2
     assert b"already writing" in refused.stderr
     assert read_status(data).tracks_done == 7  # the running extraction's status is untouched
+
+
+def test_progressive011_each_merge_marks_its_tables_with_the_version_it_makes(
+    tmp_path: Path, monkeypatch
+):
+    import pyarrow.parquet as pq
+
+    from extraction.contract import read_version, table_version
+
+    library = _library(tmp_path / "lib", n=4)
+    store = DataStore(tmp_path / "data")
+    store.prepare()
+    monkeypatch.setattr(pipeline, "extract_tracks", slow_fake_extract_tracks(0.0))
+    monkeypatch.setattr(pipeline, "FIRST_MAP_SECONDS", 0.0)
+    specs = resolve_models(["vgg-mtt"], load_registry())
+    with store.exclusive():
+        run_extraction(library, store, specs, merge_every_seconds=0.0)
+    version = read_version(store.root)
+    assert version >= 2  # the first map's merge, then the rest
+    tables = [store.tracks_path] + [store.segment_path(*s) for s in store.segment_spaces()]
+    assert {table_version(pq.read_schema(path)) for path in tables} == {version}
