@@ -180,6 +180,8 @@ class LoadReport:
     latencies: dict[str, list[float]] = field(default_factory=dict)
     server_errors: list[str] = field(default_factory=list)  # 5xx or a failed connection
     unexpected: list[str] = field(default_factory=list)  # any other status than expected
+    inconsistent: list[str] = field(default_factory=list)  # an answer its kind's check refused
+    outcomes: dict[str, int] = field(default_factory=dict)  # what the checks saw, counted
 
     @property
     def requests(self) -> int:
@@ -192,7 +194,7 @@ class LoadReport:
         lines = [
             f"{self.clients} clients, {self.seconds:.0f} s: {self.requests} requests, "
             f"{self.requests / self.seconds:.0f}/s, server errors {len(self.server_errors)}, "
-            f"unexpected statuses {len(self.unexpected)}"
+            f"unexpected statuses {len(self.unexpected)}, inconsistent {len(self.inconsistent)}"
         ]
         for kind in sorted(self.latencies):
             if self.latencies[kind]:
@@ -200,10 +202,16 @@ class LoadReport:
                 lines.append(
                     f"  {kind}: n={len(self.latencies[kind])} p50 {p50:.1f} ms, p99 {p99:.1f} ms"
                 )
+        if self.outcomes:
+            lines.append("  " + ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items())))
         return "\n".join(lines)
 
 
-EXPECTED_STATUS = {"audio": {200, 206}, "selection": {200, 204}}
+EXPECTED_STATUS = {"audio": {200, 206}, "selection": {200, 204}, "redraw": {200}, "tsne": {200},
+                   "poll": {200, 204}}  # fmt: skip
+
+Check = Callable[[Request, int, dict[str, str], bytes], str]
+"""(request, status, headers, body) -> the outcome to count; raises AssertionError if wrong."""
 
 
 def drive(
@@ -212,8 +220,13 @@ def drive(
     clients: int = 20,
     seconds: float = 10.0,
     seed: int = 0,
+    checks: dict[str, Check] | None = None,
 ) -> LoadReport:
-    """Run ``clients`` threads against ``127.0.0.1:port`` for ``seconds``."""
+    """Run ``clients`` threads against ``127.0.0.1:port`` for ``seconds``.
+
+    ``checks[kind]`` looks at every answer of that kind (beyond its status).
+    """
+    checks = checks or {}
     report = LoadReport(seconds, clients)
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
@@ -221,13 +234,14 @@ def drive(
     def client(number: int) -> None:
         rng = random.Random(seed * 1000 + number)
         while time.monotonic() < deadline:
-            kind, method, path, headers, body = rng.choice(makers)(rng)
+            request = rng.choice(makers)(rng)
+            kind, method, path, headers, body = request
             started = time.perf_counter()
             try:
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
                 connection.request(method, path, body=body, headers=headers)
                 response = connection.getresponse()
-                response.read()
+                answer = response.read()
                 status = response.status
                 connection.close()
             except (OSError, http.client.HTTPException) as error:
@@ -241,6 +255,15 @@ def drive(
                     report.server_errors.append(f"{kind} {path}: HTTP {status}")
                 elif status not in EXPECTED_STATUS.get(kind, {200}):
                     report.unexpected.append(f"{kind} {path}: HTTP {status}")
+            if kind in checks and status < 500:
+                try:
+                    outcome = checks[kind](request, status, dict(response.getheaders()), answer)
+                except AssertionError as problem:
+                    with lock:
+                        report.inconsistent.append(f"{kind} {path}: {problem}")
+                    continue
+                with lock:
+                    report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
     for thread in threads:

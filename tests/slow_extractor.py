@@ -1,6 +1,7 @@
 """The real extraction CLI with the networks replaced by a slow, deterministic fake.
 
-    python tests/slow_extractor.py --seconds-per-track 0.5 --library L --data D [extraction args]
+    python tests/slow_extractor.py --seconds-per-track 0.5 [--merge-every-seconds 3] \
+        --library L --data D [extraction args]
 
 Everything but the networks is real: scanning, planning, staging, merging, PCA, the status file,
 the lock, signal handling. Each track gets 3–6 segments of seeded random vectors of the right
@@ -9,6 +10,7 @@ width for every requested model and layer, after sleeping ``--seconds-per-track`
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
@@ -78,7 +80,13 @@ def main(argv: list[str]) -> int:
     pipeline.extract_tracks = slow_fake_extract_tracks(seconds)
     # The tests' tracks last a fraction of a second: the first map comes after the first one.
     pipeline.FIRST_MAP_SECONDS = 0.0
+    from extraction import cli
     from extraction.cli import main as extraction_main
+
+    if argv[:1] == ["--merge-every-seconds"]:
+        # Merges as often as asked (the CLI's 30 s would leave a minute's load with two).
+        every, argv = float(argv[1]), argv[2:]
+        cli.run_extraction = functools.partial(pipeline.run_extraction, merge_every_seconds=every)
 
     return extraction_main(argv)
 

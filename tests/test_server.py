@@ -322,3 +322,16 @@ def test_server007_twenty_clients_hover_and_select_with_no_server_error(served):
     assert report.unexpected == []
     assert set(report.latencies) == {"audio", "selection"}
     assert report.requests >= 100  # the clients really ran, concurrently, the whole time
+
+
+def test_server010_clients_under_load_see_one_table_version_while_merges_land(tmp_path):
+    from tests.load_with_merges import run_load_with_merges
+
+    seconds = float(os.environ.get("EXPLORE_DASH_LOAD_SECONDS", "10"))
+    report = run_load_with_merges(tmp_path, clients=10, seconds=seconds, merge_every=2.0)
+    print(report.summary())
+    assert report.errors == []
+    assert report.versions_made >= 2 and report.versions_served >= 2  # it grew underneath
+    outcomes = report.load.outcomes
+    assert outcomes["poll: new version"] and outcomes["t-SNE from the cache"]
+    assert set(report.load.latencies) == {"audio", "selection", "redraw", "tsne", "poll"}
