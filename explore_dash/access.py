@@ -9,22 +9,32 @@ it, so the token leaves the address bar and the history. Every route (page, call
 
 Comparison is in constant time; an address that sends wrong tokens is slowed down: after
 :data:`MAX_FAILURES` within :data:`FAILURE_WINDOW_SECONDS` each further try waits out the rest
-of the window (429) before it is looked at. The token is never logged: request lines carrying
-it are redacted (:class:`RedactToken`).
+of the window (429) before it is looked at. The cookie is an HMAC of the token under a secret
+kept in the data folder (:func:`access_key`): nobody can make one from a guess, so guessing
+goes through the token and its limit. The token is never logged: request lines carrying it are
+redacted (:class:`RedactToken`).
+
+A WSGI server cannot tell this module where it listens: with no token, an app it serves
+answers only clients on loopback (:func:`install_loopback_only`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import logging
+import os
 import re
 import secrets
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from urllib.parse import urlencode
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+from extraction.contract import ACCESS_KEY_FILE
 
 #: Where a token may come from besides ``--token``.
 TOKEN_VARIABLE = "EXPLORE_DASH_TOKEN"
@@ -41,6 +51,13 @@ DENIED = (
     "it started (…/?token=...), or ask whoever started it.\n"
 )
 SLOWED = "explore-dash: too many wrong tokens from this address; try again in a minute.\n"
+LOOPBACK_ONLY = (
+    "explore-dash: this server was started without an access token, so it answers this machine "
+    "only. Set EXPLORE_DASH_TOKEN to share it.\n"
+)
+#: Failing addresses remembered at most (the quiet ones are forgotten first).
+MAX_ADDRESSES = 10_000
+log = logging.getLogger(__name__)
 _TOKEN_IN_TEXT = re.compile(rf"({TOKEN_PARAMETER}=)[^&\s\"']+")
 
 
@@ -49,14 +66,56 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def cookie_value(token: str) -> str:
-    """What the cookie holds: derived from the token, so the cookie never shows the token."""
-    return hmac.new(token.encode(), b"explore-dash access cookie", hashlib.sha256).hexdigest()
+def cookie_value(token: str, key: bytes) -> str:
+    """What the cookie holds: the token's HMAC under the app's ``key`` (never the token)."""
+    return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()
 
 
 def same_secret(given: str, expected: str) -> bool:
-    """Whether ``given`` is ``expected``, in time independent of where they differ."""
-    return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode())
+    """Whether ``given`` is ``expected``, in time independent of where they differ (or of
+    their lengths: their digests are compared)."""
+    digest = lambda text: hashlib.sha256(text.encode("utf-8", "replace")).digest()  # noqa: E731
+    return hmac.compare_digest(digest(given), digest(expected))
+
+
+def access_key(data_dir: Path) -> bytes:
+    """The app's cookie secret, kept in the data folder so every process (and the next start)
+    shares it; made once, readable by its owner only. A folder that cannot hold it gives a
+    secret of this process (cookies then last until it stops)."""
+    path = Path(data_dir) / ACCESS_KEY_FILE
+    for _ in range(50):
+        try:
+            key = bytes.fromhex(path.read_text(encoding="ascii").strip())
+            if len(key) >= 16:
+                return key
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError) as error:
+            log.warning("cannot read %s (%s): access cookies last until this process stops",
+                        path, error)  # fmt: skip
+            return secrets.token_bytes(32)
+        try:
+            _create_key(path)
+        except FileExistsError:
+            time.sleep(0.01)  # another process of the app made it a moment ago: read it
+        except OSError as error:
+            log.warning("cannot write %s (%s): access cookies last until this process stops",
+                        path, error)  # fmt: skip
+            return secrets.token_bytes(32)
+    raise RuntimeError(f"{path} stays unreadable")
+
+
+def _create_key(path: Path) -> None:
+    """Write a new key at ``path`` unless one is there (whole or not at all)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="ascii") as out:
+            out.write(secrets.token_hex(32) + "\n")
+        os.link(temporary, path)  # fails if another process made one meanwhile
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def redact(text: str) -> str:
@@ -75,51 +134,71 @@ class RedactToken(logging.Filter):
 
 
 class FailedTries:
-    """Wrong tokens per client address over the last :data:`FAILURE_WINDOW_SECONDS`."""
+    """Wrong tokens per client (an address; a /64 network for IPv6) over the last
+    :data:`FAILURE_WINDOW_SECONDS`."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._tries: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def _recent(self, address: str) -> deque[float]:
-        tries = self._tries.setdefault(address, deque())
-        while tries and self._clock() - tries[0] >= FAILURE_WINDOW_SECONDS:
-            tries.popleft()
-        return tries
+    @staticmethod
+    def client(address: str) -> str:
+        """Who an address stands for: one IPv6 host picks freely within its /64."""
+        try:
+            parsed = ipaddress.ip_address(address)
+        except ValueError:
+            return address
+        if parsed.version == 4:
+            return str(parsed)
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
 
-    def wait_seconds(self, address: str) -> float:
-        """How long ``address`` must wait before its next try is looked at (0: now)."""
+    def attempt(self, address: str, correct: bool) -> float:
+        """Count one try of ``address``; how long it must wait first (0: it is looked at).
+
+        One locked step, so a burst of tries cannot slip past the limit.
+        """
+        now = self._clock()
         with self._lock:
-            tries = self._recent(address)
-            if len(tries) < MAX_FAILURES:
-                return 0.0
-            return max(0.0, FAILURE_WINDOW_SECONDS - (self._clock() - tries[0]))
+            tries = self._tries.get(self.client(address))
+            while tries and now - tries[0] >= FAILURE_WINDOW_SECONDS:
+                tries.popleft()
+            if tries and len(tries) >= MAX_FAILURES:
+                return max(0.0, FAILURE_WINDOW_SECONDS - (now - tries[0]))
+            if not correct:
+                if tries is None:
+                    self._forget_quiet(now)
+                    tries = self._tries.setdefault(self.client(address), deque())
+                tries.append(now)
+            return 0.0
 
-    def failed(self, address: str) -> None:
-        with self._lock:
-            self._recent(address).append(self._clock())
-            if len(self._tries) > 10_000:  # a flood of addresses: forget the quiet ones
-                for quiet in [a for a, t in self._tries.items() if not t]:
-                    del self._tries[quiet]
+    def _forget_quiet(self, now: float) -> None:
+        if len(self._tries) < MAX_ADDRESSES:
+            return
+        for client in [c for c, t in self._tries.items()
+                       if not t or now - t[-1] >= FAILURE_WINDOW_SECONDS]:  # fmt: skip
+            del self._tries[client]
+        while len(self._tries) >= MAX_ADDRESSES:  # a flood within the minute: oldest first
+            del self._tries[next(iter(self._tries))]
 
 
-def install_access_token(server, token: str, clock: Callable[[], float] = time.monotonic):
+def install_access_token(server, token: str, key: bytes,
+                         clock: Callable[[], float] = time.monotonic) -> FailedTries:  # fmt: skip
     """Make every route of ``server`` (a Flask app) require ``token`` or its cookie.
 
-    Runs before any other request hook, so nothing else sees an unauthenticated request.
+    ``key``: the cookie secret (:func:`access_key`). Runs before any other request hook, so
+    nothing else sees an unauthenticated request.
     """
     import flask
 
     if len(token) < MIN_TOKEN_LENGTH:
         raise ValueError(f"the access token must have at least {MIN_TOKEN_LENGTH} characters")
-    expected_cookie = cookie_value(token)
+    expected_cookie = cookie_value(token, key)
     tries = FailedTries(clock)
     for name in ("werkzeug", "gunicorn.access", "gunicorn.error", "explore_dash"):
         logging.getLogger(name).addFilter(RedactToken())
-
-    def plain(text: str, status: int, **headers: str) -> flask.Response:
-        return flask.Response(text, status=status, mimetype="text/plain", headers=headers)
 
     def require_token():
         request = flask.request
@@ -128,18 +207,18 @@ def install_access_token(server, token: str, clock: Callable[[], float] = time.m
             cookie = request.cookies.get(COOKIE_NAME, "")
             if cookie and same_secret(cookie, expected_cookie):
                 return None
-            return plain(DENIED, 401)
-        address = request.remote_addr or "?"
-        wait = tries.wait_seconds(address)
+            return _plain(DENIED, 401)
+        correct = same_secret(given, token)
+        wait = tries.attempt(request.remote_addr or "?", correct)
         if wait > 0:
-            return plain(SLOWED, 429, **{"Retry-After": str(int(wait) + 1)})
-        if not same_secret(given, token):
-            tries.failed(address)
-            return plain(DENIED, 401)
-        # The same address without the token, and the cookie that stands for it from now on.
+            return _plain(SLOWED, 429, **{"Retry-After": str(int(wait) + 1)})
+        if not correct:
+            return _plain(DENIED, 401)
+        # The same address without the token (quoted, and never "//host": it stays on this
+        # server), and the cookie that stands for the token from now on.
         rest = [(k, v) for k, v in request.args.items(multi=True) if k != TOKEN_PARAMETER]
-        target = request.script_root + request.path + (f"?{urlencode(rest)}" if rest else "")
-        response = flask.redirect(target, code=303)
+        path = "/" + quote(request.script_root + request.path).lstrip("/")
+        response = flask.redirect(path + (f"?{urlencode(rest)}" if rest else ""), code=303)
         response.set_cookie(
             COOKIE_NAME,
             expected_cookie,
@@ -156,3 +235,26 @@ def install_access_token(server, token: str, clock: Callable[[], float] = time.m
     # First of the request hooks: the callback guard and the maps' pause come after.
     server.before_request_funcs.setdefault(None, []).insert(0, require_token)
     return tries
+
+
+def install_loopback_only(server) -> None:
+    """Make ``server`` answer only clients on this machine (403 to others)."""
+    import flask
+
+    def require_loopback():
+        address = flask.request.remote_addr or ""
+        try:
+            if ipaddress.ip_address(address).is_loopback:
+                return None
+        except ValueError:
+            if address.startswith("unix:") or not address:
+                return None  # a Unix socket (gunicorn -b unix:...): on this machine
+        return _plain(LOOPBACK_ONLY, 403)
+
+    server.before_request_funcs.setdefault(None, []).insert(0, require_loopback)
+
+
+def _plain(text: str, status: int, **headers: str):
+    import flask
+
+    return flask.Response(text, status=status, mimetype="text/plain", headers=headers)

@@ -8,7 +8,7 @@ from pathlib import Path
 from dash import Dash, set_props
 
 from explore_dash import ids
-from explore_dash.access import install_access_token
+from explore_dash.access import access_key, install_access_token
 from explore_dash.audio import register_audio_route
 from explore_dash.callbacks import register_callbacks
 from explore_dash.client import install_settings
@@ -128,7 +128,7 @@ def create_app(config: AppConfig, state: AppState | None = None) -> Dash:
         background_callback_manager=jobs,
     )
     if config.token is not None:
-        install_access_token(app.server, config.token)
+        install_access_token(app.server, config.token, access_key(config.data_dir))
     install_settings(app)
     app.layout = lambda: build_layout(state)
     register_callbacks(app, state)

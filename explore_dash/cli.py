@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlencode
 
 from extraction.signals import stops_held
 
@@ -100,7 +101,9 @@ def visitor_url(host: str, port: int, token: str | None) -> str:
         shown = lan_address()
     elif ":" in host and not host.startswith("["):
         shown = f"[{host}]"
-    query = f"?token={token}" if token else ""
+    from explore_dash.access import TOKEN_PARAMETER
+
+    query = "?" + urlencode({TOKEN_PARAMETER: token}) if token else ""
     return f"http://{shown}:{port}/{query}"
 
 
@@ -313,6 +316,8 @@ def run(
         app.run(
             host=host, port=port, debug=debug, use_reloader=False,
             dev_tools_silence_routes_logging=not debug,
+            # Werkzeug's debugger answers before any request hook, so before the token's.
+            use_debugger=debug and token is None,
         )  # fmt: skip
     except StartupError as error:
         print(f"explore-dash: error: {error}", file=sys.stderr)

@@ -1,7 +1,7 @@
 """The app as a WSGI application, for several app processes behind one address.
 
     EXPLORE_DASH_LIBRARY=~/Music EXPLORE_DASH_REDIS=redis://HOST:6379/0 \\
-        gunicorn -w 4 -b 0.0.0.0:8050 'explore_dash.wsgi:app'
+        EXPLORE_DASH_TOKEN=a-long-secret gunicorn -w 4 -b 0.0.0.0:8050 'explore_dash.wsgi:app'
 
 Configured from the environment (a WSGI server passes no arguments):
 
@@ -16,8 +16,9 @@ Configured from the environment (a WSGI server passes no arguments):
 ``EXPLORE_DASH_ANONYMIZE``
     ``1`` for neutral codes instead of the model names;
 ``EXPLORE_DASH_TOKEN``
-    the access token every visitor needs (explore_dash/access.py). Set it whenever the WSGI
-    server listens on an address other machines reach: this module cannot see the address.
+    the access token every visitor needs (explore_dash/access.py). This module cannot see the
+    address the WSGI server listens on: without a token it answers clients on this machine
+    only (403 to any other), so sharing it needs one.
 
 Each process serves the tables as they are (no extraction is started here: run
 ``python -m extraction`` beside it, and the pages take the new tracks in as it merges them).
@@ -63,9 +64,14 @@ def config_from_environment(environ: dict[str, str]) -> AppConfig:
 
 def create_server(environ: dict[str, str]):
     """The Flask server of the app configured by ``environ``."""
+    from explore_dash.access import install_loopback_only
     from explore_dash.app import create_app
 
-    return create_app(config_from_environment(environ)).server
+    config = config_from_environment(environ)
+    server = create_app(config).server
+    if config.token is None:
+        install_loopback_only(server)
+    return server
 
 
 def __getattr__(name: str):

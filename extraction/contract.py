@@ -35,6 +35,8 @@ PROGRESS_FILE = "progress.json"
 #: Derived data (maps, compiled code, job state): safe to delete.
 CACHE_DIR = "cache"
 PLAYLISTS_DIR = "playlists"
+#: The app's secret for its access cookies (explore_dash/access.py), readable by the owner only.
+ACCESS_KEY_FILE = "access.key"
 
 
 def segment_path(data_dir: Path, model: str, layer: str) -> Path:

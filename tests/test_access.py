@@ -21,6 +21,8 @@ from explore_dash.access import (
     FAILURE_WINDOW_SECONDS,
     MAX_FAILURES,
     RedactToken,
+    access_key,
+    cookie_value,
     install_access_token,
     redact,
 )
@@ -102,6 +104,13 @@ def test_access001_every_route_answers_401_without_the_token_and_works_with_it(g
             assert response.status_code == 200, path
         assert ".m3u8" in response.get_data(as_text=True)  # the playlist came down
         assert visitor.get("/audio/0", headers={"Range": "bytes=0-9"}).status_code == 206
+        # The way back never leaves this server, and any path can be asked for.
+        for path, back in (("//evil.example/", "/evil.example/"),
+                           ("/\\evil.example/", "/%5Cevil.example/"),
+                           ("/\xe2\x82\xac", "/%E2%82%AC")):  # "/€" as WSGI carries it
+            arrival = visitor.get("/", query_string={"token": TOKEN},
+                                  environ_overrides={"PATH_INFO": path})  # as sent, raw
+            assert (arrival.status_code, arrival.headers["Location"]) == (303, back), path
 
 
 def test_access002_wrong_tokens_are_refused_and_then_slowed_down(guarded, tmp_path):
@@ -111,14 +120,24 @@ def test_access002_wrong_tokens_are_refused_and_then_slowed_down(guarded, tmp_pa
 
     server = flask.Flask("guarded")
     server.add_url_rule("/", "page", lambda: "the page")
-    install_access_token(server, TOKEN, clock)
+    install_access_token(server, TOKEN, b"k" * 32, clock)
     with server.test_client() as client:
+        # A cookie made from the token alone is worth nothing without the app's secret.
+        client.set_cookie(COOKIE_NAME, cookie_value(TOKEN, b"guessed key"))
+        assert client.get("/").status_code == 401
+        client.delete_cookie(COOKIE_NAME)
         for attempt in range(MAX_FAILURES):
             assert client.get(f"/?token=guess{attempt}").status_code == 401
         slowed = client.get(f"/?token={TOKEN}")  # even the right one waits out the minute
         assert slowed.status_code == 429 and int(slowed.headers["Retry-After"]) >= 1
         other = client.get(f"/?token={TOKEN}", environ_base={"REMOTE_ADDR": "10.0.0.9"})
         assert other.status_code == 303  # another address is not slowed down
+        # One IPv6 host may pick any address of its /64: they count as one.
+        for attempt in range(MAX_FAILURES):
+            host = {"REMOTE_ADDR": f"2001:db8::{attempt + 1:x}"}
+            assert client.get(f"/?token=guess{attempt}", environ_base=host).status_code == 401
+        neighbour = {"REMOTE_ADDR": "2001:db8::ffff"}
+        assert client.get(f"/?token={TOKEN}", environ_base=neighbour).status_code == 429
         clock.now += FAILURE_WINDOW_SECONDS
         assert client.get(f"/?token={TOKEN}").status_code == 303
         assert client.get("/").get_data(as_text=True) == "the page"
@@ -137,6 +156,7 @@ def test_access003_the_token_is_chosen_like_this():
     assert visitor_url("127.0.0.1", 8050, None) == "http://127.0.0.1:8050/"
     assert visitor_url("192.168.1.20", 8050, "abc").endswith("192.168.1.20:8050/?token=abc")
     assert visitor_url("0.0.0.0", 9, "abc").endswith(":9/?token=abc")
+    assert visitor_url("::1", 9, "a+b&c d").endswith("[::1]:9/?token=a%2Bb%26c+d")
 
 
 def test_access004_log_records_never_carry_the_token():
@@ -177,6 +197,11 @@ def test_access005_the_command_off_loopback_prints_a_token_and_logs_it_nowhere_e
         page = browser.open(f"{base}/?token={token}", timeout=20)
         assert page.status == 200 and page.url == base + "/"  # the token left the address
         assert browser.open(base + "/audio/0", timeout=20).status == 200
+        # --debug: Dash's tools, but not Werkzeug's debugger (it answers before any hook).
+        for debugger in ("/?__debugger__=yes&cmd=resource&f=style.css", "/console"):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(base + debugger, timeout=20)
+            assert refused.value.code == 401, debugger
     finally:
         app.terminate()
         rest, _ = app.communicate(timeout=30)
@@ -184,3 +209,59 @@ def test_access005_the_command_off_loopback_prints_a_token_and_logs_it_nowhere_e
     assert "GET /audio/0" in after_start  # the request lines are there ...
     assert token not in after_start  # ... without the token
     assert "".join(lines).count(token) == 1  # printed once, in the address to open
+
+
+def test_access006_gunicorn_asks_for_the_token_it_is_given_and_its_access_log_hides_it(tmp_path):
+    pytest.importorskip("gunicorn", reason="gunicorn comes with explore-dash[cluster]")
+    fake = write_fake_collection(tmp_path)
+    port = free_port()
+    env = {**os.environ, "EXPLORE_DASH_LIBRARY": str(fake.library),
+           "EXPLORE_DASH_DATA": str(fake.data_dir), "EXPLORE_DASH_TOKEN": TOKEN}  # fmt: skip
+    env.pop("EXPLORE_DASH_REDIS", None)
+    command = [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}",
+               "--access-logfile", "-", "explore_dash.wsgi:app"]  # fmt: skip
+    server = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    try:
+        wait_for_port(port, server)
+        base = f"http://127.0.0.1:{port}"
+        with pytest.raises(urllib.error.HTTPError) as denied:
+            urllib.request.urlopen(base + "/audio/0", timeout=60)
+        assert denied.value.code == 401
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+        assert browser.open(f"{base}/?token={TOKEN}", timeout=60).url == base + "/"
+        assert browser.open(base + "/audio/0", timeout=60).status == 200
+    finally:
+        server.terminate()
+        log, _ = server.communicate(timeout=30)
+    assert "GET /audio/0" in log and "token=[redacted]" in log  # the access log was written
+    assert TOKEN not in log
+
+
+def test_access007_the_cookie_secret_is_made_once_for_every_process_and_kept_private(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:  # processes of one app starting at once
+        keys = set(pool.map(lambda _: access_key(tmp_path), range(16)))
+    assert len(keys) == 1 and len(keys.pop()) == 32
+    key_file = next(tmp_path.glob("access.key"))
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["access.key"]  # no temporaries left
+    not_a_folder = tmp_path / "access.key" / "data"  # cannot hold anything, even for root
+    assert access_key(not_a_folder) != access_key(not_a_folder)  # one per process then
+
+
+def test_access008_the_wsgi_app_without_a_token_answers_this_machine_only(tmp_path):
+    from explore_dash.wsgi import create_server
+
+    fake = write_fake_collection(tmp_path)
+    environ = {"EXPLORE_DASH_LIBRARY": str(fake.library), "EXPLORE_DASH_DATA": str(fake.data_dir)}
+    with create_server(environ).test_client() as client:
+        assert client.get("/audio/0").status_code == 200  # 127.0.0.1, the test client's
+        stranger = client.get("/audio/0", environ_base={"REMOTE_ADDR": "192.168.1.7"})
+        assert stranger.status_code == 403 and "EXPLORE_DASH_TOKEN" in stranger.get_data(True)
+    with create_server({**environ, "EXPLORE_DASH_TOKEN": TOKEN}).test_client() as client:
+        visitor = {"REMOTE_ADDR": "192.168.1.7"}
+        assert client.get("/audio/0", environ_base=visitor).status_code == 401
+        assert client.get(f"/?token={TOKEN}", environ_base=visitor).status_code == 303
+        assert client.get("/audio/0", environ_base=visitor).status_code == 200
