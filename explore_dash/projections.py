@@ -35,13 +35,9 @@ ShouldStop = Callable[[], bool]
 #: Fewer segments than this make no map worth drawing (UMAP's spectral start fails below 4).
 MIN_POINTS = 5
 #: Bumped whenever the inputs or settings below change the maps, so cached maps are not reused.
-ALGORITHM_VERSION = 3
+ALGORITHM_VERSION = 4
 #: Stored principal components the maps are computed from (see :func:`projection_input`).
 INPUT_COMPONENTS = PCA_COMPONENTS
-#: UMAP finds neighbours exactly (scikit-learn, no JIT) up to this many points, with pynndescent
-#: above. pynndescent's search cannot be kept in numba's disk cache, so every fresh process
-#: compiles it for ~20 s, more than exact search costs up to about 50k points.
-UMAP_EXACT_NEIGHBOURS_MAX = 50_000
 #: From this many points t-SNE uses every core (and FFT gradients); below, one thread: on a few
 #: hundred points thread hand-offs cost more than the work (300 points: 1.4 s on 1, 8.7 s on 2).
 TSNE_PARALLEL_FROM = 10_000
@@ -61,11 +57,17 @@ TSNE_ITERATIONS = 500
 SHORT_RUNS_FROM = 20_000
 TSNE_SHORT_ITERATIONS = 300
 UMAP_SHORT_EPOCHS = 100
-#: From 80k points UMAP runs 60 epochs: at 100k clustered points 100 epochs took 34.5 s in a
-#: fresh process (over the 30-s target), for the same trustworthiness (0.979) as 60
+#: UMAP finds its neighbours exactly (scikit-learn, no JIT): pynndescent's search cannot be kept
+#: in numba's disk cache, so every fresh process compiled it for 20-30 s. From this many points
+#: UMAP maps a sample of UMAP_SAMPLE_SIZE and places every other point at the distance-weighted
+#: mean of its UMAP_PLACING_NEIGHBOURS nearest sample points (:func:`_sampled_umap`). At 100k
+#: clustered points, each in a fresh process: 11.8 s against 33-38 s for the whole set with
+#: pynndescent and 60 epochs, trustworthiness (k = 10, 5k-point sample) 0.979 against 0.978
 #: (benchmarks/large_maps.py).
-UMAP_SHORTEST_FROM = 80_000
-UMAP_SHORTEST_EPOCHS = 60
+UMAP_SAMPLE_FROM = 50_000
+UMAP_SAMPLE_SIZE = 25_000
+UMAP_PLACING_NEIGHBOURS = 10
+UMAP_SAMPLE_SHARE = 0.8
 TSNE_CALLBACK_EVERY = 10
 #: From this many points t-SNE maps a sample of TSNE_SAMPLE_SIZE and places the rest on it
 #: (:func:`_sampled_tsne`); its share of the reported progress.
@@ -348,8 +350,6 @@ def umap_neighbours(n_points: int, n_neighbors: int = 15) -> int:
 
 def umap_epochs(n_points: int) -> int | None:
     """Optimisation epochs UMAP runs for ``n_points`` (None: umap-learn's own default)."""
-    if n_points >= UMAP_SHORTEST_FROM:
-        return UMAP_SHORTEST_EPOCHS
     return UMAP_SHORT_EPOCHS if n_points >= SHORT_RUNS_FROM else None
 
 
@@ -366,10 +366,11 @@ def project_umap(
 
     The same features and seed give the same map. The fixed seed makes umap-learn run its
     optimisation on one thread; on 2 cores that cost nothing measurable (docs/projections.md).
-    From :data:`SHORT_RUNS_FROM` points it runs 100 epochs instead of 200 (:func:`umap_epochs`).
-    Neighbours are found exactly up to :data:`UMAP_EXACT_NEIGHBOURS_MAX` points (no numba
-    compilation), with pynndescent above. Progress is reported after the neighbour search and
-    during the optimisation epochs, where ``should_stop`` is polled too (about every 0.1 s).
+    From :data:`SHORT_RUNS_FROM` points it runs 100 epochs instead of 200 (:func:`umap_epochs`);
+    from :data:`UMAP_SAMPLE_FROM` it maps a sample and places the rest (:func:`_sampled_umap`).
+    Neighbours are found exactly (no numba compilation). Progress is reported after the
+    neighbour search and during the optimisation epochs, where ``should_stop`` is polled too
+    (about every 0.1 s).
 
     Parameters
     ----------
@@ -395,16 +396,16 @@ def project_umap(
     features = _checked_features(features, "UMAP")
     _stop_if_asked(should_stop)
     _report(progress, 0.0)
+    if len(features) >= UMAP_SAMPLE_FROM:
+        return _sampled_umap(features, seed, n_neighbors, min_dist, progress, should_stop)
     umap = _import_umap()
 
     k = umap_neighbours(len(features), n_neighbors)
     if k < n_neighbors:
         log.info("UMAP of %d points: n_neighbors lowered to %d", len(features), k)
-    knn = None
-    if len(features) <= UMAP_EXACT_NEIGHBOURS_MAX:
-        knn = _exact_neighbours(features, k)
-        _stop_if_asked(should_stop)
-        _report(progress, UMAP_NEIGHBOURS_SHARE)
+    knn = _exact_neighbours(features, k)
+    _stop_if_asked(should_stop)
+    _report(progress, UMAP_NEIGHBOURS_SHARE)
     # Epoch progress arrives through umap-learn's tqdm bar, its only hook into the loop.
     stream = _EpochStream(progress, should_stop, start=UMAP_NEIGHBOURS_SHARE)
     reducer = umap.UMAP(
@@ -413,7 +414,7 @@ def project_umap(
         n_epochs=umap_epochs(len(features)),
         random_state=seed,
         n_jobs=1,
-        precomputed_knn=knn if knn is not None else (None, None, None),
+        precomputed_knn=knn,
         tqdm_kwds={
             "disable": False,
             "file": stream,
@@ -423,14 +424,49 @@ def project_umap(
         verbose=False,
     )
     with warnings.catch_warnings():
-        # Expected and harmless here: no search index (we never call transform) and numba
-        # declining to disk-cache pynndescent's search.
+        # Expected and harmless here: no search index (we never call transform), and numba
+        # declining to disk-cache some of umap-learn's functions.
         warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
         warnings.filterwarnings("ignore", message="Cannot cache compiled function")
         warnings.filterwarnings("ignore", message="Graph is not fully connected")
         coordinates = reducer.fit_transform(features)
     _report(progress, 1.0)
     return np.ascontiguousarray(coordinates, dtype=np.float32)
+
+
+def _sampled_umap(
+    features: np.ndarray,
+    seed: int,
+    n_neighbors: int,
+    min_dist: float,
+    progress: Progress | None,
+    should_stop: ShouldStop | None,
+) -> np.ndarray:
+    """UMAP of a large set: a map of :data:`UMAP_SAMPLE_SIZE` points drawn with ``seed``, then
+    every other point placed where its nearest sample points are (inverse-distance weights).
+
+    umap-learn's own ``transform`` would need pynndescent's search, compiled afresh in every
+    process (tens of seconds); an exact search of the sample places 75k points in about 4 s.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    rng = np.random.default_rng(seed)
+    chosen = np.sort(rng.choice(len(features), UMAP_SAMPLE_SIZE, replace=False))
+    rest = np.setdiff1d(np.arange(len(features)), chosen)
+    sample_progress = (lambda f: _report(progress, UMAP_SAMPLE_SHARE * f)) if progress else None
+    reference = project_umap(features[chosen], seed=seed, n_neighbors=n_neighbors,
+                             min_dist=min_dist, progress=sample_progress,
+                             should_stop=should_stop)  # fmt: skip
+    _stop_if_asked(should_stop)
+    search = NearestNeighbors(n_neighbors=UMAP_PLACING_NEIGHBOURS, n_jobs=-1).fit(features[chosen])
+    distances, neighbours = search.kneighbors(features[rest])
+    # A point on top of a sample point lands on it, not at infinity.
+    weights = 1.0 / np.maximum(distances, 1e-6)
+    out = np.empty((len(features), 2), np.float32)
+    out[chosen] = reference
+    out[rest] = (reference[neighbours] * weights[..., None]).sum(1) / weights.sum(1)[:, None]
+    _report(progress, 1.0)
+    return out
 
 
 def _exact_neighbours(features: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

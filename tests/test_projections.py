@@ -105,7 +105,7 @@ def test_projections007_large_maps_run_shorter_optimisations():
     assert tsne_iterations(20_000) == 300
     assert umap_epochs(19_999) is None  # umap-learn's own: 500 up to 10k points, 200 above
     assert umap_epochs(50_000) == 100
-    assert umap_epochs(100_000) == 60
+    assert umap_epochs(100_000) == 100  # (from 50k, for the sample: see projections024)
 
 
 @pytest.mark.parametrize(
@@ -365,3 +365,31 @@ def test_projections023_large_t_sne_maps_a_sample_and_places_the_rest(monkeypatc
     assert (nearest == labels).mean() > 0.98
     with pytest.raises(ProjectionCancelled):
         compute_projection("tsne", features, should_stop=lambda: len(reports) > 0)
+
+
+def test_projections024_large_umap_maps_a_sample_and_places_the_rest(monkeypatch):
+    """From UMAP_SAMPLE_FROM points (50k; 600 here) a sample is mapped and the rest placed."""
+    from explore_dash import projections
+
+    monkeypatch.setattr(projections, "UMAP_SAMPLE_FROM", 600)
+    monkeypatch.setattr(projections, "UMAP_SAMPLE_SIZE", 300)
+    features = clustered(800)
+    reports: list[float] = []
+    first = compute_projection("umap", features, progress=reports.append)
+    assert first.shape == (800, 2) and first.dtype == np.float32 and np.isfinite(first).all()
+    np.testing.assert_array_equal(first, compute_projection("umap", features))  # seeded
+    assert reports[0] == 0.0 and reports[-1] == 1.0
+    assert all(a <= b for a, b in zip(reports, reports[1:], strict=False))
+    labels = np.arange(800) % 4
+    centroids = np.array([first[labels == c].mean(axis=0) for c in range(4)])
+    nearest = np.argmin(((first[:, None, :] - centroids[None]) ** 2).sum(axis=2), axis=1)
+    assert (nearest == labels).mean() > 0.98  # each placed point in its own cluster
+    # The sample (drawn with the seed) is mapped on its own; the others are placed on that map.
+    sample = np.sort(np.random.default_rng(0).choice(800, 300, replace=False))
+    np.testing.assert_array_equal(first[sample], compute_projection("umap", features[sample]))
+    # A point equal to a sample point lands on it.
+    twin = np.vstack([features, features[sample[:1]]])
+    placed = compute_projection("umap", twin)
+    np.testing.assert_allclose(placed[-1], placed[sample[0]], atol=1e-3)
+    with pytest.raises(ProjectionCancelled):
+        compute_projection("umap", features, should_stop=lambda: len(reports) > 0)
