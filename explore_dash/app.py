@@ -78,7 +78,8 @@ def show_callback_error(error: Exception) -> None:
         return
     log.exception("callback failed", exc_info=error)
     # The first line only: a background job's error carries its traceback after it.
-    summary = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    text = str(error).strip()
+    summary = text.splitlines()[0] if text else type(error).__name__
     set_props(
         ids.ERROR_MESSAGE,
         {

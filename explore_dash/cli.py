@@ -96,13 +96,13 @@ def access_token(host: str, given: str | None, environ: dict[str, str]) -> str |
 
 def visitor_url(host: str, port: int, token: str | None) -> str:
     """The address to open: this machine's LAN address for a wildcard host, with the token."""
+    from explore_dash.access import TOKEN_PARAMETER
+
     shown = host
     if host in ("", "0.0.0.0", "::", "[::]"):
         shown = lan_address()
     elif ":" in host and not host.startswith("["):
         shown = f"[{host}]"
-    from explore_dash.access import TOKEN_PARAMETER
-
     query = "?" + urlencode({TOKEN_PARAMETER: token}) if token else ""
     return f"http://{shown}:{port}/{query}"
 

@@ -50,8 +50,6 @@ class DataError(Exception):
 TRACK_FIELDS = ("artist", "album", "title", "genre", "duration", "path")
 #: How long a load waits for a merge it came upon halfway to finish (see Collection.load).
 SETTLE_SECONDS = 10.0
-#: The tracks table among a load's open tables (the others are keyed by (model, layer)).
-TRACKS_KEY = ("", "tracks")
 _TEXT_FIELDS = ("artist", "album", "title", "genre", "path")
 
 
@@ -372,10 +370,10 @@ class Collection:
         self._lock = threading.RLock()
         # What state.json looked like when ``version`` was read; a different one means "check".
         self._state_stamp = state_stamp
-        # The open segment tables of this version (None: opened by name when read, as before).
-        self._tables = tables
-        if tables:
-            weakref.finalize(self, _close_all, list(tables.values()))
+        # The open segment tables of this version, read when a space is first asked for.
+        self._tables = tables or {}
+        if self._tables:
+            weakref.finalize(self, _close_all, list(self._tables.values()))
 
     @classmethod
     def load(cls, data_dir: Path, wait_seconds: float = SETTLE_SECONDS) -> Collection:
@@ -398,25 +396,28 @@ class Collection:
             # check, or by the tables' own versions.
             stamp = _stamp(data_dir / STATE_FILE)
             version = read_version(data_dir)
-            opened = _open_tables(data_dir)
-            settled = all(v is None or v <= version for v in map(_opened_version, opened.values()))
+            tracks_file = _open_table(data_dir / TRACKS_FILE)
+            opened = {space: _open_table(segment_path(data_dir, *space))
+                      for space in segment_spaces(data_dir)}  # fmt: skip
+            spaces = {space: table for space, table in opened.items() if table is not None}
+            everything = [*spaces.values(), *([tracks_file] if tracks_file else [])]
+            settled = all(v is None or v <= version for v in map(_opened_version, everything))
             if settled or time.monotonic() >= deadline:
                 break
-            _close_all(opened.values())
+            _close_all(everything)
             time.sleep(0.05)
         if not settled and wait_seconds > 0:
             log.warning("%s: a merge seems to have stopped halfway; showing its tables as they "
                         "are (the next extraction finishes it)", data_dir)  # fmt: skip
-        tracks_file = opened.pop(TRACKS_KEY, None)
         try:
             tracks = read_tracks(data_dir / TRACKS_FILE, tracks_file)
         except BaseException:
-            _close_all(opened.values())
+            _close_all(spaces.values())
             raise
         finally:
             if tracks_file is not None:
                 tracks_file.close()
-        return cls(data_dir, tracks, version, stamp, opened, settled)
+        return cls(data_dir, tracks, version, stamp, spaces, settled)
 
     @property
     def state_path(self) -> Path:
@@ -437,9 +438,7 @@ class Collection:
 
     def available_spaces(self) -> list[tuple[str, str]]:
         """The (model, layer) pairs that have a segment table (in this version), sorted."""
-        if self._tables is not None:
-            return sorted(self._tables)
-        return segment_spaces(self.data_dir)
+        return sorted(self._tables)
 
     def space(self, model: str, layer: str) -> Space:
         """The segments of one (model, layer), read on first use; empty when there is no table."""
@@ -449,8 +448,8 @@ class Collection:
             if cached is not None:
                 return cached
             path = self.space_path(model, layer)
-            opened = self._tables.get(key) if self._tables is not None else None
-            if opened is not None or (self._tables is None and path.exists()):
+            opened = self._tables.get(key)
+            if opened is not None:
                 space = read_space(path, model, layer, self.tracks.index.to_numpy(),
                                    self.data_dir / CACHE_DIR, self.version, opened)  # fmt: skip
                 release_decoded()
@@ -468,17 +467,12 @@ class Collection:
         self._state_stamp = other._state_stamp
 
 
-def _open_tables(data_dir: Path) -> dict[tuple[str, str], BinaryIO]:
-    """The tracks table (under :data:`TRACKS_KEY`) and every segment table, opened."""
-    opened: dict[tuple[str, str], BinaryIO] = {}
-    paths = [(TRACKS_KEY, data_dir / TRACKS_FILE)]
-    paths += [(space, segment_path(data_dir, *space)) for space in segment_spaces(data_dir)]
-    for key, path in paths:
-        try:
-            opened[key] = TableFile(path)
-        except FileNotFoundError:
-            continue  # removed meanwhile (a space no longer extracted): not in this version
-    return opened
+def _open_table(path: Path) -> TableFile | None:
+    """``path``, opened; None when it is not there (removed meanwhile: not in this version)."""
+    try:
+        return TableFile(path)
+    except FileNotFoundError:
+        return None
 
 
 class TableFile(io.RawIOBase):

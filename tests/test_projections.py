@@ -345,17 +345,20 @@ def test_projections022_numba_cache_goes_to_a_folder_per_library_versions(tmp_pa
     assert os.environ["NUMBA_CACHE_DIR"] == str(path)
 
 
-def test_projections023_large_t_sne_maps_a_sample_and_places_the_rest(monkeypatch):
-    """From TSNE_SAMPLE_FROM points (50k; 600 here) a sample is mapped and the rest placed."""
+def sampled_map(monkeypatch, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(features, map) of 800 clustered points, ``name``'s sample threshold lowered to 600 (a
+    300-point sample), after the checks both samplers share: shape, seed, progress, the placed
+    points in their own cluster, and stopping when asked."""
     from explore_dash import projections
 
-    monkeypatch.setattr(projections, "TSNE_SAMPLE_FROM", 600)
-    monkeypatch.setattr(projections, "TSNE_SAMPLE_SIZE", 300)
+    prefix = {"tsne": "TSNE", "umap": "UMAP"}[name]
+    monkeypatch.setattr(projections, f"{prefix}_SAMPLE_FROM", 600)
+    monkeypatch.setattr(projections, f"{prefix}_SAMPLE_SIZE", 300)
     features = clustered(800)
     reports: list[float] = []
-    first = compute_projection("tsne", features, progress=reports.append)
+    first = compute_projection(name, features, progress=reports.append)
     assert first.shape == (800, 2) and first.dtype == np.float32 and np.isfinite(first).all()
-    np.testing.assert_array_equal(first, compute_projection("tsne", features))  # seeded
+    np.testing.assert_array_equal(first, compute_projection(name, features))  # seeded
     assert reports[0] == 0.0 and reports[-1] == 1.0
     assert all(a <= b for a, b in zip(reports, reports[1:], strict=False))
     # The placed points land in their own cluster, not between clusters.
@@ -364,26 +367,18 @@ def test_projections023_large_t_sne_maps_a_sample_and_places_the_rest(monkeypatc
     nearest = np.argmin(((first[:, None, :] - centroids[None]) ** 2).sum(axis=2), axis=1)
     assert (nearest == labels).mean() > 0.98
     with pytest.raises(ProjectionCancelled):
-        compute_projection("tsne", features, should_stop=lambda: len(reports) > 0)
+        compute_projection(name, features, should_stop=lambda: len(reports) > 0)
+    return features, first
+
+
+def test_projections023_large_t_sne_maps_a_sample_and_places_the_rest(monkeypatch):
+    """From TSNE_SAMPLE_FROM points (50k; 600 here) a sample is mapped and the rest placed."""
+    sampled_map(monkeypatch, "tsne")
 
 
 def test_projections024_large_umap_maps_a_sample_and_places_the_rest(monkeypatch):
     """From UMAP_SAMPLE_FROM points (50k; 600 here) a sample is mapped and the rest placed."""
-    from explore_dash import projections
-
-    monkeypatch.setattr(projections, "UMAP_SAMPLE_FROM", 600)
-    monkeypatch.setattr(projections, "UMAP_SAMPLE_SIZE", 300)
-    features = clustered(800)
-    reports: list[float] = []
-    first = compute_projection("umap", features, progress=reports.append)
-    assert first.shape == (800, 2) and first.dtype == np.float32 and np.isfinite(first).all()
-    np.testing.assert_array_equal(first, compute_projection("umap", features))  # seeded
-    assert reports[0] == 0.0 and reports[-1] == 1.0
-    assert all(a <= b for a, b in zip(reports, reports[1:], strict=False))
-    labels = np.arange(800) % 4
-    centroids = np.array([first[labels == c].mean(axis=0) for c in range(4)])
-    nearest = np.argmin(((first[:, None, :] - centroids[None]) ** 2).sum(axis=2), axis=1)
-    assert (nearest == labels).mean() > 0.98  # each placed point in its own cluster
+    features, first = sampled_map(monkeypatch, "umap")
     # The sample (drawn with the seed) is mapped on its own; the others are placed on that map.
     sample = np.sort(np.random.default_rng(0).choice(800, 300, replace=False))
     np.testing.assert_array_equal(first[sample], compute_projection("umap", features[sample]))
@@ -391,5 +386,3 @@ def test_projections024_large_umap_maps_a_sample_and_places_the_rest(monkeypatch
     twin = np.vstack([features, features[sample[:1]]])
     placed = compute_projection("umap", twin)
     np.testing.assert_allclose(placed[-1], placed[sample[0]], atol=1e-3)
-    with pytest.raises(ProjectionCancelled):
-        compute_projection("umap", features, should_stop=lambda: len(reports) > 0)

@@ -153,6 +153,13 @@ def assert_handled(response, what: str) -> None:
         json.loads(text)
 
 
+def post_handled(client, body: dict, key: str, statuses: dict[int, int]) -> None:
+    """POST a callback body; its answer must be handled (:func:`assert_handled`), and counted."""
+    with client.post("/_dash-update-component", json=body) as response:
+        assert_handled(response, (key, body))
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+
 def test_server005_malformed_callback_requests_get_an_error_not_a_crash(served):
     _, app, _ = served
     url = "/_dash-update-component"
@@ -187,10 +194,7 @@ def test_server006_callbacks_with_wrong_values_answer_and_the_server_keeps_servi
                         return rng.choice(BAD_VALUES)
                     return initial.get((json.dumps(component_id, sort_keys=True), prop))
 
-                body = callback_body(app, key, value)
-                with client.post("/_dash-update-component", json=body) as response:
-                    assert_handled(response, (key, body))
-                    statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                post_handled(client, callback_body(app, key, value), key, statuses)
         print("statuses of bad callback requests:", statuses)
         # Still serving, and still right.
         key = selection_callback_key(app)
@@ -246,10 +250,7 @@ def test_server008_callbacks_with_missing_fields_and_unknown_ids_answer_without_
                 app, key, lambda i, p: initial.get((json.dumps(i, sort_keys=True), p))
             )
             for _ in range(12):
-                damaged = without_fields(body, rng)
-                with client.post("/_dash-update-component", json=damaged) as response:
-                    assert_handled(response, (key, damaged))
-                    statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                post_handled(client, without_fields(body, rng), key, statuses)
         print("statuses of callback requests with fields missing:", statuses)
         assert client.get("/audio/0").status_code == 200
 
