@@ -12,6 +12,7 @@
       return;
     }
     core.selection.watch(gd, panel);
+    core.presence.watch(gd);
     core.labels.warmUp(gd);
   }
 

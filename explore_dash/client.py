@@ -24,6 +24,7 @@ from explore_dash.figures import (
     UNSELECTED_OPACITY,
 )
 from explore_dash.layouts.sidebar import ITEM_SECONDS
+from explore_dash.yielding import PRESENCE_EVERY_SECONDS, PRESENCE_PATH
 from extraction.contract import SEGMENT_ID_STRIDE, SEGMENT_SECONDS
 
 #: The namespace of the clientside functions (``ClientsideFunction(NAMESPACE, name)``).
@@ -62,6 +63,8 @@ def client_settings() -> dict:
         },
         "opacity": {"selected": SELECTED_OPACITY, "unselected": UNSELECTED_OPACITY},
         "markerSize": {"base": BASE_SIZE, "highlight": HIGHLIGHT_SIZE},
+        # Relative to the page, as the audio's address is (the app may live under a prefix).
+        "presence": {"path": PRESENCE_PATH.lstrip("/"), "everyMs": PRESENCE_EVERY_SECONDS * 1000},
     }
 
 

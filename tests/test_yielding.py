@@ -28,6 +28,7 @@ def body(*changed: str) -> bytes:
     ("/audio/12/3.0", {}, b"", True),
     ("/", {}, b"", True),
     ("/_dash-layout", {}, b"", True),
+    ("/_presence", {}, b"", True),
     ("/_dash-update-component", {}, body('{"panel":0,"type":"panel-graph"}.selectedData'), True),
     ("/_dash-update-component", {}, body("library-poll.n_intervals"), False),
     ("/_dash-update-component", {"cacheKey": "abc", "job": "1"}, body("x.n_clicks"), False),
@@ -169,3 +170,49 @@ def test_yield007_the_apps_requests_pause_the_maps_its_timers_do_not(tmp_path, m
     assert sent == [signal.SIGSTOP]  # a hover's audio
     maps.release()
     assert sent == [signal.SIGSTOP, signal.SIGCONT]
+    # The page saying someone is at it (a drag, a zoom: nothing the server would see).
+    response = client.post(yielding.PRESENCE_PATH)
+    assert response.status_code == 204 and response.data == b""
+    assert sent == [signal.SIGSTOP, signal.SIGCONT, signal.SIGSTOP]
+
+
+def test_yield008_the_page_says_someone_is_at_it_when_only_the_browser_sees_them(
+    dash_duo, tmp_path, monkeypatch
+):
+    """Pointer moves that send no request of their own (a drag, reading the map) pause the maps,
+    through the page's presence posts, and those come at most once a PRESENCE_EVERY_SECONDS."""
+    from explore_dash.app import create_app
+    from explore_dash.config import AppConfig
+    from tests.fake_collection import write_fake_collection
+    from tests.pointer import move_to
+    from tests.test_browser import wait_for_points, wait_until
+
+    fake = write_fake_collection(tmp_path)
+    app = create_app(AppConfig(fake.library, fake.data_dir, extract=False))
+    maps = app.server.config["EXPLORE_DASH_MAPS_YIELD"]
+    sent, presences = [], []
+    monkeypatch.setattr(yielding, "maps_ahead_pid", lambda cache: 4242)
+    monkeypatch.setattr(maps, "_send", lambda pid, signum: sent.append(signum))
+    real = yielding.is_interaction
+
+    def recording(path, args, body):
+        if path == yielding.PRESENCE_PATH:
+            presences.append(time.monotonic())
+        return real(path, args, body)
+
+    monkeypatch.setattr(yielding, "is_interaction", recording)
+    dash_duo.start_server(app)
+    for panel in (0, 1):
+        wait_for_points(dash_duo, panel)
+    time.sleep(yielding.PRESENCE_EVERY_SECONDS + 0.5)  # the panels' own "drawn" posts are past
+    maps.release()
+    sent.clear()
+    presences.clear()
+    began = time.monotonic()
+    for step in range(6):  # over the page's margin: no point, no hover, no callback
+        move_to(dash_duo.driver, 3 + step, 3 + step)
+    span = time.monotonic() - began
+    wait_until(lambda: presences, message="the page's presence post")
+    time.sleep(0.3)
+    assert 1 <= len(presences) <= 1 + int(span / yielding.PRESENCE_EVERY_SECONDS)
+    assert sent and sent[0] == signal.SIGSTOP and maps.paused
