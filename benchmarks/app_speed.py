@@ -291,6 +291,10 @@ def maps_paused(cache: Path) -> str:
     return "yes" if stat[stat.rfind(")") + 2] == "T" else "no"
 
 
+#: Unmeasured runs before the "busy" phase of --during-maps-ahead.
+WARM_UP_RUNS = 2
+
+
 def during_maps_ahead(args) -> int:
     """Hover and selection while the whole collection's maps are computed, then after.
 
@@ -299,6 +303,10 @@ def during_maps_ahead(args) -> int:
     the maps while it is used (explore_dash/yielding.py): each run's hover and selection follow
     a page load (paused), and a further hover comes after a quiet spell long enough for the maps
     to have gone on (the worst case: the first move after a pause).
+
+    The browser is warmed up first, unmeasured (:data:`WARM_UP_RUNS` page loads, hovers and
+    selections): a fresh browser's first two page loads and hovers are slower (empty HTTP
+    cache), and they would otherwise always fall in the busy phase.
     """
     from explore_dash.maps_ahead import read_ahead_status
     from explore_dash.yielding import QUIET_SECONDS
@@ -313,6 +321,10 @@ def during_maps_ahead(args) -> int:
     try:
         wait_for_page(url, server)
         driver = start_browser()
+        for run in range(WARM_UP_RUNS):
+            measure_page_usable(driver, url, args.segments)
+            measure_hover(driver, 500 + run)
+            measure_box_selection(driver, args.select_points)
         for phase in ("busy", "idle"):
             if phase == "busy":
                 deadline = time.monotonic() + 300

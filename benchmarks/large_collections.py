@@ -83,7 +83,7 @@ def main(argv=None) -> int:
     # small map first, so the cold map below is timed as a user meets it.
     run("large_maps.py", "--n", "2000", "--variants", "umap")
     maps = run("large_maps.py", "--variants", "tsne,umap")
-    ahead = run("app_speed.py", "--during-maps-ahead", "--runs", "5")
+    ahead = run("app_speed.py", "--during-maps-ahead", "--runs", "7")
     million = run("million.py", "--runs", "3")
     report = {"large_maps": maps, "app_speed_maps_ahead": ahead, "million": million,
               "load_average": os.getloadavg()}  # fmt: skip
