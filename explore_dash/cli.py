@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlencode
@@ -140,6 +141,14 @@ def start_extraction(library: Path, data: Path) -> subprocess.Popen:
     final merge would cut the merge short: harmless, as the next start finishes it, but slow).
     """
     return subprocess.Popen(extraction_command(library, data), start_new_session=True)
+
+
+def reaped_when_done(process: subprocess.Popen | None) -> subprocess.Popen | None:
+    """Wait for ``process`` in a daemon thread, so that one finishing before the app (the numba
+    warm-up does in seconds) leaves no zombie in the process table while the app serves."""
+    if process is not None:
+        threading.Thread(target=process.wait, name=f"reap-{process.pid}", daemon=True).start()
+    return process
 
 
 def stop_extraction(process: subprocess.Popen, timeout: float = 120.0) -> int | None:
@@ -299,10 +308,10 @@ def run(
         extraction = None if no_extract else start_extraction(library, data_dir)
         if redis_url is None:
             # The whole collection's t-SNE and UMAP maps, once the analysis has finished.
-            ahead = start_maps_ahead(data_dir) if maps_ahead else None
+            ahead = reaped_when_done(start_maps_ahead(data_dir)) if maps_ahead else None
             # Compile UMAP's numba code into the on-disk cache now, in its own (low-priority)
             # process, so the first UMAP a user asks for does not wait for it.
-            warm_up = start_warm_up(data_dir / "cache" / "numba")
+            warm_up = reaped_when_done(start_warm_up(data_dir / "cache" / "numba"))
         else:
             print(
                 f"explore-dash: maps are computed by Celery workers through {redis_url}; "

@@ -157,7 +157,12 @@ def test_cli010_the_maps_ahead_start_with_the_app_unless_told_not_to(tmp_path, m
     launched = []
 
     class Helper:
+        pid = 4242
+
         def poll(self):
+            return None
+
+        def wait(self):
             return None
 
         def terminate(self):
@@ -181,3 +186,13 @@ def test_cli010_the_maps_ahead_start_with_the_app_unless_told_not_to(tmp_path, m
     # Stopped, then resumed in case the page had paused it (it acts on SIGTERM once resumed).
     expected = [tmp_path / "d", "terminated", signal.SIGCONT]
     assert launched == (expected if started else [])
+
+
+def test_cli011_a_helper_that_finishes_before_the_app_leaves_no_zombie():
+    process = cli.reaped_when_done(subprocess.Popen([sys.executable, "-c", "pass"]))
+    deadline = time.monotonic() + 30
+    while process.returncode is None:  # set by the reaping thread alone: nothing here waits
+        assert time.monotonic() < deadline, "the finished helper was never reaped"
+        time.sleep(0.05)
+    assert process.returncode == 0 and not Path(f"/proc/{process.pid}").exists()
+    assert cli.reaped_when_done(None) is None
