@@ -239,8 +239,7 @@ def background_cores(available: Sequence[int]) -> set[int]:
     while maps were computed (benchmarks/app_speed.py --during-maps-ahead); on one core at nice
     19, 1.34-1.62x and 1.56-1.57x over two runs: a core stays free for the server, but the
     browser renders WebGL in software and wants both cores. What brought the ratios down was
-    pausing the process while the page is used (explore_dash/yielding.py) and
-    :func:`idle_scheduling` for the moments it runs.
+    pausing the process while the page is used (explore_dash/yielding.py).
     """
     cores = sorted(available)
     return set(cores[1:] or cores)
@@ -250,29 +249,11 @@ def _lower_priority() -> None:
     # Die with the app: paused by the page (explore_dash/yielding.py) when the app is killed,
     # the process would otherwise stay paused forever, holding a map's lock.
     _die_with_parent()
+    # Not SCHED_IDLE: beside a CPU-bound process on the second of 2 cores, hover and a 10k
+    # selection took 1.14x and 1.13x as long at SCHED_IDLE, 1.09x and 1.17x at nice 19
+    # (benchmarks/background_priority.py): no better, and it could starve the maps outright.
     os.nice(19)
-    idle_scheduling()
     os.sched_setaffinity(0, background_cores(os.sched_getaffinity(0)))
-
-
-def idle_scheduling() -> bool:
-    """Run this process only when nothing else wants the core (Linux's ``SCHED_IDLE``).
-
-    The scheduler counts a core running only such a process as free: the browser's threads and
-    the server start there at once rather than sharing it, which is what the maps ahead are for.
-    Measured (benchmarks/background_priority.py, a CPU-bound process on the second of 2 cores,
-    7 interleaved rounds): in one run hover-to-audio took a median 46 ms beside it at
-    SCHED_IDLE, 64 ms at nice 19 and 52 ms with none beside it, a 10k selection 275, 340 and
-    255 ms; in another all three were alike (53, 52, 53 ms; 277, 260, 274 ms). Elsewhere, or
-    where it is refused, nice 19 alone. Returns whether it was set.
-    """
-    if not hasattr(os, "SCHED_IDLE"):
-        return False
-    try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-    except OSError:
-        return False
-    return True
 
 
 def _die_with_parent() -> None:
@@ -285,8 +266,8 @@ def _die_with_parent() -> None:
 
 
 def start_maps_ahead(data_dir: Path) -> subprocess.Popen[bytes]:
-    """Start the process at the lowest priority (idle scheduling where there is one) on all
-    cores but one, in its own session (Ctrl-C reaches the app only)."""
+    """Start the process at the lowest priority on all cores but one, in its own session
+    (Ctrl-C reaches the app only)."""
     return subprocess.Popen(
         [sys.executable, "-m", "explore_dash.maps_ahead", "--data", str(data_dir)],
         stdout=subprocess.DEVNULL,
