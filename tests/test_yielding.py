@@ -149,7 +149,9 @@ def test_yield006_waiting_for_a_free_map_takes_its_lock_at_once(tmp_path):
     assert time.monotonic() - started < 1.0
 
 
-def test_yield007_the_apps_requests_pause_the_maps_its_timers_do_not(tmp_path, monkeypatch):
+def app_with_recorded_pauses(tmp_path, monkeypatch):
+    """An app on a fake collection whose maps-ahead process is pid 4242, the signals it would
+    send recorded: (collection, app, its MapsYield, the signals)."""
     from explore_dash.app import create_app
     from explore_dash.config import AppConfig
     from tests.fake_collection import write_fake_collection
@@ -157,9 +159,14 @@ def test_yield007_the_apps_requests_pause_the_maps_its_timers_do_not(tmp_path, m
     fake = write_fake_collection(tmp_path)
     app = create_app(AppConfig(fake.library, fake.data_dir, extract=False))
     maps = app.server.config["EXPLORE_DASH_MAPS_YIELD"]
-    sent = []
+    sent: list[int] = []
     monkeypatch.setattr(yielding, "maps_ahead_pid", lambda cache: 4242)
     monkeypatch.setattr(maps, "_send", lambda pid, signum: sent.append(signum))
+    return fake, app, maps, sent
+
+
+def test_yield007_the_apps_requests_pause_the_maps_its_timers_do_not(tmp_path, monkeypatch):
+    fake, app, maps, sent = app_with_recorded_pauses(tmp_path, monkeypatch)
     client = app.server.test_client()
     poll = {"output": "library-status.children", "outputs": {"id": "library-status",
             "property": "children"}, "inputs": [{"id": "library-poll", "property": "n_intervals",
@@ -181,18 +188,11 @@ def test_yield008_the_page_says_someone_is_at_it_when_only_the_browser_sees_them
 ):
     """Pointer moves that send no request of their own (a drag, reading the map) pause the maps,
     through the page's presence posts, and those come at most once a PRESENCE_EVERY_SECONDS."""
-    from explore_dash.app import create_app
-    from explore_dash.config import AppConfig
-    from tests.fake_collection import write_fake_collection
     from tests.pointer import move_to
-    from tests.test_browser import wait_for_points, wait_until
+    from tests.test_browser import wait_for_points
 
-    fake = write_fake_collection(tmp_path)
-    app = create_app(AppConfig(fake.library, fake.data_dir, extract=False))
-    maps = app.server.config["EXPLORE_DASH_MAPS_YIELD"]
-    sent, presences = [], []
-    monkeypatch.setattr(yielding, "maps_ahead_pid", lambda cache: 4242)
-    monkeypatch.setattr(maps, "_send", lambda pid, signum: sent.append(signum))
+    _, app, maps, sent = app_with_recorded_pauses(tmp_path, monkeypatch)
+    presences = []
     real = yielding.is_interaction
 
     def recording(path, args, body):
@@ -212,7 +212,7 @@ def test_yield008_the_page_says_someone_is_at_it_when_only_the_browser_sees_them
     for step in range(6):  # over the page's margin: no point, no hover, no callback
         move_to(dash_duo.driver, 3 + step, 3 + step)
     span = time.monotonic() - began
-    wait_until(lambda: presences, message="the page's presence post")
+    wait_for(lambda: presences, 10, "the page's presence post")
     time.sleep(0.3)
     assert 1 <= len(presences) <= 1 + int(span / yielding.PRESENCE_EVERY_SECONDS)
     assert sent and sent[0] == signal.SIGSTOP and maps.paused
