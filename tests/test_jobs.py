@@ -366,7 +366,11 @@ def test_jobs005_a_worker_killed_mid_job_is_a_clear_error_and_the_retry_works(
                          PLAIN_LOOK)  # fmt: skip
     body = map_job_body(job)
     handles = start_job(page_a, body)
-    wait_for(lambda: client.keys(heartbeat_key("*")), 120, "the worker to start the job")
+    beat = wait_for(lambda: client.keys(heartbeat_key("*")), 120, "the worker to start the job")
+    # Celery records STARTED just after the task_prerun signal that starts the heartbeat: killed
+    # in between, the job would still read as never taken (a different message, by design).
+    task = celery_app(redis_url).AsyncResult(beat[0].decode()[len(heartbeat_key("")):])
+    wait_for(lambda: task.state == "STARTED", 30, "Celery to record the job as started")
     os.killpg(first.pid, signal.SIGKILL)  # the worker and its pool process, at once
     first.wait(10)
     answer = poll_until_done(page_a, body, handles, timeout=60)
