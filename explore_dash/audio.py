@@ -85,6 +85,24 @@ def resolve_library_file(library: Path, relative: str) -> Path | None:
 
 
 _SINGLE_BYTE_RANGE = re.compile(r"\s*bytes\s*=\s*([0-9]*)\s*-\s*([0-9]*)\s*", re.IGNORECASE)
+#: More bytes than any file holds (an exabyte): a larger Range position means "past the end".
+_BEYOND_ANY_FILE = 10**18
+
+
+def _byte_position(digits: str) -> int:
+    """A Range position from its ASCII digits, at most :data:`_BEYOND_ANY_FILE`.
+
+    Python refuses ``int()`` of more than 4,300 digits (a ValueError, which was a 500), and no
+    file is that long anyway, so a long number is cut to "past the end" before it is converted.
+    """
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) < len(str(_BEYOND_ANY_FILE)) else _BEYOND_ANY_FILE
+
+
+def _digits_less(left: str, right: str) -> bool:
+    """``int(left) < int(right)`` for digit strings of any length, without converting them."""
+    left, right = left.lstrip("0"), right.lstrip("0")
+    return (len(left), left) < (len(right), right)
 
 
 def normalize_range(header: str | None, size: int) -> str | None:
@@ -104,11 +122,11 @@ def normalize_range(header: str | None, size: int) -> str | None:
     if not first and not last:
         return None
     if not first:
-        suffix = int(last)
+        suffix = _byte_position(last)
         return "bytes=0-" if 0 < size <= suffix else f"bytes=-{suffix}"
-    if last and int(last) < int(first):
+    if last and _digits_less(last, first):
         return None
-    return f"bytes={int(first)}-{int(last) if last else ''}"
+    return f"bytes={_byte_position(first)}-{_byte_position(last) if last else ''}"
 
 
 def file_response(

@@ -284,3 +284,22 @@ def test_route015_resolve_library_file(tampered: tuple[Path, Path, Path]):
     for bad in ["../secret.wav", str(secret), "link-out.wav", "folder.wav", "nul\x00.wav", ""]:
         assert resolve_library_file(library, bad) is None, bad
     assert resolve_library_file(library / "missing-library", "inside.wav") is None
+
+
+@pytest.mark.parametrize(
+    "header, status",
+    [
+        ("bytes=" + "1" * 5000 + "-", 416),  # past any file's end
+        ("bytes=0-" + "9" * 5000, 206),  # to the end
+        ("bytes=-" + "9" * 5000, 206),  # a suffix longer than the file: all of it
+        ("bytes=" + "9" * 5000 + "-" + "1" * 4400, 200),  # last before first: ignored
+    ],
+)
+def test_route016_range_numbers_past_pythons_digit_limit_are_plain_ranges(
+    client, song: bytes, header: str, status: int
+):
+    # Python refuses int() of more than 4,300 digits (ValueError): that must not be a 500.
+    response = client.get("/audio/0", headers={"Range": header})
+    assert response.status_code == status
+    if status != 416:
+        assert response.data == song
