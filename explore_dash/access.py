@@ -16,6 +16,11 @@ redacted (:class:`RedactToken`).
 
 A WSGI server cannot tell this module where it listens: with no token, an app it serves
 answers only clients on loopback (:func:`install_loopback_only`).
+
+Without a token the app also answers only requests addressed to this machine by name
+(:func:`install_host_check`): ``localhost``, a loopback address, or a name the user allowed.
+Otherwise a web page could rebind its own name to 127.0.0.1 (DNS rebinding) and read the
+library through the visitor's browser, as if it were a page of the app.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -54,6 +59,12 @@ SLOWED = "explore-dash: too many wrong tokens from this address; try again in a 
 LOOPBACK_ONLY = (
     "explore-dash: this server was started without an access token, so it answers this machine "
     "only. Set EXPLORE_DASH_TOKEN to share it.\n"
+)
+FOREIGN_HOST = (
+    "explore-dash: refused a request for host {name!r}: without an access token this server "
+    "answers only localhost, 127.0.0.1 and [::1], so that no web page can reach it through a "
+    "name of its own (DNS rebinding); to use that name, start it with --allow-host {name} "
+    "(gunicorn: EXPLORE_DASH_ALLOW_HOSTS={name}) or give it a token.\n"
 )
 #: Failing addresses remembered at most (the quiet ones are forgotten first).
 MAX_ADDRESSES = 10_000
@@ -252,6 +263,64 @@ def install_loopback_only(server) -> None:
         return _plain(LOOPBACK_ONLY, 403)
 
     server.before_request_funcs.setdefault(None, []).insert(0, require_loopback)
+
+
+def is_loopback_address(address: str) -> bool:
+    """Whether ``address`` (an IP address, IPv6 with or without brackets) is this machine's.
+
+    An IPv4 client of a dual-stack socket shows as ``::ffff:127.0.0.1``: it is unwrapped, as
+    Python 3.11's ``is_loopback`` does not.
+    """
+    try:
+        parsed = ipaddress.ip_address(address.strip("[]"))
+    except ValueError:
+        return False
+    if parsed.version == 6 and parsed.ipv4_mapped is not None:
+        parsed = parsed.ipv4_mapped
+    return parsed.is_loopback
+
+
+def host_name(host: str) -> str:
+    """The name or address a ``Host`` header asks for: no port, lower case, no final dot.
+
+    ``"LocalHost.:8050"`` -> ``"localhost"``, ``"[::1]:8050"`` -> ``"[::1]"``.
+    """
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[: host.find("]") + 1] if "]" in host else host
+    if host.count(":") > 1:  # an IPv6 address without brackets (not valid, but unambiguous)
+        return host
+    return host.partition(":")[0].rstrip(".")
+
+
+def is_local_host(name: str, allowed: frozenset[str]) -> bool:
+    """Whether the host ``name`` (from :func:`host_name`) names this machine or is ``allowed``."""
+    return name == "localhost" or name in allowed or is_loopback_address(name)
+
+
+def install_host_check(server, allowed_hosts: Iterable[str] = ()) -> None:
+    """Make ``server`` answer only requests whose ``Host`` names this machine (403 otherwise).
+
+    ``allowed_hosts``: further names (``--allow-host``), any port. For an app without a token:
+    a token already keeps a rebound page out, as it has neither the token nor a cookie for its
+    own name.
+    """
+    import flask
+
+    allowed = frozenset(host_name(name) for name in allowed_hosts)
+
+    def require_local_host():
+        host = flask.request.environ.get("HTTP_HOST")
+        if host is None:
+            return None  # HTTP/1.0 without Host: not a browser, so nothing a page can rebind
+        name = host_name(host)
+        if is_local_host(name, allowed):
+            return None
+        # Shown in the answer (plain text), so only the characters a host name can have.
+        shown = re.sub(r"[^a-z0-9.:\[\]_-]", "", name)[:253] or "?"
+        return _plain(FOREIGN_HOST.format(name=shown), 403)
+
+    server.before_request_funcs.setdefault(None, []).insert(0, require_local_host)
 
 
 def _plain(text: str, status: int, **headers: str):

@@ -8,7 +8,7 @@ from pathlib import Path
 from dash import Dash, set_props
 
 from explore_dash import ids
-from explore_dash.access import access_key, install_access_token
+from explore_dash.access import access_key, install_access_token, install_host_check
 from explore_dash.audio import register_audio_route
 from explore_dash.callbacks import register_callbacks
 from explore_dash.client import install_settings
@@ -130,6 +130,8 @@ def create_app(config: AppConfig, state: AppState | None = None) -> Dash:
     )
     if config.token is not None:
         install_access_token(app.server, config.token, access_key(config.data_dir))
+    else:
+        install_host_check(app.server, config.allow_hosts)
     install_settings(app)
     app.layout = lambda: build_layout(state)
     register_callbacks(app, state)

@@ -7,6 +7,7 @@ import errno
 import ipaddress
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -51,6 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="access token every visitor needs (default: a new one when --host lets other "
         "machines in, none on loopback; or set EXPLORE_DASH_TOKEN)",
     )
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="without a token, answer requests for this host name too (a reverse proxy's); "
+        "repeatable. Any other than localhost, 127.0.0.1 and [::1] gets a 403",
+    )
     parser.add_argument("--debug", action="store_true", help="Dash debug mode; log every request")
     return parser
 
@@ -67,6 +76,26 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:  # a host name: it may resolve to anything
         return False
+
+
+def allowed_hosts(names: Sequence[str]) -> tuple[str, ...]:
+    """The ``--allow-host`` names as the Host check compares them (lower case, no port).
+
+    :class:`StartupError` for one that is not a host name (a URL, a path, a space), which
+    would never match and leave the user wondering why.
+    """
+    from explore_dash.access import host_name
+
+    allowed = []
+    for name in names:
+        normal = host_name(name)
+        if not re.fullmatch(r"[a-z0-9_-][a-z0-9._-]*|\[[0-9a-f:.]+\]", normal):
+            raise StartupError(
+                f"--allow-host {name!r} is not a host name: give a name such as music.example "
+                "or an address, without scheme or path"
+            )
+        allowed.append(normal)
+    return tuple(allowed)
 
 
 def exposure_warning(host: str) -> str | None:
@@ -269,6 +298,7 @@ def run(
     maps_ahead: bool = True,
     redis_url: str | None = None,
     token: str | None = None,
+    allow_hosts: Sequence[str] = (),
 ) -> int:
     """Serve the app (and run the extraction beside it) until Ctrl-C or SIGTERM.
 
@@ -292,6 +322,7 @@ def run(
         check_port(host, port)
         check_jobs_backend(redis_url)
         token = access_token(host, token, dict(os.environ))
+        hosts = allowed_hosts(allow_hosts)
         try:
             with stops_held():
                 from explore_dash.app import create_app
@@ -300,7 +331,7 @@ def run(
                 from explore_dash.projections import start_warm_up
             config = AppConfig(
                 library, data_dir, host=host, port=port, anonymize=anonymize,
-                extract=not no_extract, redis=redis_url, token=token,
+                extract=not no_extract, redis=redis_url, token=token, allow_hosts=hosts,
             )  # fmt: skip
             app = create_app(config)
         except ImportError as error:
@@ -356,5 +387,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("dash").setLevel(logging.WARNING)
     return run(
         args.library, args.data, args.host, args.port, args.no_extract, args.anonymize, args.debug,
-        not args.no_maps_ahead, args.redis, args.token,
-    )
+        not args.no_maps_ahead, args.redis, args.token, args.allow_host,
+    )  # fmt: skip

@@ -28,6 +28,10 @@ class AppConfig:
         (explore_dash/jobs.py); None runs them in processes of this server.
     token : str or None
         The access token every request must carry (explore_dash/access.py); None: none asked.
+    allow_hosts : tuple of str
+        Host names answered besides localhost and loopback addresses when there is no token
+        (``--allow-host``: a name of this machine, a reverse proxy's); any other ``Host`` gets a
+        403, so a page of another site cannot reach the app by rebinding its own name.
     """
 
     library: Path
@@ -38,10 +42,12 @@ class AppConfig:
     extract: bool = True
     redis: str | None = None
     token: str | None = None
+    allow_hosts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Accept strings from the CLI or tests, store Paths.
         object.__setattr__(self, "library", Path(self.library))
         object.__setattr__(self, "data_dir", Path(self.data_dir))
+        object.__setattr__(self, "allow_hosts", tuple(self.allow_hosts))
         if not 0 <= int(self.port) <= 65535:
             raise ValueError(f"port must be between 0 and 65535, got {self.port}")

@@ -18,7 +18,10 @@ Configured from the environment (a WSGI server passes no arguments):
 ``EXPLORE_DASH_TOKEN``
     the access token every visitor needs (explore_dash/access.py). This module cannot see the
     address the WSGI server listens on: without a token it answers clients on this machine
-    only (403 to any other), so sharing it needs one.
+    only (403 to any other), so sharing it needs one;
+``EXPLORE_DASH_ALLOW_HOSTS``
+    host names to answer without a token besides localhost and loopback addresses, separated
+    by commas or spaces (``--allow-host``: a reverse proxy on this machine passing its own name).
 
 Each process serves the tables as they are (no extraction is started here: run
 ``python -m extraction`` beside it, and the pages take the new tracks in as it merges them).
@@ -32,6 +35,7 @@ from pathlib import Path
 from explore_dash.cli import (
     StartupError,
     access_token,
+    allowed_hosts,
     check_data_dir,
     check_jobs_backend,
     check_library,
@@ -43,6 +47,7 @@ LIBRARY_VARIABLE = "EXPLORE_DASH_LIBRARY"
 DATA_VARIABLE = "EXPLORE_DASH_DATA"
 REDIS_VARIABLE = "EXPLORE_DASH_REDIS"
 ANONYMIZE_VARIABLE = "EXPLORE_DASH_ANONYMIZE"
+ALLOW_HOSTS_VARIABLE = "EXPLORE_DASH_ALLOW_HOSTS"
 
 
 def config_from_environment(environ: dict[str, str]) -> AppConfig:
@@ -57,8 +62,10 @@ def config_from_environment(environ: dict[str, str]) -> AppConfig:
     check_jobs_backend(redis_url)
     anonymize = environ.get(ANONYMIZE_VARIABLE, "") not in ("", "0", "false", "no")
     token = access_token("127.0.0.1", None, environ)  # only a token given, and checked
+    hosts = allowed_hosts(environ.get(ALLOW_HOSTS_VARIABLE, "").replace(",", " ").split())
     return AppConfig(
-        library, data_dir, anonymize=anonymize, extract=False, redis=redis_url, token=token
+        library, data_dir, anonymize=anonymize, extract=False, redis=redis_url, token=token,
+        allow_hosts=hosts,
     )
 
 

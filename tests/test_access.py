@@ -266,3 +266,84 @@ def test_access008_the_wsgi_app_without_a_token_answers_this_machine_only(tmp_pa
         assert client.get("/audio/0", environ_base=visitor).status_code == 401
         assert client.get(f"/?token={TOKEN}", environ_base=visitor).status_code == 303
         assert client.get("/audio/0", environ_base=visitor).status_code == 200
+
+
+FOREIGN_HOST = "rebind.attacker.example:8050"
+LOCAL_HOSTS = ("localhost", "localhost:8050", "LOCALHOST.", "127.0.0.1:8050", "127.0.0.2",
+               "[::1]:8050", "[::ffff:127.0.0.1]:8050")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def open_app(tmp_path_factory):
+    """The app as ``python -m explore_dash`` serves it by default: loopback, no token."""
+    fake = write_fake_collection(tmp_path_factory.mktemp("open"))
+    config = AppConfig(fake.library, fake.data_dir, extract=False, allow_hosts=("music.example",))
+    return fake, create_app(config)
+
+
+def test_access009_without_a_token_every_route_refuses_a_foreign_host_name(open_app, guarded):
+    # DNS rebinding: a page of rebind.attacker.example, its name then pointed at 127.0.0.1,
+    # would read the library through the browser. Its requests carry its own name as Host.
+    _, app = open_app
+    with app.server.test_client() as client:
+        for method, path, body in every_route(app) + [("GET", "/static/x", None)]:
+            refused = client.open(path, method=method, json=body,
+                                  headers={"Host": FOREIGN_HOST})  # fmt: skip
+            assert refused.status_code == 403, path
+            text = refused.get_data(as_text=True)
+            assert text.count("\n") == 1 and "--allow-host" in text, text
+            assert "rebind.attacker.example" in text
+            for host in LOCAL_HOSTS + ("Music.Example:443",):  # the name the user allowed
+                answer = client.open(path, method=method, json=body, headers={"Host": host})
+                assert answer.status_code != 403, (path, host)
+        # A name only resembling an allowed or a local one is foreign.
+        for host in ("music.example.attacker.example", "localhost.attacker.example",
+                     "127.0.0.1.nip.io", "0.0.0.0:8050", "[::]:8050"):  # fmt: skip
+            assert client.get("/", headers={"Host": host}).status_code == 403, host
+    # With a token a rebound page has no cookie for its name (nor the token): no check needed.
+    _, guarded_app = guarded
+    with guarded_app.server.test_client() as visitor:
+        arrival = visitor.get(f"/?token={TOKEN}", headers={"Host": "music.lan:8050"})
+        assert arrival.status_code == 303
+
+
+def test_access010_allow_host_for_the_command_and_for_gunicorn(tmp_path):
+    import http.client
+
+    from explore_dash.cli import parse_args
+    from explore_dash.wsgi import config_from_environment
+
+    fake = write_fake_collection(tmp_path)
+    assert parse_args(["--library", "m"]).allow_host == []
+    environ = {"EXPLORE_DASH_LIBRARY": str(fake.library), "EXPLORE_DASH_DATA": str(fake.data_dir),
+               "EXPLORE_DASH_ALLOW_HOSTS": "music.example, Proxy.Example.:443"}  # fmt: skip
+    assert config_from_environment(environ).allow_hosts == ("music.example", "proxy.example")
+    with pytest.raises(StartupError, match="--allow-host"):
+        parse_and_check = ["--library", "m", "--allow-host", "a b/c"]
+        from explore_dash.cli import allowed_hosts
+
+        allowed_hosts(parse_args(parse_and_check).allow_host)
+    port = free_port()
+    command = [sys.executable, "-m", "explore_dash", "--library", str(fake.library), "--data",
+               str(fake.data_dir), "--no-extract", "--no-maps-ahead", "--port", str(port),
+               "--allow-host", "music.example", "--allow-host", "proxy.example"]  # fmt: skip
+    env = {key: value for key, value in os.environ.items() if key != "EXPLORE_DASH_TOKEN"}
+    app = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        wait_for_port(port, app)
+
+        def status(host: str, path: str = "/_dash-layout") -> int:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            try:
+                connection.request("GET", path, headers={"Host": host})
+                return connection.getresponse().status
+            finally:
+                connection.close()
+
+        assert status(FOREIGN_HOST) == 403 and status(FOREIGN_HOST, "/audio/0") == 403
+        for host in ("localhost:8050", f"127.0.0.1:{port}", "music.example", "proxy.example:80"):
+            assert status(host) == 200, host
+    finally:
+        app.terminate()
+        app.wait(30)
