@@ -254,12 +254,10 @@ def install_loopback_only(server) -> None:
 
     def require_loopback():
         address = flask.request.remote_addr or ""
-        try:
-            if ipaddress.ip_address(address).is_loopback:
-                return None
-        except ValueError:
-            if address.startswith("unix:") or not address:
-                return None  # a Unix socket (gunicorn -b unix:...): on this machine
+        if is_loopback_address(address):
+            return None
+        if address.startswith("unix:") or not address:
+            return None  # a Unix socket (gunicorn -b unix:...): on this machine
         return _plain(LOOPBACK_ONLY, 403)
 
     server.before_request_funcs.setdefault(None, []).insert(0, require_loopback)

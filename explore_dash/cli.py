@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import errno
-import ipaddress
 import logging
 import os
 import re
@@ -70,12 +69,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def is_loopback(host: str) -> bool:
     """Whether ``host`` is reachable from this machine only (127.0.0.0/8, ::1, localhost)."""
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:  # a host name: it may resolve to anything
-        return False
+    from explore_dash.access import is_loopback_address
+
+    # A host name other than localhost may resolve to anything: not loopback.
+    return host.lower() in ("localhost", "localhost.") or is_loopback_address(host)
 
 
 def allowed_hosts(names: Sequence[str]) -> tuple[str, ...]:

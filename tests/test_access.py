@@ -347,3 +347,23 @@ def test_access010_allow_host_for_the_command_and_for_gunicorn(tmp_path):
     finally:
         app.terminate()
         app.wait(30)
+
+
+def test_access011_an_ipv4_client_of_a_dual_stack_socket_is_on_loopback():
+    # gunicorn -b [::]:8050 sees IPv4 clients as ::ffff:a.b.c.d; 127.0.0.1 is still this machine.
+    import flask
+
+    from explore_dash.access import install_loopback_only
+    from explore_dash.cli import is_loopback
+
+    server = flask.Flask("loopback")
+    server.add_url_rule("/", "page", lambda: "the page")
+    install_loopback_only(server)
+    with server.test_client() as client:
+        for address, status in (("::ffff:127.0.0.1", 200), ("::ffff:127.8.0.1", 200),
+                                ("::1", 200), ("::ffff:192.168.1.7", 403),
+                                ("::ffff:0:127.0.0.1", 403)):  # fmt: skip
+            answer = client.get("/", environ_base={"REMOTE_ADDR": address})
+            assert answer.status_code == status, address
+    assert is_loopback("::ffff:127.0.0.1") and is_loopback("[::ffff:127.0.0.1]")
+    assert not is_loopback("::ffff:10.0.0.1")
