@@ -37,7 +37,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote_plus, urlencode
 
 from extraction.contract import ACCESS_KEY_FILE
 
@@ -69,7 +69,8 @@ FOREIGN_HOST = (
 #: Failing addresses remembered at most (the quiet ones are forgotten first).
 MAX_ADDRESSES = 10_000
 log = logging.getLogger(__name__)
-_TOKEN_IN_TEXT = re.compile(rf"({TOKEN_PARAMETER}=)[^&\s\"']+")
+#: A query's ``name=value`` in a log line: after ``?``, ``&`` or ``;``, to the next separator.
+_QUERY_PAIR = re.compile(r"(?<=[?&;])([^=&;\s\"'#?]+)=([^&;\s\"'#]*)")
 
 
 def new_token() -> str:
@@ -130,8 +131,18 @@ def _create_key(path: Path) -> None:
 
 
 def redact(text: str) -> str:
-    """``text`` with the value of every ``token=`` replaced."""
-    return _TOKEN_IN_TEXT.sub(r"\1[redacted]", text)
+    """``text`` with the value of every query parameter named ``token`` replaced.
+
+    The name is compared percent-decoded, as Flask reads it: ``?%74oken=...`` is the token to
+    the app, and a log line carries the query as it was sent.
+    """
+
+    def hidden(pair: re.Match[str]) -> str:
+        if unquote_plus(pair[1]) != TOKEN_PARAMETER:
+            return pair[0]
+        return f"{pair[1]}=[redacted]"
+
+    return _QUERY_PAIR.sub(hidden, text)
 
 
 class RedactToken(logging.Filter):
@@ -139,8 +150,9 @@ class RedactToken(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if TOKEN_PARAMETER + "=" in message:
-            record.msg, record.args = redact(message), ()
+        redacted = redact(message) if "=" in message else message
+        if redacted != message:
+            record.msg, record.args = redacted, ()
         return True
 
 

@@ -232,6 +232,9 @@ def test_access006_gunicorn_asks_for_the_token_it_is_given_and_its_access_log_hi
         browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
         assert browser.open(f"{base}/?token={TOKEN}", timeout=60).url == base + "/"
         assert browser.open(base + "/audio/0", timeout=60).status == 200
+        # The name percent-encoded is the same parameter to Flask: accepted, and hidden too.
+        other = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+        assert other.open(f"{base}/?%74oken={TOKEN}&x=1", timeout=60).url == base + "/?x=1"
     finally:
         server.terminate()
         log, _ = server.communicate(timeout=30)
@@ -367,3 +370,17 @@ def test_access011_an_ipv4_client_of_a_dual_stack_socket_is_on_loopback():
             assert answer.status_code == status, address
     assert is_loopback("::ffff:127.0.0.1") and is_loopback("[::ffff:127.0.0.1]")
     assert not is_loopback("::ffff:10.0.0.1")
+
+
+def test_access012_the_token_is_redacted_however_its_name_is_spelled():
+    # Flask decodes a parameter's name (%74oken, tok%65n are "token"): the log must too.
+    for query in (f"?%74oken={TOKEN}", f"?x=1&tok%65n={TOKEN}", f"?%74%6F%6B%65%6E={TOKEN}&a=1",
+                  f"?a=1;token={TOKEN}", f"?token={TOKEN}&%74oken={TOKEN}x"):  # fmt: skip
+        line = redact(f'127.0.0.1 - - "GET /{query} HTTP/1.1" 303 0')
+        assert TOKEN not in line and "[redacted]" in line, line
+        record = logging.LogRecord("gunicorn.access", logging.INFO, "", 0, "%(r)s",
+                                   ({"r": f"GET /{query} HTTP/1.1"},), None)  # fmt: skip
+        RedactToken().filter(record)
+        assert TOKEN not in record.getMessage()
+    kept = "GET /?tokens=1&my%74oken=2&view=3 HTTP/1.1"  # other names are left alone
+    assert redact(kept) == kept
