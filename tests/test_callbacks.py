@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dash import Patch, no_update
+from dash import Output, Patch, no_update
 
 from explore_dash import ids
 from explore_dash.callbacks import inputs, library, panels, playlist
@@ -17,6 +17,8 @@ from tests.fake_collection import FakeCollection, write_fake_collection
 PCA = PanelSettings("musicnn", "msd", "embedding", "pca")
 TSNE = PanelSettings("musicnn", "msd", "embedding", "tsne")
 NONE = ([], [], [], [])
+#: Bounds no test input reaches, for checks of an input's type rather than its length.
+WIDE = inputs.PageBounds(tracks=1000, segments=1000, choices=1000, moments=1000)
 
 
 @pytest.fixture()
@@ -141,7 +143,7 @@ def test_callbacks008_the_poll_sends_choices_only_for_a_new_version(snapshot, fa
         (inputs.texts, [1, 2]),
         (inputs.texts, "Alpha"),
         (inputs.wholes, [1, "2"]),
-        (inputs.selection, {"ids": [{"x": 1}]}),
+        (lambda v: inputs.selection(v, WIDE), {"ids": [{"x": 1}]}),
         (lambda v: inputs.choice(v, {"pca"}), "tsne"),
         (inputs.flag, "yes"),
     ],
@@ -153,8 +155,9 @@ def test_callbacks009_inputs_the_page_never_sends_are_no_update(check, value):
 
 def test_callbacks010_valid_inputs_come_back_typed():
     assert inputs.whole(3.0, 1, 30) == 3 and inputs.whole(None, 1, 30, default=1) == 1
-    assert inputs.texts(None) == [] and inputs.selection({"ids": [5, 6]}) == [5, 6]
-    known = {"a.b": {"inputs": [{"id": "x", "property": "p"}], "state": []}}
+    assert inputs.texts(None) == [] and inputs.selection({"ids": [5, 6]}, WIDE) == [5, 6]
+    known = {"a.b": {"callback": print, "output": Output("a", "b"),
+                     "inputs": [{"id": "x", "property": "p"}], "state": []}}  # fmt: skip
     assert inputs.callback_request_problem([], known) == "the request is not a JSON object"
     body = {"output": "a.b", "outputs": {"id": "a", "property": "b"},
             "inputs": [{"id": "x", "property": "p"}]}
@@ -169,13 +172,14 @@ def test_callbacks011_a_panels_job_store_is_checked_before_the_job_runs(snapshot
     from explore_dash.callbacks import panel_job
 
     _, _, job = draw(snapshot, tmp_path / "cache", TSNE, every_n=2, artists=["Alpha"])
-    assert panel_job(job) == job  # what the page sends comes through unchanged
+    bounds = inputs.page_bounds(snapshot)
+    assert panel_job(bounds, job) == job  # what the page sends comes through unchanged
     fresh = panels.map_job(TSNE, [], ["rock"], 1, 4, panels.MapLook("artist", True, True), True)
-    assert panel_job({**fresh, "attempt": 3}) == fresh
-    assert panel_job(None) is None and panel_job({}) is None
+    assert panel_job(bounds, {**fresh, "attempt": 3}) == fresh
+    assert panel_job(bounds, None) is None and panel_job(bounds, {}) is None
     for broken in ({"settings": "x"}, {**job, "settings": [1, 2, 3, 4]}, {**job, "look": None},
                    {**job, "settings": ["musicnn", "msd", "embedding", "mds"]},
                    {**job, "every_n": -1}, {**job, "window": 3}, {**job, "artists": "Alpha"},
                    {**job, "fresh": "yes"}, [job], "job"):  # fmt: skip
         with pytest.raises(inputs.InvalidInput):
-            panel_job(broken)
+            panel_job(bounds, broken)

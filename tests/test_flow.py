@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,7 @@ def test_flow101_the_radio_starts_at_the_hovered_moment_in_that_panels_space(sna
                         "title": "Beta – Étude @ 0:08"}  # fmt: skip
     tracks = [item["track"] for item in items]
     assert len(tracks) == len(set(tracks)) == 4  # Alpha's second track: same album as the first
-    assert inputs.chain(chain) == chain  # what the page sends back passes the checks
+    assert inputs.chain(chain, inputs.page_bounds(snapshot)) == chain  # the page's passes
 
 
 def test_flow102_the_selection_seeds_the_radio_at_its_most_central_segment(snapshot):
@@ -86,7 +87,7 @@ def test_flow105_a_path_becomes_a_playlist_that_keeps_its_moments(snapshot, fake
     assert order[0] == 0 and order[-1] == 7 and len(order) == 4
     assert starts == {str(i["track"]): i["offset"] for i in chain["items"]}
     text = to_m3u8(entries_for_tracks(order, snapshot.tracks), fake.library,
-                   starts=inputs.starts(starts)).decode()  # fmt: skip
+                   starts=inputs.starts(starts, inputs.page_bounds(snapshot))).decode()  # fmt: skip
     lines = text.splitlines()
     for item in chain["items"]:
         if item["offset"] > 0:
@@ -106,15 +107,15 @@ def test_flow105_a_path_becomes_a_playlist_that_keeps_its_moments(snapshot, fake
         [],
     ],
 )
-def test_flow106_a_chain_the_page_would_never_send_is_no_update(value):
+def test_flow106_a_chain_the_page_would_never_send_is_no_update(snapshot, value):
     with pytest.raises(inputs.InvalidInput):
-        inputs.chain(value)
+        inputs.chain(value, inputs.page_bounds(snapshot))
 
 
 @pytest.mark.parametrize("value", [{"x": 1}, {"1": -2}, {"1": "3"}, {"1": True}, [1]])
-def test_flow107_moments_the_page_would_never_send_are_no_update(value):
+def test_flow107_moments_the_page_would_never_send_are_no_update(snapshot, value):
     with pytest.raises(inputs.InvalidInput):
-        inputs.starts(value)
+        inputs.starts(value, inputs.page_bounds(snapshot))
 
 
 def test_flow108_a_path_end_is_taken_from_the_segment_last_hovered_on_a_map(snapshot):
@@ -123,3 +124,30 @@ def test_flow108_a_path_end_is_taken_from_the_segment_last_hovered_on_a_map(snap
     assert track is no_update and "no longer in the library" in text
     track, text = flow.track_from_map(snapshot, None)
     assert track is no_update and "first" in text
+
+
+def test_flow109_a_long_chain_becomes_a_playlist_in_linear_time():
+    items = [{"segment": i, "track": i % 30_000, "offset": float(i), "title": ""}
+             for i in range(60_000)]  # fmt: skip
+    started = time.process_time()
+    order, starts = flow.chain_playlist({"items": items})
+    assert time.process_time() - started < 0.5  # a search of the list so far took 12 s
+    assert order == list(range(30_000)) and starts["7"] == 7.0
+
+
+def test_flow110_lists_longer_than_the_collection_allows_are_no_update(snapshot):
+    bounds = inputs.page_bounds(snapshot)
+    assert (bounds.tracks, bounds.segments) == (len(snapshot.tracks), 20)
+    item = {"segment": 1, "track": 0, "offset": 0.0, "title": ""}
+    too_long = [
+        lambda: inputs.track_ids(list(range(bounds.tracks + 1)), bounds),
+        lambda: inputs.track_ids([0, 0], bounds),  # the page's playlist holds a track once
+        lambda: inputs.selection({"ids": [1] * (bounds.segments + 1)}, bounds),
+        lambda: inputs.starts({str(i): 0.0 for i in range(bounds.tracks + 1)}, bounds),
+        lambda: inputs.chain({"items": [item] * (bounds.moments + 1)}, bounds),
+        lambda: inputs.texts(["x"] * (bounds.choices + 1), bounds.choices),
+    ]
+    for check in too_long:
+        with pytest.raises(inputs.InvalidInput):
+            check()
+    assert inputs.track_ids(list(snapshot.tracks.index), bounds) == list(snapshot.tracks.index)

@@ -336,3 +336,63 @@ def test_server010_clients_under_load_see_one_table_version_while_merges_land(tm
     outcomes = report.load.outcomes
     assert outcomes["poll: new version"] and outcomes["t-SNE from the cache"]
     assert set(report.load.latencies) == {"audio", "selection", "redraw", "tsne", "poll"}
+
+
+def show_playlist_key(app) -> str:
+    """A single-output server callback: the playlist's rows, fed by the playlist store."""
+    return next(key for key in server_callbacks(app) if key.startswith("playlist-list.children"))
+
+
+def test_server011_hostile_callback_bodies_get_a_400_never_a_500(served):
+    _, app, _ = served
+    initial = layout_values(app)
+    key = show_playlist_key(app)
+    body = callback_body(app, key, lambda i, p: initial.get((json.dumps(i, sort_keys=True), p)))
+    deep = "[" * 1000 + "]" * 1000
+    raw = json.dumps(body)[:-1] + f', "nested": {deep}}}'
+    hostile = [
+        {**body, "changedPropIds": [{}]},  # unhashable in Dash's trigger lookup
+        {**body, "changedPropIds": [[1]]},
+        {**body, "outputs": {"id": "no-such-component", "property": "children"}},
+        {**body, "outputs": {"id": "playlist-list", "property": "style"}},
+        {**body, "inputs": [{"id": "no-such-component", "property": "data", "value": []}]},
+    ]
+    with app.server.test_client() as client:
+        with client.post(
+            "/_dash-update-component", data=raw, content_type="application/json"
+        ) as response:
+            assert response.status_code == 400 and b"Traceback" not in response.data
+        for forged in hostile:
+            with client.post("/_dash-update-component", json=forged) as response:
+                assert response.status_code == 400, forged
+                assert_handled(response, forged)
+
+
+def test_server012_a_trigger_that_names_none_of_the_inputs_is_no_update(served):
+    _, app, _ = served
+    initial = layout_values(app)
+    with app.server.test_client() as client:
+        for key in server_callbacks(app):
+            body = callback_body(
+                app, key, lambda i, p: initial.get((json.dumps(i, sort_keys=True), p))
+            )
+            for changed in ("", "x.y", "{", '{"type":"x"}.n_clicks', "no-such.value"):
+                forged = {**body, "changedPropIds": [changed]}
+                with client.post("/_dash-update-component", json=forged) as response:
+                    assert response.status_code == 204, (key, changed, response.data[:300])
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/_dash-component-suites/no_such_library/x.js",
+        "/_dash-component-suites/dash/no-such-file.js",
+        "/_dash-component-suites/dash/../../etc/passwd",
+        "/_dash-component-suites/plotly/package_data/plotly.min.jsx",
+    ],
+)
+def test_server013_unknown_component_suite_files_are_404(served, path: str):
+    _, app, _ = served
+    with app.server.test_client() as client, client.get(path) as response:
+        assert response.status_code == 404, path
+        assert b"Traceback" not in response.data and b"registered" not in response.data

@@ -66,17 +66,18 @@ def every_panel_settings(architectures, datasets, layers, projections) -> list[P
     return list(map(panel_settings, *columns))
 
 
-def music_selection(artists, tags, every_n, window) -> tuple[list[str], list[str], int, int]:
+def music_selection(bounds: inputs.PageBounds, artists, tags, every_n,
+                    window) -> tuple[list[str], list[str], int, int]:  # fmt: skip
     """(artists, tags, every n-th, segments per point) of the Music card."""
     return (
-        inputs.texts(artists),
-        inputs.texts(tags),
+        inputs.texts(artists, bounds.choices),
+        inputs.texts(tags, bounds.choices),
         inputs.whole(every_n, 1, REDUCTION_MAX, default=1),
         int(inputs.choice(window, SEGMENT_LENGTHS, default="1")),
     )
 
 
-def panel_job(job) -> dict | None:
+def panel_job(bounds: inputs.PageBounds, job) -> dict | None:
     """A panel's job store (:func:`panels.map_job`) with every field checked; None: no job.
 
     The store comes back from the page, so a hand-made one must end as no update, not as an
@@ -91,7 +92,7 @@ def panel_job(job) -> dict | None:
     if not (isinstance(look, list) and len(look) == 3):
         raise inputs.InvalidInput("expected a map's look")
     artists, tags, every_n, window = music_selection(
-        job.get("artists"), job.get("tags"), job.get("every_n"), str(job.get("window", 1))
+        bounds, job.get("artists"), job.get("tags"), job.get("every_n"), str(job.get("window", 1))
     )
     checked = {
         "request": inputs.text(job.get("request")),
@@ -105,8 +106,9 @@ def panel_job(job) -> dict | None:
     return {**checked, "fresh": True} if inputs.flag(job.get("fresh")) else checked
 
 
-def highlight_values(artists, albums, tracks, tags) -> tuple:
-    return inputs.texts(artists), inputs.texts(albums), inputs.wholes(tracks), inputs.texts(tags)
+def highlight_values(bounds: inputs.PageBounds, artists, albums, tracks, tags) -> tuple:
+    return (inputs.texts(artists, bounds.choices), inputs.texts(albums, bounds.choices),
+            inputs.track_ids(tracks, bounds), inputs.texts(tags, bounds.choices))  # fmt: skip
 
 
 def browser(function_name: str) -> ClientsideFunction:
@@ -120,7 +122,9 @@ def extraction_running(state: AppState) -> bool:
 
 
 def register_callbacks(app: Dash, state: AppState) -> None:
-    inputs.guard_callback_requests(app)
+    inputs.guard_callback_requests(
+        app, lambda: inputs.max_body_bytes(inputs.page_bounds(state.snapshot).segments)
+    )
     register_panels(app, state)
     register_listening(app)
     register_selection(app)
@@ -165,13 +169,15 @@ def register_panels(app: Dash, state: AppState) -> None:
     )
     def draw_panel(architecture, dataset, layer, projection, artists, tags, every_n, window,
                    _version, view, colour_by, trajectories, captions, *highlight):  # fmt: skip
-        *music, segments = music_selection(artists, tags, every_n, window)
+        snapshot = state.snapshot
+        bounds = inputs.page_bounds(snapshot)
+        *music, segments = music_selection(bounds, artists, tags, every_n, window)
         return panels.draw_panel(
-            state.snapshot,
+            snapshot,
             state.cache_dir,
             panel_settings(architecture, dataset, layer, projection),
             *music,
-            highlight_values(*highlight),
+            highlight_values(bounds, *highlight),
             window=segments,
             new_tables=ctx.triggered_id == ids.DATA_VERSION,
             view=inputs.mapping(view),
@@ -190,11 +196,13 @@ def register_panels(app: Dash, state: AppState) -> None:
     )
     def recolour(h_artists, h_albums, h_tracks, h_tags, trajectories, architectures, datasets,
                  layers, projections, artists, tags, every_n, window):  # fmt: skip
+        snapshot = state.snapshot
+        bounds = inputs.page_bounds(snapshot)
         settings = every_panel_settings(architectures, datasets, layers, projections)
-        highlight = highlight_values(h_artists, h_albums, h_tracks, h_tags)
+        highlight = highlight_values(bounds, h_artists, h_albums, h_tracks, h_tags)
         return panels.recolour(
-            state.snapshot, state.cache_dir, highlight, settings,
-            *music_selection(artists, tags, every_n, window), inputs.flag(trajectories),
+            snapshot, state.cache_dir, highlight, settings,
+            *music_selection(bounds, artists, tags, every_n, window), inputs.flag(trajectories),
         )  # fmt: skip
 
     @app.callback(
@@ -207,10 +215,11 @@ def register_panels(app: Dash, state: AppState) -> None:
     )
     def colour_panels(colour_by, architectures, datasets, layers, projections, artists, tags,
                       every_n, window):  # fmt: skip
+        snapshot = state.snapshot
         return panels.colour_panels(
-            state.snapshot, state.cache_dir, inputs.choice(colour_by, COLOUR_BY),
+            snapshot, state.cache_dir, inputs.choice(colour_by, COLOUR_BY),
             every_panel_settings(architectures, datasets, layers, projections),
-            *music_selection(artists, tags, every_n, window),
+            *music_selection(inputs.page_bounds(snapshot), artists, tags, every_n, window),
         )  # fmt: skip
 
     @app.callback(
@@ -222,10 +231,11 @@ def register_panels(app: Dash, state: AppState) -> None:
     )
     def caption_panels(shown, architectures, datasets, layers, projections, artists, tags,
                        every_n, window):  # fmt: skip
+        snapshot = state.snapshot
         return panels.caption_panels(
-            state.snapshot, state.cache_dir, inputs.flag(shown),
+            snapshot, state.cache_dir, inputs.flag(shown),
             every_panel_settings(architectures, datasets, layers, projections),
-            *music_selection(artists, tags, every_n, window),
+            *music_selection(inputs.page_bounds(snapshot), artists, tags, every_n, window),
         )  # fmt: skip
 
     @app.callback(
@@ -256,7 +266,8 @@ def register_panels(app: Dash, state: AppState) -> None:
     )
     def recompute(_clicks, architecture, dataset, layer, projection, artists, tags, every_n,
                   window, colour_by, trajectories, captions):  # fmt: skip
-        *music, segments = music_selection(artists, tags, every_n, window)
+        bounds = inputs.page_bounds(state.snapshot)
+        *music, segments = music_selection(bounds, artists, tags, every_n, window)
         return panels.recompute_job(
             panel_settings(architecture, dataset, layer, projection), *music, segments,
             map_look(colour_by, trajectories, captions),
@@ -315,8 +326,10 @@ def register_map_job(app: Dash, state: AppState, panel: int) -> None:
     def compute_map(set_progress, job, *highlight):
         # A worker of its own (explore_dash/worker.py) loaded the tables when it started.
         state.refresh()
+        snapshot = state.snapshot
+        bounds = inputs.page_bounds(snapshot)
         return panels.compute_panel_map(
-            state.snapshot, state.cache_dir, panel_job(job), highlight_values(*highlight),
+            snapshot, state.cache_dir, panel_job(bounds, job), highlight_values(bounds, *highlight),
             set_progress, state.config.anonymize,
         )  # fmt: skip
 
@@ -357,12 +370,12 @@ DIVERSITY_STATES = (ids.ARTIST_GAP, ids.DISTINCT_ALBUMS, ids.EXCLUDE_ARTISTS, id
 SPACE_KINDS = (ids.PANEL_ARCHITECTURE, ids.PANEL_DATASET, ids.PANEL_LAYER)
 
 
-def diversity_values(artist_gap, albums, artists, tags):
+def diversity_values(bounds: inputs.PageBounds, artist_gap, albums, artists, tags):
     return diversity_from(
         inputs.whole(artist_gap, 0, 50, default=0),
         inputs.flag(albums),
-        inputs.texts(artists),
-        inputs.texts(tags),
+        inputs.texts(artists, bounds.choices),
+        inputs.texts(tags, bounds.choices),
     )
 
 
@@ -390,17 +403,19 @@ def register_flow(app: Dash, state: AppState) -> None:
         prevent_initial_call=True,
     )
     def start_radio(_clicks, last, selection, architectures, datasets, layers, *diversity):
+        snapshot = state.snapshot
+        bounds = inputs.page_bounds(snapshot)
         last = inputs.mapping(last)
         if last is not None:
             last = {"segment": inputs.whole(last.get("segment"), 0, 2**53),
                     "panel": inputs.whole(last.get("panel"), 0, len(ids.PANELS) - 1)}  # fmt: skip
         chosen = inputs.mapping(selection) or {}
-        picked = {"ids": inputs.selection(selection),
+        picked = {"ids": inputs.selection(selection, bounds),
                   "source": inputs.whole(chosen.get("source", 0), 0, len(ids.PANELS) - 1,
                                          default=0)}  # fmt: skip
         return flow.start_radio(
-            state.snapshot, last, picked,
-            panel_spaces(architectures, datasets, layers), diversity_values(*diversity),
+            snapshot, last, picked,
+            panel_spaces(architectures, datasets, layers), diversity_values(bounds, *diversity),
         )  # fmt: skip
 
     @app.callback(
@@ -412,8 +427,10 @@ def register_flow(app: Dash, state: AppState) -> None:
         prevent_initial_call=True,
     )
     def more_radio(_asked, chain, *diversity):
+        snapshot = state.snapshot
+        bounds = inputs.page_bounds(snapshot)
         return flow.more_radio(
-            state.snapshot, inputs.chain(chain), diversity_values(*diversity)
+            snapshot, inputs.chain(chain, bounds), diversity_values(bounds, *diversity)
         )
 
     @app.callback(
@@ -432,14 +449,15 @@ def register_flow(app: Dash, state: AppState) -> None:
                    *diversity):  # fmt: skip
         if steps is None or not isinstance(steps, int | float) or not 2 <= steps <= MAX_PATH_STEPS:
             return no_update, f"A path has 2 to {MAX_PATH_STEPS} steps."
+        snapshot = state.snapshot
         return flow.start_path(
-            state.snapshot,
+            snapshot,
             None if start is None else inputs.whole(start, 0, 2**53),
             None if end is None else inputs.whole(end, 0, 2**53),
             int(steps),
             int(inputs.choice(space, [str(panel) for panel in ids.PANELS])),
             panel_spaces(architectures, datasets, layers),
-            diversity_values(*diversity),
+            diversity_values(inputs.page_bounds(snapshot), *diversity),
         )
 
     @app.callback(
@@ -463,7 +481,7 @@ def register_flow(app: Dash, state: AppState) -> None:
 
     @app.callback(Output(ids.CHAIN_LIST, "children"), Input(ids.CHAIN, "data"))
     def show_chain(chain):
-        return flow.chain_list(inputs.chain(chain))
+        return flow.chain_list(inputs.chain(chain, inputs.page_bounds(state.snapshot)))
 
     app.clientside_callback(
         browser("playChain"),
@@ -513,15 +531,17 @@ def register_playlist(app: Dash, state: AppState) -> None:
         prevent_initial_call=True,
     )
     def edit_playlist(selection, _ups, _removes, _from_chain, current, starts, chain):
+        snapshot = state.snapshot
+        bounds = inputs.page_bounds(snapshot)
         if ctx.triggered_id == ids.CHAIN_TO_PLAYLIST:
-            return flow.chain_playlist(inputs.chain(chain))
+            return flow.chain_playlist(inputs.chain(chain, bounds))
         clicked = bool(ctx.triggered and ctx.triggered[0]["value"])
         edited = playlist.edit_playlist(
-            state.snapshot.tracks,
+            snapshot.tracks,
             ctx.triggered_id,
             clicked,
-            inputs.selection(selection),
-            inputs.wholes(current),
+            inputs.selection(selection, bounds),
+            inputs.track_ids(current, bounds),
         )
         # A new selection is a new playlist: the chain's moments no longer apply.
         kept = {} if ctx.triggered_id == ids.SELECTION else no_update
@@ -529,7 +549,10 @@ def register_playlist(app: Dash, state: AppState) -> None:
 
     @app.callback(Output(ids.PLAYLIST_LIST, "children"), Input(ids.PLAYLIST, "data"))
     def show_playlist(track_ids):
-        return playlist.playlist_items(state.snapshot.tracks, inputs.wholes(track_ids))
+        snapshot = state.snapshot
+        return playlist.playlist_items(
+            snapshot.tracks, inputs.track_ids(track_ids, inputs.page_bounds(snapshot))
+        )
 
     @app.callback(
         Output(ids.PLAYLIST_DOWNLOAD, "data"),
@@ -543,15 +566,16 @@ def register_playlist(app: Dash, state: AppState) -> None:
         prevent_initial_call=True,
     )
     def export_playlist(_clicks, track_ids, name, relative, starts, keep_moments):
-        config = state.config
+        config, snapshot = state.config, state.snapshot
+        bounds = inputs.page_bounds(snapshot)
         return playlist.export(
-            state.snapshot.tracks,
+            snapshot.tracks,
             config.library,
             config.data_dir,
-            inputs.wholes(track_ids),
+            inputs.track_ids(track_ids, bounds),
             inputs.text(name),
             inputs.flag(relative),
-            inputs.starts(starts) if inputs.flag(keep_moments) else None,
+            inputs.starts(starts, bounds) if inputs.flag(keep_moments) else None,
         )
 
 

@@ -186,11 +186,8 @@ def chain_list(chain: dict | None) -> list:
 
 def chain_playlist(chain: dict | None) -> tuple[list[int], dict[str, float]]:
     """The chain's tracks in order (each once) and the moment each starts at."""
-    order: list[int] = []
-    starts: dict[str, float] = {}
+    starts: dict[str, float] = {}  # insertion-ordered: the first moment of each track
     for item in (chain or {}).get("items", []):
-        track = int(item["track"])
-        if track not in order:
-            order.append(track)
-            starts[str(track)] = float(item["offset"])
-    return order, starts
+        # A dict lookup, not a search of the list so far (quadratic: 12 s at 60,000 items).
+        starts.setdefault(str(int(item["track"])), float(item["offset"]))
+    return [int(track) for track in starts], starts
