@@ -396,3 +396,28 @@ def test_server013_unknown_component_suite_files_are_404(served, path: str):
     with app.server.test_client() as client, client.get(path) as response:
         assert response.status_code == 404, path
         assert b"Traceback" not in response.data and b"registered" not in response.data
+
+
+def test_server014_a_retry_given_a_job_that_is_no_panels_job_is_no_update(served):
+    _, app, _ = served
+    initial = layout_values(app)
+    retries = [
+        key
+        for key in server_callbacks(app)
+        if any("panel-retry" in i["id"] for i in app.callback_map[key]["inputs"])
+    ]
+    assert len(retries) == 2  # one a panel
+    with app.server.test_client() as client:
+        for key in retries:
+            for job in ("x", [1, 2], 7, {"settings": "x"}, {"settings": [1, 2, 3, 4]}):
+
+                def value(component_id, prop, job=job):
+                    if prop == "data" and "panel-job" in json.dumps(component_id):
+                        return job
+                    if prop == "n_clicks":
+                        return 1
+                    return initial.get((json.dumps(component_id, sort_keys=True), prop))
+
+                body = callback_body(app, key, value)
+                with client.post("/_dash-update-component", json=body) as response:
+                    assert response.status_code == 204, (job, response.data[:300])

@@ -288,12 +288,18 @@ def register_map_job(app: Dash, state: AppState, panel: int) -> None:
         Input(ids.cancel_button(panel), "n_clicks"),
         prevent_initial_call=True,
     )(panels.say_cancelled)
-    app.callback(
+
+    @app.callback(
         Output(ids.panel(ids.PANEL_JOB, panel), "data", allow_duplicate=True),
         Input(ids.panel(ids.PANEL_RETRY, panel), "n_clicks"),
         State(ids.panel(ids.PANEL_JOB, panel), "data"),
         prevent_initial_call=True,
-    )(panels.retry_job)
+    )
+    def retry(clicks, job):
+        # The job store comes back from the page: checked here, as the job itself checks it.
+        checked = panel_job(inputs.page_bounds(state.snapshot), job)
+        return panels.retry_job(inputs.whole(clicks, 0, 2**53, default=0), checked)
+
     app.clientside_callback(
         browser("hideRetry"),
         Output(ids.panel(ids.PANEL_RETRY, panel), "style"),
