@@ -22,7 +22,17 @@ log = logging.getLogger(__name__)
 
 PLAYLIST_DIR = "playlists"
 PLAYLIST_SUFFIX = ".m3u8"
-MAX_NAME_LENGTH = 100
+#: A file name holds 255 bytes on most file systems: the name, its suffix and a "_" fit.
+MAX_NAME_BYTES = 200
+#: A saved playlist's size: about 100,000 tracks with long paths. An export is written to the
+#: data folder and sent to the page, so a forged one must not fill either.
+MAX_PLAYLIST_BYTES = 32 * 2**20
+#: Playlists kept in the playlists folder; a new name past this is refused, a known one replaced.
+MAX_SAVED_PLAYLISTS = 1_000
+
+
+class PlaylistError(Exception):
+    """A playlist that cannot be saved: too long, or no room for another; the message says so."""
 
 
 @dataclass(frozen=True)
@@ -162,11 +172,17 @@ _WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {
 }
 
 
+def _cut_to_bytes(text: str, most: int) -> str:
+    """``text``'s longest start that is at most ``most`` bytes in UTF-8 (whole characters)."""
+    return text.encode("utf-8")[:most].decode("utf-8", errors="ignore")
+
+
 def safe_playlist_name(name: str) -> str:
     """A file name for a playlist called ``name``: no separators, no leading dots, ``.m3u8``.
 
     Letters and digits of any script, spaces, ``-``, ``_``, ``.`` and parentheses are kept; every
-    other character becomes ``_``. Empty or all-unsafe names give ``playlist.m3u8``.
+    other character becomes ``_``. Empty or all-unsafe names give ``playlist.m3u8``. A long name
+    is cut to :data:`MAX_NAME_BYTES` bytes of UTF-8 (not characters: a CJK one is 3 bytes).
     """
     text = unicodedata.normalize("NFC", name or "")
     for suffix in (PLAYLIST_SUFFIX, ".m3u"):
@@ -174,7 +190,7 @@ def safe_playlist_name(name: str) -> str:
             text = text[: -len(suffix)]
     text = _UNSAFE_NAME_CHARACTERS.sub("_", _one_line(text))
     # Leading dots hide the file (and ".." climbs); trailing dots and spaces vanish on Windows.
-    text = text.lstrip(". ").rstrip(". ")[:MAX_NAME_LENGTH].rstrip(". ")
+    text = _cut_to_bytes(text.lstrip(". ").rstrip(". "), MAX_NAME_BYTES).rstrip(". ")
     if not text.strip("_"):
         text = "playlist"
     if text.split(".")[0].lower() in _WINDOWS_RESERVED:
@@ -191,12 +207,28 @@ def save_playlist(content: bytes, data_dir: Path, name: str) -> Path:
     -------
     Path
         Where the playlist was saved.
+
+    Raises
+    ------
+    PlaylistError
+        ``content`` is over :data:`MAX_PLAYLIST_BYTES`, or the name is new and the folder
+        already holds :data:`MAX_SAVED_PLAYLISTS` playlists.
     """
+    if len(content) > MAX_PLAYLIST_BYTES:
+        raise PlaylistError(
+            f"This playlist is too long to save ({len(content) / 2**20:.0f} MB, at most "
+            f"{MAX_PLAYLIST_BYTES // 2**20} MB): make it shorter."
+        )
     directory = Path(data_dir) / PLAYLIST_DIR
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / safe_playlist_name(name)
     if target.parent != directory:  # defence in depth: the name sanitizer must prevent this
         raise ValueError(f"unsafe playlist name {name!r}")
+    if not target.exists() and saved_playlists(directory) >= MAX_SAVED_PLAYLISTS:
+        raise PlaylistError(
+            f"The playlists folder ({directory}) already holds {MAX_SAVED_PLAYLISTS} playlists: "
+            "delete some there, or save under the name of one to replace it."
+        )
     temporary = directory / f".tmp-{uuid.uuid4().hex}{PLAYLIST_SUFFIX}"
     try:
         with open(temporary, "wb") as handle:
@@ -207,6 +239,12 @@ def save_playlist(content: bytes, data_dir: Path, name: str) -> Path:
     finally:
         temporary.unlink(missing_ok=True)
     return target
+
+
+def saved_playlists(directory: Path) -> int:
+    """How many playlists ``directory`` holds (temporary files of a save under way too)."""
+    with os.scandir(directory) as entries:
+        return sum(1 for entry in entries if entry.name.endswith(PLAYLIST_SUFFIX))
 
 
 @dataclass(frozen=True)

@@ -119,6 +119,17 @@ def test_callbacks007_export_saves_and_downloads(snapshot, fake):
     )
 
 
+def test_callbacks012_an_export_with_no_room_left_says_why(snapshot, fake, monkeypatch):
+    import explore_dash.playlist as saving
+
+    monkeypatch.setattr(saving, "MAX_SAVED_PLAYLISTS", 1)
+    playlist.export(snapshot.tracks, fake.library, fake.data_dir, [0], "first", False)
+    download, message = playlist.export(
+        snapshot.tracks, fake.library, fake.data_dir, [0], "second", False
+    )
+    assert download is no_update and "already holds 1 playlists" in message
+
+
 def test_callbacks008_the_poll_sends_choices_only_for_a_new_version(snapshot, fake):
     status = ExtractionStatus(phase="done", tracks_total=3, tracks_done=3)
     same = library.poll_library(snapshot, status, snapshot.version, str(fake.library))

@@ -164,7 +164,12 @@ def test_playlist009_m3u8_leaves_out_paths_with_line_breaks_and_guards_hash_path
         ('mix: <best> "of" a|b?*', "mix_ _best_ _of_ a_b__.m3u8"),
         ("trailing dot. ", "trailing dot.m3u8"),
         ("🎵 night", "_ night.m3u8"),
-        ("x" * 300, "x" * 100 + ".m3u8"),
+        ("x" * 300, "x" * 200 + ".m3u8"),
+        # Cut by UTF-8 bytes at a character boundary: 100 CJK characters are 300 bytes, more
+        # than a file name holds (255), and were "File name too long".
+        ("夜" * 100, "夜" * 66 + ".m3u8"),
+        ("a" + "夜" * 100, "a" + "夜" * 66 + ".m3u8"),
+        ("ab" + "夜" * 100, "ab" + "夜" * 66 + ".m3u8"),
     ],
 )
 def test_playlist010_safe_playlist_name(name: str, file_name: str):
@@ -188,3 +193,24 @@ def test_playlist012_save_playlist_stays_in_the_playlists_folder(tmp_path: Path,
     assert path.parent == data_dir / "playlists"
     assert path.exists()
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == [path]
+
+
+def test_playlist013_a_name_of_100_cjk_characters_is_saved(tmp_path: Path):
+    path = save_playlist(b"#EXTM3U\n", tmp_path, "夜" * 100)
+    assert path.is_file() and len(os.fsencode(path.name)) <= 255
+
+
+def test_playlist014_the_playlists_folder_and_its_files_are_capped(tmp_path: Path, monkeypatch):
+    import explore_dash.playlist as playlist
+
+    monkeypatch.setattr(playlist, "MAX_SAVED_PLAYLISTS", 3)
+    for name in ("a", "b", "c"):
+        save_playlist(b"#EXTM3U\n", tmp_path, name)
+    with pytest.raises(playlist.PlaylistError, match="3 playlists"):
+        save_playlist(b"#EXTM3U\n", tmp_path, "d")  # a fourth file: refused
+    assert save_playlist(b"#EXTM3U\nx\n", tmp_path, "b").read_bytes() == b"#EXTM3U\nx\n"
+    monkeypatch.setattr(playlist, "MAX_PLAYLIST_BYTES", 10)
+    with pytest.raises(playlist.PlaylistError, match="too long"):
+        save_playlist(b"#EXTM3U\n" + b"x" * 10, tmp_path, "a")
+    assert sorted(p.name for p in (tmp_path / "playlists").iterdir()) == [
+        "a.m3u8", "b.m3u8", "c.m3u8"]  # fmt: skip

@@ -10,7 +10,12 @@ from dash import dcc, html, no_update
 from explore_dash import ids
 from explore_dash.formatting import format_time
 from explore_dash.layouts import glyphs
-from explore_dash.playlist import entries_for_tracks, export_playlist, playlist_from_segments
+from explore_dash.playlist import (
+    PlaylistError,
+    entries_for_tracks,
+    export_playlist,
+    playlist_from_segments,
+)
 
 
 def move_up(track_ids: list[int], track: int) -> list[int]:
@@ -98,13 +103,16 @@ def export(tracks, library: Path, data_dir: Path, track_ids, name, relative, sta
     entries = entries_for_tracks(track_ids or [], tracks)
     if not entries:
         return no_update, "The playlist is empty: select some segments first."
-    done = export_playlist(
-        entries,
-        library,
-        data_dir,
-        name or "playlist",
-        relative_to_library=bool(relative),
-        starts=starts,
-    )
+    try:
+        done = export_playlist(
+            entries,
+            library,
+            data_dir,
+            name or "playlist",
+            relative_to_library=bool(relative),
+            starts=starts,
+        )
+    except PlaylistError as error:  # too long, or the playlists folder is full
+        return no_update, str(error)
     download = dcc.send_bytes(done.download, done.filename, type="audio/x-mpegurl")
     return download, f"Saved {len(entries)} tracks to {done.saved}"
