@@ -8,11 +8,11 @@ it, so the token leaves the address bar and the history. Every route (page, call
 ``/audio/...``, assets) answers 401 without one or the other.
 
 Comparison is in constant time; an address that sends wrong tokens is slowed down: after
-:data:`MAX_FAILURES` within :data:`FAILURE_WINDOW_SECONDS` each further try waits out the rest
-of the window (429) before it is looked at. The cookie is an HMAC of the token under a secret
-kept in the data folder (:func:`access_key`): nobody can make one from a guess, so guessing
-goes through the token and its limit. The token is never logged: request lines carrying it are
-redacted (:class:`RedactToken`).
+five within a minute, each further try waits out the rest of the minute (429) before it is
+looked at, counted for all the app's processes together (explore_dash/failed_tries.py). The
+cookie is an HMAC of the token under a secret kept in the data folder (:func:`access_key`):
+nobody can make one from a guess, so guessing goes through the token and its limit. The
+token is never logged: request lines carrying it are redacted (:class:`RedactToken`).
 
 A WSGI server cannot tell this module where it listens: with no token, an app it serves
 answers only clients on loopback (:func:`install_loopback_only`).
@@ -32,13 +32,12 @@ import logging
 import os
 import re
 import secrets
-import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import quote, unquote_plus, urlencode
 
+from explore_dash.failed_tries import FailedTries, MemoryTries
 from extraction.contract import ACCESS_KEY_FILE
 
 #: Where a token may come from besides ``--token``.
@@ -47,8 +46,6 @@ TOKEN_PARAMETER = "token"
 COOKIE_NAME = "explore_dash_access"
 #: A cookie for a year: the token changes with each start unless one is given.
 COOKIE_SECONDS = 365 * 24 * 3600
-MAX_FAILURES = 5
-FAILURE_WINDOW_SECONDS = 60.0
 #: The shortest token accepted from a user (a generated one has 32 characters).
 MIN_TOKEN_LENGTH = 8
 DENIED = (
@@ -66,8 +63,6 @@ FOREIGN_HOST = (
     "name of its own (DNS rebinding); to use that name, start it with --allow-host {name} "
     "(gunicorn: EXPLORE_DASH_ALLOW_HOSTS={name}) or give it a token.\n"
 )
-#: Failing addresses remembered at most (the quiet ones are forgotten first).
-MAX_ADDRESSES = 10_000
 log = logging.getLogger(__name__)
 #: A query's ``name=value`` in a log line: after ``?``, ``&`` or ``;``, to the next separator.
 _QUERY_PAIR = re.compile(r"(?<=[?&;])([^=&;\s\"'#?]+)=([^&;\s\"'#]*)")
@@ -156,70 +151,22 @@ class RedactToken(logging.Filter):
         return True
 
 
-class FailedTries:
-    """Wrong tokens per client (an address; a /64 network for IPv6) over the last
-    :data:`FAILURE_WINDOW_SECONDS`."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._tries: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def client(address: str) -> str:
-        """Who an address stands for: one IPv6 host picks freely within its /64."""
-        try:
-            parsed = ipaddress.ip_address(address)
-        except ValueError:
-            return address
-        if parsed.version == 4:
-            return str(parsed)
-        if parsed.ipv4_mapped is not None:
-            return str(parsed.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
-
-    def attempt(self, address: str, correct: bool) -> float:
-        """Count one try of ``address``; how long it must wait first (0: it is looked at).
-
-        One locked step, so a burst of tries cannot slip past the limit.
-        """
-        now = self._clock()
-        with self._lock:
-            tries = self._tries.get(self.client(address))
-            while tries and now - tries[0] >= FAILURE_WINDOW_SECONDS:
-                tries.popleft()
-            if tries and len(tries) >= MAX_FAILURES:
-                return max(0.0, FAILURE_WINDOW_SECONDS - (now - tries[0]))
-            if not correct:
-                if tries is None:
-                    self._forget_quiet(now)
-                    tries = self._tries.setdefault(self.client(address), deque())
-                tries.append(now)
-            return 0.0
-
-    def _forget_quiet(self, now: float) -> None:
-        if len(self._tries) < MAX_ADDRESSES:
-            return
-        for client in [c for c, t in self._tries.items()
-                       if not t or now - t[-1] >= FAILURE_WINDOW_SECONDS]:  # fmt: skip
-            del self._tries[client]
-        while len(self._tries) >= MAX_ADDRESSES:  # a flood within the minute: oldest first
-            del self._tries[next(iter(self._tries))]
-
-
-def install_access_token(server, token: str, key: bytes,
-                         clock: Callable[[], float] = time.monotonic) -> FailedTries:  # fmt: skip
+def install_access_token(
+    server, token: str, key: bytes, tries: FailedTries | None = None
+) -> FailedTries:
     """Make every route of ``server`` (a Flask app) require ``token`` or its cookie.
 
-    ``key``: the cookie secret (:func:`access_key`). Runs before any other request hook, so
-    nothing else sees an unauthenticated request.
+    ``key``: the cookie secret (:func:`access_key`); ``tries``: where wrong tokens are counted
+    (:func:`~explore_dash.failed_tries.shared_tries` for an app of several processes; default:
+    this process). Runs before any other request hook, so nothing else sees an
+    unauthenticated request.
     """
     import flask
 
     if len(token) < MIN_TOKEN_LENGTH:
         raise ValueError(f"the access token must have at least {MIN_TOKEN_LENGTH} characters")
     expected_cookie = cookie_value(token, key)
-    tries = FailedTries(clock)
+    tries = tries if tries is not None else MemoryTries()
     for name in ("werkzeug", "gunicorn.access", "gunicorn.error", "explore_dash"):
         logging.getLogger(name).addFilter(RedactToken())
 

@@ -13,6 +13,7 @@ from explore_dash.audio import register_audio_route
 from explore_dash.callbacks import register_callbacks
 from explore_dash.client import install_settings
 from explore_dash.config import AppConfig
+from explore_dash.failed_tries import shared_tries
 from explore_dash.jobs import job_manager, lost_job_message
 from explore_dash.layouts.page import page_layout
 from explore_dash.layouts.panel import DEFAULT_PANELS
@@ -129,7 +130,8 @@ def create_app(config: AppConfig, state: AppState | None = None) -> Dash:
         background_callback_manager=jobs,
     )
     if config.token is not None:
-        install_access_token(app.server, config.token, access_key(config.data_dir))
+        tries = shared_tries(config.data_dir, config.redis)  # one limit for all processes
+        install_access_token(app.server, config.token, access_key(config.data_dir), tries)
     else:
         install_host_check(app.server, config.allow_hosts)
     install_settings(app)

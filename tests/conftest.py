@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
+import subprocess
 
 import pytest
 
@@ -32,6 +34,44 @@ def registry():
     from extraction.registry import load_registry
 
     return load_registry()
+
+
+@pytest.fixture(scope="module")
+def redis_url():
+    """A Redis on loopback for this test module: ``EXPLORE_DASH_TEST_REDIS`` when set (``.ci/run``
+    starts Debian's ``redis-server``), else a ``redis-server`` of our own, in memory only."""
+    redis = pytest.importorskip("redis", reason="Redis' client comes with explore-dash[cluster]")
+    from tests.doubles import free_port
+    from tests.test_maps_ahead import wait_for
+
+    url = os.environ.get("EXPLORE_DASH_TEST_REDIS")
+    server = None
+    if url is None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            if os.environ.get("CI"):
+                pytest.fail("CI must provide Redis: apt-get install redis-server")
+            pytest.skip("no redis-server (apt install redis-server), no EXPLORE_DASH_TEST_REDIS")
+        port = free_port()
+        server = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"],  # fmt: skip
+            stdout=subprocess.DEVNULL,
+        )
+        url = f"redis://127.0.0.1:{port}/0"
+
+    def answers() -> bool:
+        try:
+            return redis.Redis.from_url(url).ping()
+        except redis.ConnectionError:
+            return False
+
+    wait_for(answers, 10, f"Redis at {url}")
+    redis.Redis.from_url(url).flushdb()  # a test database: no jobs of an earlier run
+    yield url
+    if server is not None:
+        server.terminate()
+        server.wait(10)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -18,8 +18,6 @@ import pytest
 from explore_dash import ids
 from explore_dash.access import (
     COOKIE_NAME,
-    FAILURE_WINDOW_SECONDS,
-    MAX_FAILURES,
     RedactToken,
     access_key,
     cookie_value,
@@ -29,6 +27,7 @@ from explore_dash.access import (
 from explore_dash.app import create_app
 from explore_dash.cli import StartupError, access_token, visitor_url
 from explore_dash.config import AppConfig
+from explore_dash.failed_tries import FAILURE_WINDOW_SECONDS, MAX_FAILURES, MemoryTries
 from tests.doubles import FakeClock, free_port, wait_for_port
 from tests.fake_collection import write_fake_collection
 from tests.load import callback_body, layout_values, selection_callback_key
@@ -121,7 +120,7 @@ def test_access002_wrong_tokens_are_refused_and_then_slowed_down(guarded, tmp_pa
 
     server = flask.Flask("guarded")
     server.add_url_rule("/", "page", lambda: "the page")
-    install_access_token(server, TOKEN, b"k" * 32, clock)
+    install_access_token(server, TOKEN, b"k" * 32, MemoryTries(clock))
     with server.test_client() as client:
         # A cookie made from the token alone is worth nothing without the app's secret.
         client.set_cookie(COOKIE_NAME, cookie_value(TOKEN, b"guessed key"))
@@ -384,3 +383,99 @@ def test_access012_the_token_is_redacted_however_its_name_is_spelled():
         assert TOKEN not in record.getMessage()
     kept = "GET /?tokens=1&my%74oken=2&view=3 HTTP/1.1"  # other names are left alone
     assert redact(kept) == kept
+
+
+def test_access013_wrong_tokens_are_counted_across_gunicorn_workers(tmp_path):
+    pytest.importorskip("gunicorn", reason="gunicorn comes with explore-dash[cluster]")
+    import http.client
+    import time
+
+    fake = write_fake_collection(tmp_path)
+    port = free_port()
+    env = {**os.environ, "EXPLORE_DASH_LIBRARY": str(fake.library),
+           "EXPLORE_DASH_DATA": str(fake.data_dir), "EXPLORE_DASH_TOKEN": TOKEN}  # fmt: skip
+    env.pop("EXPLORE_DASH_REDIS", None)
+    # --timeout: a sync worker waiting on the held connection sends no heartbeat meanwhile.
+    command = [sys.executable, "-m", "gunicorn", "-w", "2", "--timeout", "120",
+               "-b", f"127.0.0.1:{port}", "explore_dash.wsgi:app"]  # fmt: skip
+    server = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        wait_for_port(port, server)
+        # A sync worker serves one connection at a time: the first accepted (the queue is
+        # first in, first out) keeps worker A waiting for its request, so the wrong tries
+        # that follow all go to worker B; the right token then goes to A.
+        held = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        held.connect()
+        time.sleep(0.5)
+        for attempt in range(MAX_FAILURES):
+            with pytest.raises(urllib.error.HTTPError) as wrong:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/?token=guess{attempt}",
+                                       timeout=120)  # fmt: skip
+            assert wrong.value.code == 401
+        held.request("GET", f"/?token={TOKEN}")
+        slowed = held.getresponse()
+        assert slowed.status == 429 and int(slowed.getheader("Retry-After")) >= 1
+        held.close()
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def one_wrong_try(path: Path) -> float:
+    from explore_dash.failed_tries import SqliteTries
+
+    return SqliteTries(path).attempt("192.0.2.7", correct=False)
+
+
+def test_access014_the_data_folders_count_is_one_locked_step_for_every_process(tmp_path, caplog):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from explore_dash.failed_tries import TRIES_FILE, SqliteTries
+
+    # A burst from four processes at once: five are looked at, every other one waits.
+    path = tmp_path / "cache" / TRIES_FILE
+    with ProcessPoolExecutor(4, mp_context=multiprocessing.get_context("fork")) as pool:
+        waits = list(pool.map(one_wrong_try, [path] * 24))
+    assert waits.count(0.0) == MAX_FAILURES
+    assert all(0 < wait <= FAILURE_WINDOW_SECONDS for wait in waits if wait)
+    # A clock set back does not lock anyone out for longer than the window.
+    clock = FakeClock()
+    clock.now = 1_000_000.0
+    tries = SqliteTries(tmp_path / "clock.sqlite", clock)
+    for _ in range(MAX_FAILURES):
+        assert tries.attempt("192.0.2.8", False) == 0
+    assert 0 < tries.attempt("192.0.2.8", True) <= FAILURE_WINDOW_SECONDS
+    clock.now -= 3600
+    assert tries.attempt("192.0.2.8", True) == 0
+    # A data folder that cannot hold the file: counted in this process, said once.
+    (tmp_path / "not-a-folder").write_text("")
+    local = SqliteTries(tmp_path / "not-a-folder" / TRIES_FILE)
+    waits = [local.attempt("192.0.2.9", False) for _ in range(MAX_FAILURES + 2)]
+    assert waits[:MAX_FAILURES] == [0.0] * MAX_FAILURES and all(waits[MAX_FAILURES:])
+    assert [r.message for r in caplog.records].count(caplog.records[0].message) == 1
+    assert "in this process only" in caplog.records[0].message
+
+
+def test_access015_with_redis_the_count_is_kept_in_redis_for_every_machine(redis_url, tmp_path):
+    import redis
+
+    from explore_dash.failed_tries import REDIS_PREFIX, RedisTries, shared_tries
+
+    # Two app processes, on two machines as far as they can tell: only Redis is shared.
+    here, there = shared_tries(tmp_path, redis_url), shared_tries(tmp_path / "other", redis_url)
+    assert isinstance(here, RedisTries)
+    for _ in range(MAX_FAILURES):
+        assert here.attempt("198.51.100.7", False) == 0
+    assert 0 < there.attempt("198.51.100.7", True) <= FAILURE_WINDOW_SECONDS
+    assert there.attempt("198.51.100.8", True) == 0  # another address is not slowed down
+    assert here.attempt("2001:db8::1", False) == 0 and there.attempt("2001:db8::2", True) == 0
+    # Quiet clients cost nothing: the count expires with the window.
+    ttl = redis.Redis.from_url(redis_url).pttl(REDIS_PREFIX + "198.51.100.7")
+    assert 0 < ttl <= FAILURE_WINDOW_SECONDS * 1000
+    assert not (tmp_path / "cache").exists()  # nothing counted in the data folder
+    # Redis away: counted in this process until it is back.
+    away = RedisTries(f"redis://127.0.0.1:{free_port()}/0")
+    waits = [away.attempt("198.51.100.9", False) for _ in range(MAX_FAILURES + 1)]
+    assert waits[:MAX_FAILURES] == [0.0] * MAX_FAILURES and waits[-1] > 0

@@ -14,7 +14,6 @@ import html
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -129,39 +128,7 @@ def test_jobs003_a_lost_jobs_error_is_told_apart_from_others():
     assert lost_job_message(ValueError("any other failure")) is None
 
 
-# -- a real Redis, real app and worker processes -------------------------------------------------
-@pytest.fixture(scope="module")
-def redis_url():
-    url = os.environ.get("EXPLORE_DASH_TEST_REDIS")
-    server = None
-    if url is None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            if os.environ.get("CI"):
-                pytest.fail("CI must provide Redis: apt-get install redis-server")
-            pytest.skip("no redis-server (apt install redis-server), no EXPLORE_DASH_TEST_REDIS")
-        port = free_port()
-        server = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"],  # fmt: skip
-            stdout=subprocess.DEVNULL,
-        )
-        url = f"redis://127.0.0.1:{port}/0"
-
-    def answers() -> bool:
-        try:
-            return redis.Redis.from_url(url).ping()
-        except redis.ConnectionError:
-            return False
-
-    wait_for(answers, 10, f"Redis at {url}")
-    redis.Redis.from_url(url).flushdb()  # a test database: no jobs of an earlier run
-    yield url
-    if server is not None:
-        server.terminate()
-        server.wait(10)
-
-
+# -- a real Redis (tests/conftest.py: redis_url), real app and worker processes -----------------
 @pytest.fixture(scope="module")
 def collection(tmp_path_factory):
     # t-SNE of 6,000 points: some seconds, time to kill the worker in the middle.
