@@ -64,7 +64,12 @@ def config_from_environment(environ: dict[str, str]) -> AppConfig:
     token = access_token("127.0.0.1", None, environ)  # only a token given, and checked
     hosts = allowed_hosts(environ.get(ALLOW_HOSTS_VARIABLE, "").replace(",", " ").split())
     return AppConfig(
-        library, data_dir, anonymize=anonymize, extract=False, redis=redis_url, token=token,
+        library,
+        data_dir,
+        anonymize=anonymize,
+        extract=False,
+        redis=redis_url,
+        token=token,
         allow_hosts=hosts,
     )
 
