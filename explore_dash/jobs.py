@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dash import CeleryManager
+from dash import CeleryManager, DiskcacheManager
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,20 @@ HEARTBEAT_TTL_SECONDS = 8
 HEARTBEAT_PREFIX = "explore-dash-job-alive-"
 #: A job nobody has taken for this long makes the app ask whether any worker is there.
 NO_WORKER_SECONDS = 10.0
-#: Marks the errors of lost jobs, so the page can offer a retry (Dash passes only a message).
+#: Marks the errors of lost or refused jobs, so the page can offer a retry (Dash passes only a
+#: message).
 LOST_JOB_MARK = "[lost job] "
+#: Jobs run at once by this server's processes (each t-SNE or UMAP a process, every core busy),
+#: in all and for one panel (a page runs one job a panel at a time: two pages' worth). More is
+#: no page's doing; the panel says so and offers to try again.
+MAX_JOBS = 4
+MAX_JOBS_PER_PANEL = 2
+#: The job id of a job refused before it started: no process (Dash reads 0 as none).
+NO_PROCESS = 0
+#: Ended jobs remembered after their process is reaped, so a late cancel or poll of one is not
+#: taken for another process that was given its pid since.
+REMEMBERED_ENDED = 1_000
+BUSY = "too many maps are being computed at once ({running}): try again when one is done"
 WORKER_GONE = (
     "the background worker computing this map stopped before it finished (killed, out of "
     "memory, or its machine went away)"
@@ -46,12 +58,84 @@ NO_WORKER = (
 )
 
 
+def job_refusal(running: list[object], job_fn: object, most: int,
+                most_per_panel: int) -> str | None:  # fmt: skip
+    """Why a job of ``job_fn`` may not start beside the ``running`` ones (their functions)."""
+    if len(running) >= most:
+        return BUSY.format(running=len(running))
+    if sum(fn is job_fn for fn in running) >= most_per_panel:
+        return BUSY.format(running="this panel's")
+    return None
+
+
 def local_manager(cache_dir: Path):
     """Jobs in processes forked from this server; state in ``cache_dir/jobs``."""
     import diskcache
-    from dash import DiskcacheManager
 
-    return DiskcacheManager(diskcache.Cache(str(Path(cache_dir) / "jobs")))
+    return LimitedDiskcacheManager(diskcache.Cache(str(Path(cache_dir) / "jobs")))
+
+
+class LimitedDiskcacheManager(DiskcacheManager):
+    """Dash's ``DiskcacheManager`` with a cap on jobs at once, and each job process reaped.
+
+    Dash forks a process per job and never waits for it: one whose result nobody polls (the
+    page was closed) stayed a zombie, and forged job requests forked without limit. Each job's
+    process is waited for by a thread of its own. A job past :data:`MAX_JOBS` in all, or
+    :data:`MAX_JOBS_PER_PANEL` of one callback, starts no process: its result is at once an
+    error marked as a lost job's, which the panel shows with its retry, as for a lost job.
+    """
+
+    def __init__(self, cache) -> None:
+        super().__init__(cache)
+        self._lock = threading.Lock()
+        self._running: dict[int, tuple[object, Any]] = {}  # pid -> (job function, process)
+        self._ended: dict[int, None] = {}  # reaped pids, oldest first
+
+    def call_job_fn(self, key, job_fn, args, context):
+        import multiprocess
+
+        with self._lock:
+            refusal = job_refusal([fn for fn, _ in self._running.values()], job_fn,
+                                  MAX_JOBS, MAX_JOBS_PER_PANEL)  # fmt: skip
+            if refusal is not None:
+                log.warning("background job refused: %s", refusal)
+                # Dash's own shape of a job's error; the page's first poll reads it.
+                error = {"msg": LOST_JOB_MARK + refusal, "tb": ""}
+                self.handle.set(key, {"background_callback_error": error})
+                return NO_PROCESS
+            pid = super().call_job_fn(key, job_fn, args, context)
+            # Dash keeps no handle but the pid; multiprocess lists its live children.
+            process = next((p for p in multiprocess.active_children() if p.pid == pid), None)
+            if process is None:  # ended already, and reaped by active_children()
+                self._forget(pid)
+                return pid
+            self._running[pid] = (job_fn, process)
+        threading.Thread(target=self._reap, args=(pid, process), daemon=True).start()
+        return pid
+
+    def _reap(self, pid: int, process) -> None:
+        process.join()
+        with self._lock:
+            self._running.pop(pid, None)
+            self._forget(pid)
+
+    def _forget(self, pid: int) -> None:
+        self._ended[pid] = None
+        while len(self._ended) > REMEMBERED_ENDED:
+            del self._ended[next(iter(self._ended))]
+
+    def job_running(self, job):
+        with self._lock:
+            if int(job) in self._ended:
+                return False
+            if int(job) in self._running:
+                return self._running[int(job)][1].is_alive()
+        return super().job_running(job)
+
+    def terminate_job(self, job):
+        if job is not None and int(job) in self._ended:
+            return  # reaped: its pid may be another process's now
+        super().terminate_job(job)
 
 
 def celery_app(redis_url: str):
