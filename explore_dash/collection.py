@@ -61,7 +61,8 @@ def _empty_tracks() -> pd.DataFrame:
 
 
 def read_tracks(path: Path, opened: BinaryIO | None = None) -> pd.DataFrame:
-    """The playable tracks of a ``tracks.parquet``: status ``ok`` only, indexed by track id.
+    """The playable tracks of a ``tracks.parquet``: status ``ok`` and not missing from the
+    library (``missing_since`` null), indexed by track id.
 
     ``opened``: the file, already open (the version :meth:`Collection.load` checked).
 
@@ -85,6 +86,8 @@ def read_tracks(path: Path, opened: BinaryIO | None = None) -> pd.DataFrame:
     frame = table.to_pandas()
     if "status" in names:
         frame = frame[frame["status"] == STATUS_OK]
+    if "missing_since" in names:  # kept for when the file returns; nothing to play or map now
+        frame = frame[frame["missing_since"].isna()]
     result = pd.DataFrame(index=pd.Index(frame["track"].to_numpy(np.int64), name="track"))
     for name in _TEXT_FIELDS:
         column = frame[name] if name in names else pd.Series([""] * len(frame))

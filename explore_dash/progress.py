@@ -91,8 +91,11 @@ def extraction_view(status: ExtractionStatus | None, alive: bool) -> ExtractionV
     percent = min(max(percent, 0.0), 100.0)
     tracks = f"{status.tracks_done} of {status.tracks_total} tracks"
     audio = f"{_hours(status.audio_done_seconds)} of {_hours(status.audio_total_seconds)} h audio"
+    missing = missing_note(status.tracks_missing)
     running = status.running and alive
-    if status.running and not alive:
+    if status.phase == "refused":
+        text = f"Library not updated: {status.error or 'it looks unmounted'}"
+    elif status.running and not alive:
         text = f"Extraction stopped unexpectedly after {tracks}{failed}; restart to resume."
     elif status.phase == "scanning":
         text = "Scanning the library…"
@@ -105,10 +108,22 @@ def extraction_view(status: ExtractionStatus | None, alive: bool) -> ExtractionV
         text = f"Extracting: {tracks} · {audio}{left}{failed}"
     elif status.phase == "done":
         if status.tracks_total == 0 and not failures:
+            if missing:
+                return ExtractionView(True, False, 100.0, missing)
             return ExtractionView()  # nothing new: no box
         text = f"Extraction finished: {tracks}{failed}"
     elif status.phase == "interrupted":
         text = f"Extraction interrupted after {tracks}{failed}; restart to resume."
     else:
         text = f"Extraction failed: {status.error or 'unknown error'} ({tracks} done)"
+    if missing and status.phase != "refused":
+        text += f" · {missing}"
     return ExtractionView(True, running, percent, text, failures)
+
+
+def missing_note(count: int) -> str:
+    """The page's words for tracks whose files are gone ("" when none): kept, off the map."""
+    if count <= 0:
+        return ""
+    tracks = "1 track is" if count == 1 else f"{count} tracks are"
+    return f"{tracks} missing from the library: kept off the map until their files return"

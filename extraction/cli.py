@@ -13,6 +13,7 @@ from pathlib import Path
 from extraction.backends import AUTO, BACKEND_CHOICES
 from extraction.contract import STATUS_OK, default_data_dir
 from extraction.errors import REINSTALL_HINT, ExtractionError
+from extraction.missing import PRUNE_HINT, LibraryVanishedError
 from extraction.pipeline import Progress, Summary, TrackResult, run_extraction
 from extraction.signals import missing_module
 from extraction.status import ProgressGroup, StatusFile
@@ -76,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
         "themselves (default: each file's bytes are sent with its task)",
     )
     parser.add_argument("--force", action="store_true", help="redo every file")
+    parser.add_argument(
+        "--prune",
+        action="store_true",
+        help="drop the analysis of tracks whose files are gone, for good (default: keep it, "
+        "off the map, until they return)",
+    )
     parser.add_argument("--list-models", action="store_true", help="list models and exit")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -167,12 +174,17 @@ def format_summary(summary: Summary) -> str:
     """The end-of-run report printed by the CLI."""
     lines = [
         f"ok: {summary.ok}   failed: {len(summary.failed)}   unchanged: {summary.unchanged}"
-        f"   removed: {summary.removed}",
+        f"   missing: {summary.missing}   moved: {summary.moved}   removed: {summary.removed}",
         f"segments: {summary.segments}   audio: {summary.audio_seconds:.1f} s   "
         f"wall: {summary.wall_seconds:.1f} s   realtime factor: {summary.realtime_factor:.1f}x",
     ]
     for path, reason in sorted(summary.failed.items()):
         lines.append(f"  failed {path}: {reason}")
+    if summary.missing:
+        lines.append(
+            f"  {summary.missing} tracks are missing from the library: their analysis is kept "
+            f"and comes back with their files ({PRUNE_HINT})"
+        )
     return "\n".join(lines)
 
 
@@ -187,6 +199,7 @@ def run(
     backend: str = AUTO,
     dask: str | None = None,
     shared_library: bool = False,
+    prune: bool = False,
 ) -> Summary:
     """Run one extraction; raises :class:`ExtractionError` for fatal problems.
 
@@ -226,7 +239,11 @@ def run(
                 backend=backend,
                 cluster=cluster,
                 shared_library=shared_library,
+                prune=prune,
             )
+        except LibraryVanishedError as error:
+            status.finish("refused", str(error))
+            raise
         except KeyboardInterrupt:
             status.finish("interrupted")
             raise
@@ -276,6 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.backend,
             args.dask,
             args.shared_library,
+            args.prune,
         )
     except ExtractionError as error:
         print(f"explore-dash-extract: error: {error}", file=sys.stderr)

@@ -106,6 +106,7 @@ TRACK_COLUMNS: dict[str, str] = {
     "track_number": "Int32",
     "status": "string",
     "error": "string",
+    "missing_since": "float64",
 }
 TRACK_SCHEMA = pa.schema(
     [
@@ -122,6 +123,10 @@ TRACK_SCHEMA = pa.schema(
         ("track_number", pa.int32()),
         ("status", pa.string()),
         ("error", pa.string()),
+        # Unix time the file was first found missing from the library; null while it is
+        # there. A missing track keeps its rows and segments, off the map, until it returns
+        # (extraction/missing.py). Tables written before this column existed lack it.
+        ("missing_since", pa.float64()),
     ]
 )
 
@@ -262,9 +267,10 @@ def read_version(data_dir: Path) -> int:
 
 # -- progress.json --------------------------------------------------------------------------------
 
-#: Phases of a run, in order; "done", "interrupted" and "failed" are final.
-PHASES = ("scanning", "extracting", "done", "interrupted", "failed")
-FINAL_PHASES = frozenset({"done", "interrupted", "failed"})
+#: Phases of a run, in order; "done", "interrupted", "failed" and "refused" are final.
+#: "refused": the library looked unmounted or mostly gone, so the run changed nothing.
+PHASES = ("scanning", "extracting", "done", "interrupted", "failed", "refused")
+FINAL_PHASES = frozenset({"done", "interrupted", "failed", "refused"})
 
 
 @dataclass
@@ -282,10 +288,12 @@ class ExtractionStatus:
         Audio of the tracks to extract, and of those finished.
     eta_seconds : float or None
         Estimated time left, from the audio rate so far; None until a track has finished.
+    tracks_missing : int
+        Tracks whose files are gone from the library, kept until they return.
     failures : list of [path, reason]
         The most recent failures.
     error : str or None
-        Why a ``failed`` run stopped.
+        Why a ``failed`` run stopped, or why a ``refused`` one changed nothing.
     pid : int
         Process writing the file.
     started, updated : float
@@ -299,6 +307,7 @@ class ExtractionStatus:
     audio_total_seconds: float = 0.0
     audio_done_seconds: float = 0.0
     eta_seconds: float | None = None
+    tracks_missing: int = 0
     failures: list[list[str]] = field(default_factory=list)
     error: str | None = None
     pid: int = field(default_factory=os.getpid)

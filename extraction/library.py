@@ -59,9 +59,13 @@ class LibraryFile:
 def check_library(root: Path) -> Path:
     """Return the library root as an absolute path, or raise :class:`LibraryError`."""
     root = Path(root).expanduser()
-    if not root.exists():
+    try:
+        exists, is_dir = root.exists(), root.is_dir()
+    except OSError as error:  # a folder above it that this user may not enter
+        raise LibraryError(f"music library is not readable: {root} ({error.strerror})") from None
+    if not exists:
         raise LibraryError(f"music library not found: {root}")
-    if not root.is_dir():
+    if not is_dir:
         raise LibraryError(f"music library is not a folder: {root}")
     if not os.access(root, os.R_OK | os.X_OK):
         raise LibraryError(f"music library is not readable: {root}")

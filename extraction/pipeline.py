@@ -56,7 +56,11 @@ class Summary:
     ok: int = 0
     failed: dict[str, str] = field(default_factory=dict)
     unchanged: int = 0
+    #: Tracks whose files are gone: kept (``missing``) or, with ``prune``, dropped (``removed``).
+    missing: int = 0
     removed: int = 0
+    #: Files found at a new path that kept their track and analysis.
+    moved: int = 0
     segments: int = 0
     audio_seconds: float = 0.0
     wall_seconds: float = 0.0
@@ -75,20 +79,19 @@ def plan_work(
     *,
     force: bool = False,
     pending_ids: dict[str, int] | None = None,
-) -> tuple[dict[str, int], list[tuple[LibraryFile, int]], int, set[int], int]:
+) -> tuple[dict[str, int], list[tuple[LibraryFile, int]], int, int]:
     """Decide which files need extraction.
 
     A file is redone when it is new, its size or modification time changed, or a requested
     (model, layer) lacks it. A file that failed before and has not changed is not retried.
-    ``pending_ids`` are ids an interrupted run gave to files it had not finished.
+    ``pending_ids`` are ids an interrupted run gave to files it had not finished. Tracks no
+    longer in the library are :func:`extraction.missing.reconcile`'s concern.
 
     Returns
     -------
     ids : dict of path to track id
     todo : list of (LibraryFile, track id)
     unchanged : int
-    removed : set of int
-        Ids of tracks no longer in the library.
     next_track_id : int
     """
     # Ids handed out by an interrupted run are reused, so resuming gives the same tables.
@@ -113,9 +116,7 @@ def plan_work(
                 unchanged += 1
                 continue
         todo.append((file, track))
-    present = set(ids.values())
-    removed = {int(t) for t in previous["track"]} - present
-    return ids, todo, unchanged, removed, next_track_id
+    return ids, todo, unchanged, next_track_id
 
 
 def track_row(task: TrackTask, status: str, error: str | None, duration: float | None) -> dict:
@@ -315,13 +316,19 @@ def _extract_pooled(
 
 # -- merging ------------------------------------------------------------------------------------
 def merge_staged(
-    store: DataStore, removed: set[int] | None = None, backend: str | None = None
+    store: DataStore,
+    removed: set[int] | None = None,
+    backend: str | None = None,
+    tracks: pd.DataFrame | None = None,
 ) -> bool:
     """Merge staged batches into the tables and drop removed tracks; refit PCA where changed.
 
     Idempotent: running it again after a crash at any point gives the same tables. ``backend``,
     the inference backend of the run, is recorded as ``state.json``'s ``"backend"``: for
     information only, since backends give equal outputs and no track is redone for it.
+    ``tracks``: the tracks table to merge into, as a library scan left it (missing tracks
+    marked, moved paths updated: :func:`extraction.missing.reconcile`); it is written even with
+    nothing staged. Default: the stored one.
 
     Returns
     -------
@@ -330,8 +337,8 @@ def merge_staged(
     """
     removed = set(removed or ())
     batches = store.staged_batches()
-    old_tracks = store.read_tracks()
-    if not batches and not (removed & set(old_tracks["track"].astype(int))):
+    old_tracks = store.read_tracks() if tracks is None else tracks
+    if not batches and tracks is None and not (removed & set(old_tracks["track"].astype(int))):
         store.clear_staged([])
         return False
     staged_tracks, staged_segments = store.read_staged(batches)
@@ -374,7 +381,9 @@ def merge_staged(
 
     store.write_tracks(merged, version)
     state["version"] = version
-    state["next_track_id"] = max(int(state.get("next_track_id", 0)), int(merged["track"].max()) + 1)
+    # An empty table (every track pruned) has no largest id: NaN must not reach int().
+    largest = int(merged["track"].max()) if len(merged) else -1
+    state["next_track_id"] = max(int(state.get("next_track_id", 0)), largest + 1)
     if backend is not None:
         state["backend"] = backend
     store.write_state(state)
@@ -425,6 +434,9 @@ class Progress:
     def start(self, total_audio_seconds: float, total_tracks: int) -> None:  # pragma: no cover
         pass
 
+    def library_checked(self, missing: int, moved: int) -> None:  # pragma: no cover
+        """The scan found ``missing`` tracks' files gone (kept) and ``moved`` ones elsewhere."""
+
     def advance(self, result: TrackResult) -> None:  # pragma: no cover
         pass
 
@@ -446,8 +458,13 @@ def run_extraction(
     backend: str = "auto",
     cluster=None,
     shared_library: bool = False,
+    prune: bool = False,
 ) -> Summary:
     """Bring the data folder up to date with the library. The caller holds ``store.exclusive()``.
+
+    Tracks whose files are gone are kept, marked missing (:mod:`extraction.missing`), unless
+    ``prune``. A library that looks unmounted or mostly gone changes nothing: the run raises
+    :class:`extraction.missing.LibraryVanishedError` before writing anything.
 
     Parameters
     ----------
@@ -473,8 +490,11 @@ def run_extraction(
     shared_library : bool
         The cluster's workers see ``library`` at the same path: they read the files themselves
         instead of receiving their bytes.
+    prune : bool
+        Drop the tracks whose files are missing, rows and segments, for good.
     """
     from extraction.backends import openvino_cache_dir, resolve_backend
+    from extraction.missing import LibraryVanishedError, reconcile, vanished_reason
 
     progress = progress or Progress()
     backend = resolve_backend(backend)
@@ -482,12 +502,23 @@ def run_extraction(
     summary = Summary()
 
     merge_staged(store)  # finish whatever a killed run left in staging
+    files = scan_library(library)
+    changes = reconcile(store.read_tracks(), files, time.time())
+    reason = vanished_reason(changes, len(files), library, prune)
+    if reason is not None:
+        raise LibraryVanishedError(reason)
+    removed = set(changes.missing) if prune else set()
+    if changes.changed or removed:
+        merge_staged(store, removed, backend, tracks=changes.tracks)
+    summary.missing = len(changes.missing) - len(removed)
+    summary.removed = len(removed)
+    summary.moved = len(changes.moved)
+    progress.library_checked(summary.missing, summary.moved)
     previous = store.read_tracks()
     spaces = [(spec.name, layer) for spec in specs for layer in LAYERS]
     done_by_space = {space: store.segment_tracks(*space) for space in spaces}
-    files = scan_library(library)
     state = store.read_state()
-    ids, todo, summary.unchanged, removed, next_id = plan_work(
+    ids, todo, summary.unchanged, next_id = plan_work(
         files,
         previous,
         done_by_space,
@@ -496,11 +527,13 @@ def run_extraction(
         force=force,
         pending_ids=state.get("pending_ids"),
     )
-    summary.removed = len(removed)
-    state["next_track_id"] = next_id
     known = set(previous["path"])
-    state["pending_ids"] = {f.path: ids[f.path] for f, _ in todo if f.path not in known}
-    store.write_state(state)
+    pending = {f.path: ids[f.path] for f, _ in todo if f.path not in known}
+    planned = {**state, "next_track_id": next_id, "pending_ids": pending}
+    if not pending:
+        del planned["pending_ids"]
+    if planned != state:  # a run with nothing to do leaves every file as it was
+        store.write_state(planned)
 
     todo = spread_order(todo)
     tasks = quick_start_order(
@@ -540,15 +573,15 @@ def run_extraction(
                 flush()
             if merge_now:
                 with merges.timed():
-                    merge_staged(store, removed, backend)
+                    merge_staged(store, backend=backend)
     finally:
         # Also on Ctrl-C: every finished track is kept, and the tables show it.
         progress.close()
         flush()
-        merge_staged(store, removed, backend)
+        merge_staged(store, backend=backend)
     # Every planned file now has its row: the ids kept for an interrupted run are done with.
     state = store.read_state()
-    if state.pop("pending_ids", None):
+    if state.pop("pending_ids", None) is not None:
         store.write_state(state)
     summary.wall_seconds = time.perf_counter() - started
     return summary

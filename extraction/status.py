@@ -69,6 +69,10 @@ class StatusFile(Progress):
         self._clock_start = time.monotonic()
         self.write()
 
+    def library_checked(self, missing: int, moved: int) -> None:
+        self.status.tracks_missing = missing
+        self.write()
+
     def advance(self, result: TrackResult) -> None:
         status = self.status
         status.tracks_done += 1
@@ -89,7 +93,8 @@ class StatusFile(Progress):
         self.write()
 
     def finish(self, phase: str, error: str | None = None) -> None:
-        """Record how the run ended: ``done``, ``interrupted`` or ``failed`` (with ``error``)."""
+        """Record how the run ended: ``done``, ``interrupted``, or ``failed`` or ``refused``
+        (with ``error``)."""
         self.status.phase = phase
         self.status.error = error
         if phase == "done":
@@ -106,6 +111,10 @@ class ProgressGroup(Progress):
     def start(self, total_audio_seconds: float, total_tracks: int) -> None:
         for reporter in self.reporters:
             reporter.start(total_audio_seconds, total_tracks)
+
+    def library_checked(self, missing: int, moved: int) -> None:
+        for reporter in self.reporters:
+            reporter.library_checked(missing, moved)
 
     def advance(self, result: TrackResult) -> None:
         for reporter in self.reporters:

@@ -158,12 +158,20 @@ def _storage_error(error: OSError, path: Path) -> LibraryError:
 
 def tracks_frame(rows: list[dict]) -> pd.DataFrame:
     """Rows of track metadata as a DataFrame with the tracks table's columns and dtypes."""
-    frame = pd.DataFrame(rows, columns=list(TRACK_COLUMNS))
-    return frame.astype(TRACK_COLUMNS)
+    return as_tracks_frame(pd.DataFrame(rows, columns=list(TRACK_COLUMNS)))
+
+
+def as_tracks_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with exactly the tracks table's columns and dtypes.
+
+    A column a table written by an older version lacks (``missing_since``, say) is added empty,
+    so an upgrade reads every data folder it finds.
+    """
+    return frame.reindex(columns=list(TRACK_COLUMNS)).astype(TRACK_COLUMNS)
 
 
 def _tracks_table(frame: pd.DataFrame) -> pa.Table:
-    frame = frame[list(TRACK_COLUMNS)].astype(TRACK_COLUMNS)
+    frame = as_tracks_frame(frame)
     return pa.Table.from_pandas(frame, schema=TRACK_SCHEMA, preserve_index=False)
 
 
@@ -263,7 +271,7 @@ class DataStore:
     def read_tracks(self) -> pd.DataFrame:
         if not self.tracks_path.exists():
             return tracks_frame([])
-        return pq.read_table(self.tracks_path).to_pandas().astype(TRACK_COLUMNS)
+        return as_tracks_frame(pq.read_table(self.tracks_path).to_pandas())
 
     def write_tracks(self, frame: pd.DataFrame, version: int | None = None) -> None:
         """Replace the tracks table; ``version``: the merge's (see ``VERSION_METADATA``)."""
@@ -377,9 +385,7 @@ class DataStore:
         """Tracks and segments of staged batches; a later batch's rows win for the same track."""
         frames = [pq.read_table(b.tracks_path).to_pandas() for b in batches]
         tracks = (
-            pd.concat(frames, ignore_index=True).astype(TRACK_COLUMNS)
-            if frames
-            else tracks_frame([])
+            as_tracks_frame(pd.concat(frames, ignore_index=True)) if frames else tracks_frame([])
         )
         tracks = tracks.drop_duplicates("track", keep="last")
         segments: dict[tuple[str, str], list[SegmentBlock]] = {}

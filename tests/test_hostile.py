@@ -389,12 +389,13 @@ def test_hostile009_files_deleted_or_rewritten_during_extraction(tmp_path: Path,
 
     monkeypatch.undo()
     second = extract(library, data)
-    assert second.removed == 1  # the deleted file leaves every table
+    assert second.missing == 1  # the deleted file is kept, marked missing, off the map
     # The rewritten and the cut file were recorded with their scan-time size and mtime, so the
     # next run sees them as changed and extracts what is on disk now.
     assert second.ok == 2 and second.unchanged == 1
     tracks = DataStore(data).read_tracks().set_index("path")
-    assert "b-deleted.wav" not in tracks.index
+    assert tracks.loc["b-deleted.wav", "missing_since"] > 0
+    tracks = tracks[tracks["missing_since"].isna()]
     table = read_segment_table(data, columns=["track", "layer"]).to_pandas()
     counts = table[table.layer == "taggram"].groupby("track").size()
     assert counts[tracks.loc["c-rewritten.flac", "track"]] == expected_segments(9.5)

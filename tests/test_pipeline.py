@@ -113,22 +113,23 @@ def test_extract002_rerun_touches_only_changes(tmp_path: Path):
     before = DataStore(data).read_tracks().set_index("path")["track"]
 
     again = run(library, data)
-    assert (again.ok, again.unchanged, again.removed) == (0, 6, 0)
+    assert (again.ok, again.unchanged, again.missing, again.removed) == (0, 6, 0, 0)
 
     os.remove(library / "loose.wav")
     write_audio(library / "x" / "y.m4a", 7.0, signal="noise")  # changed
     write_audio(library / "new" / "new.flac", 3.1)
     third = run(library, data)
-    assert (third.ok, third.unchanged, third.removed) == (2, 4, 1)
+    assert (third.ok, third.unchanged, third.missing, third.removed) == (2, 4, 1, 0)
     after = DataStore(data).read_tracks().set_index("path")["track"]
-    assert "loose.wav" not in after.index
+    # The deleted file's analysis is kept, marked missing (tests/test_missing.py).
+    assert DataStore(data).read_tracks().set_index("path").loc["loose.wav", "missing_since"] > 0
     for path in after.index.intersection(before.index):
         assert after[path] == before[path]  # stable ids
     assert after["new/new.flac"] > before.max()  # fresh id, never reused
     table = read_segment_table(data, columns=["track", "layer"]).to_pandas()
     counts = table[table.layer == "taggram"].groupby("track").size()
     assert counts[after["x/y.m4a"]] == expected_segments(7.0)
-    assert before["loose.wav"] not in counts.index
+    assert before["loose.wav"] in counts.index  # kept, for when the file returns
 
     forced = run(library, data, force=True)
     assert forced.ok == 6

@@ -164,15 +164,15 @@ def test_store006_plan_skips_unchanged_and_failed_files_and_redoes_changed_ones(
         LibraryFile("new.ogg", 3, 1),
     ]
     done = {SPACES[0]: {0, 1, 3}, SPACES[1]: {0, 1, 3}}
-    ids, todo, unchanged, removed, next_id = plan_work(files, previous, done, SPACES, 4)
+    ids, todo, unchanged, next_id = plan_work(files, previous, done, SPACES, 4)
     assert ids == {"a.ogg": 0, "b.ogg": 1, "c.ogg": 2, "new.ogg": 4}
     assert [(f.path, t) for f, t in todo] == [("b.ogg", 1), ("new.ogg", 4)]
-    assert unchanged == 2 and removed == {3} and next_id == 5
+    assert unchanged == 2 and next_id == 5
     # A model added later: every ok track lacks it.
     more = [*SPACES, ("m2", "taggram")]
-    _, todo, _, _, _ = plan_work(files, previous, done, more, 4)
+    _, todo, _, _ = plan_work(files, previous, done, more, 4)
     assert [f.path for f, _ in todo] == ["a.ogg", "b.ogg", "new.ogg"]
-    _, todo, _, _, _ = plan_work(files, previous, done, SPACES, 4, force=True)
+    _, todo, _, _ = plan_work(files, previous, done, SPACES, 4, force=True)
     assert len(todo) == 4
 
 
