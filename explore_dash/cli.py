@@ -217,6 +217,25 @@ def check_library(library: Path) -> Path:
     return library.resolve()
 
 
+def library_or_its_analysis(library: Path, data: Path | None) -> Path:
+    """The library folder (:func:`check_library`); when it is missing or unreadable but was
+    analysed before, its path all the same, with a warning: an unmounted share or an unplugged
+    disk must not hide the map of days of analysis (the extraction beside the app then changes
+    nothing and the page says why; the audio plays again once the library is back)."""
+    try:
+        return check_library(library)
+    except StartupError as error:
+        from extraction.contract import TRACKS_FILE
+
+        resolved = library.expanduser().resolve()
+        data_dir = data_dir_for(resolved, data)
+        if not (data_dir / TRACKS_FILE).is_file():
+            raise
+        log.warning("%s: serving its analysis in %s; the audio plays once it is back", error,
+                    data_dir)  # fmt: skip
+        return resolved
+
+
 def check_port(host: str, port: int) -> None:
     """:class:`StartupError` if ``host:port`` cannot be listened on (in use, not allowed)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -313,7 +332,7 @@ def run(
     ahead = None
     app = None
     try:
-        library = check_library(library)
+        library = library_or_its_analysis(library, data)
         data_dir = data_dir_for(library, data)
         check_data_dir(data_dir)
         check_port(host, port)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from extraction.backends import AUTO, BACKEND_CHOICES
 from extraction.contract import STATUS_OK, default_data_dir
-from extraction.errors import REINSTALL_HINT, ExtractionError
+from extraction.errors import REINSTALL_HINT, ExtractionError, LibraryError
 from extraction.missing import PRUNE_HINT, LibraryVanishedError
 from extraction.pipeline import Progress, Summary, TrackResult, run_extraction
 from extraction.signals import missing_module
@@ -210,7 +210,11 @@ def run(
     from extraction.library import check_library
     from extraction.registry import load_registry, resolve_models
 
-    library = check_library(library)
+    try:
+        library = check_library(library)
+    except LibraryError as error:
+        record_refusal(DataStore(data or default_data_dir(library)), str(error))
+        raise
     registry = load_registry(models_dir)
     specs = resolve_models(models.split(",") if models else None, registry)
     if workers is None:
@@ -257,6 +261,20 @@ def run(
                 close(cluster)
         status.finish("done")
         return summary
+
+
+def record_refusal(store: DataStore, reason: str) -> None:
+    """Tell the page why an analysed library was not updated (a library folder missing or
+    unreadable: the share not mounted); the terminal is told by the error itself."""
+    try:
+        if not store.tracks_path.is_file():
+            return
+        with store.exclusive():
+            StatusFile(store.root).finish("refused", reason)
+    except (LibraryError, OSError):
+        # Another extraction holds the folder (its status is the one to show), or this user
+        # cannot reach it: the terminal's line is all there is to say.
+        pass
 
 
 def _interrupt(signum: int, frame: object) -> None:

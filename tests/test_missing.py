@@ -349,3 +349,28 @@ def test_missing010_the_app_started_on_an_unmounted_library_keeps_and_serves_the
     output = run_app_until(library, data, "done", after=time.time())
     assert "ok: 0 " in output and "unchanged: 5" in output  # nothing analysed again
     assert table_bytes(data) == before
+
+
+def test_missing011_the_app_serves_the_analysis_of_a_library_folder_that_is_not_there(
+    tmp_path: Path,
+):
+    library, data = tmp_path / "mnt" / "music", tmp_path / "data"
+    make_library(library, 3)
+    run_app_until(library, data, "done", after=0)
+    before = table_bytes(data)
+    aside = tmp_path / "aside"
+    library.rename(aside)  # the mount point itself is gone
+
+    output = run_app_until(library, data, "refused", after=time.time())
+    assert "music library not found" in output and "serving its analysis" in output
+    assert table_bytes(data) == before
+    text = extraction_view(read_status(data), alive=False).text
+    assert text == f"Library not updated: music library not found: {library}"
+
+    # Never analysed: still the one-line error of a mistyped path (tests/test_cli.py).
+    result = subprocess.run(
+        [sys.executable, "-m", "explore_dash", "--library", str(library), "--data",
+         str(tmp_path / "other"), "--port", str(free_port())],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2 and "music library not found" in result.stderr
