@@ -6,6 +6,7 @@ import json
 import os
 import random
 import time
+from pathlib import Path
 
 import pytest
 
@@ -146,7 +147,7 @@ def server_callbacks(app) -> list[str]:
 
 def assert_handled(response, what: str) -> None:
     """A callback request got an answer: a result, no update, or an error without internals."""
-    assert response.status_code in (200, 204, 400, 404, 405, 415, 422), (what, response)
+    assert response.status_code in (200, 204, 400, 404, 405, 413, 415, 422), (what, response)
     text = response.get_data(as_text=True)
     assert "Traceback" not in text and 'File "' not in text, what
     if response.status_code == 200:
@@ -421,3 +422,108 @@ def test_server014_a_retry_given_a_job_that_is_no_panels_job_is_no_update(served
                 body = callback_body(app, key, value)
                 with client.post("/_dash-update-component", json=body) as response:
                     assert response.status_code == 204, (job, response.data[:300])
+
+
+def resident_bytes() -> int:
+    """This process's resident memory (the test client serves in it), from /proc or resource."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def nested(depth: int) -> list:
+    value: list = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+def hostile_bodies(app, key: str, body: dict, rng: random.Random) -> list[tuple[str, object]]:
+    """(class, body) of each hostile kind for one callback: depth, foreign outputs, odd
+    changedPropIds, oversized lists. Bodies are dicts, or raw bytes where JSON cannot say it."""
+    bodies: list[tuple[str, object]] = []
+    flat = [e for field in ("inputs", "state") for e in body.get(field) or []]
+    raw = json.dumps(body)
+    for depth in (20, 40, 1000, 100_000):
+        text = "[" * depth + "]" * depth
+        bodies.append(("depth", (raw[:-1] + f', "extra": {text}}}').encode()))
+    for entry in flat:
+        for depth in (20, 40):
+            forged = json.loads(raw)
+            target = forged["inputs"] if entry in body["inputs"] else forged["state"]
+            index = (body["inputs"] if entry in body["inputs"] else body["state"]).index(entry)
+            items = target[index] if isinstance(target[index], list) else [target[index]]
+            for item in items:
+                item["value"] = nested(depth)
+            bodies.append(("depth", forged))
+    others = [k for k in app.callback_map if k != key and "callback" in app.callback_map[k]]
+    for other in rng.sample(others, 3):
+        foreign = callback_body(app, other, lambda i, p: None)
+        bodies.append(("foreign outputs", {**body, "outputs": foreign["outputs"]}))
+        bodies.append(("foreign outputs", {**foreign, "inputs": body["inputs"]}))
+    for changed in ([{}], [[]], [1], [None], ["{"], ["x.y"], ["" ], ["a.b"] * 1000,
+                    [{"id": "x"}], "not a list", [body["changedPropIds"][0]] * 50):  # fmt: skip
+        bodies.append(("changedPropIds", {**body, "changedPropIds": changed}))
+    for size, item in ((100_000, 7), (100_000, "x"), (1_000_000, 1), (20_000, {"ids": [1]})):
+        for entry_index in range(len(flat)):
+            forged = json.loads(raw)
+            entries = forged["inputs"] + (forged.get("state") or [])
+            items = entries[entry_index]
+            for one in items if isinstance(items, list) else [items]:
+                one["value"] = [item] * size if not isinstance(item, dict) else {
+                    "ids": list(range(size)), "source": 0, "items": [item] * 10}
+            bodies.append(("oversized lists", forged))
+    first = flat[0]
+    if isinstance(first, list) and first:  # a pattern-matching ALL input: many components
+        forged = json.loads(raw)
+        forged["inputs"][0] = [first[0]] * 50_000
+        bodies.append(("oversized lists", forged))
+    return bodies
+
+
+def test_server015_hostile_bodies_for_every_callback_in_bounded_time_and_memory(served):
+    """Depth, foreign outputs, odd changedPropIds and oversized lists against every callback:
+    no 500, no traceback, under 1 s of CPU a request and under 50 MB of growth in all."""
+    _, app, _ = served
+    initial = layout_values(app)
+    rng = random.Random(15)
+    statuses: dict[str, dict[int, int]] = {}
+    worst = (0.0, "")
+    keys = [key for key, callback in app.callback_map.items() if "callback" in callback]
+    with app.server.test_client() as client:
+        bodies = []
+        for key in keys:
+            body = callback_body(
+                app, key, lambda i, p: initial.get((json.dumps(i, sort_keys=True), p))
+            )
+            # Kept as bytes: a heap of forged lists would make the collector's full passes
+            # (in whichever request they fall) cost seconds, which is no request's doing.
+            for kind, forged in hostile_bodies(app, key, body, rng):
+                data = forged if isinstance(forged, bytes) else json.dumps(forged).encode()
+                bodies.append((key, kind, data))
+        start = resident_bytes()
+        for _ in range(2):  # twice: growth that comes back each round would be a leak
+            before = resident_bytes()
+            for key, kind, data in bodies:
+                started = time.thread_time()
+                with client.post("/_dash-update-component", data=data,
+                                 content_type="application/json") as response:  # fmt: skip
+                    assert_handled(response, (key[:60], kind))
+                    spent = time.thread_time() - started
+                counts = statuses.setdefault(kind, {})
+                counts[response.status_code] = counts.get(response.status_code, 0) + 1
+                worst = max(worst, (spent, f"{kind} {key[:60]}"))
+                assert spent < 1.0, (kind, key, spent)
+            second_round = resident_bytes() - before
+        grown = resident_bytes() - start
+        print(f"{len(bodies)} hostile bodies x 2; statuses {statuses}; worst CPU "
+              f"{worst[0] * 1000:.0f} ms ({worst[1]}); RSS grew {grown / 2**20:.1f} MB in all, "
+              f"{second_round / 2**20:.1f} MB in the second round")  # fmt: skip
+        assert grown < 50 * 2**20
+        assert client.get("/audio/0").status_code == 200  # still serving
