@@ -27,6 +27,8 @@ class ExtractionView:
     text : str
         One line: tracks, audio hours, time left, failures.
     failures : list of (path, reason)
+    measures : bool
+        The text is about a run's progress (a bar shows ``percent``), not a note on the library.
     """
 
     visible: bool = False
@@ -34,6 +36,7 @@ class ExtractionView:
     percent: float = 0.0
     text: str = ""
     failures: list[tuple[str, str]] = field(default_factory=list)
+    measures: bool = True
 
 
 def process_alive(pid: int) -> bool:
@@ -95,6 +98,7 @@ def extraction_view(status: ExtractionStatus | None, alive: bool) -> ExtractionV
     running = status.running and alive
     if status.phase == "refused":
         text = f"Library not updated: {status.error or 'it looks unmounted'}"
+        return ExtractionView(True, False, percent, text, failures, measures=False)
     elif status.running and not alive:
         text = f"Extraction stopped unexpectedly after {tracks}{failed}; restart to resume."
     elif status.phase == "scanning":
@@ -109,14 +113,14 @@ def extraction_view(status: ExtractionStatus | None, alive: bool) -> ExtractionV
     elif status.phase == "done":
         if status.tracks_total == 0 and not failures:
             if missing:
-                return ExtractionView(True, False, 100.0, missing)
+                return ExtractionView(True, False, 100.0, missing, measures=False)
             return ExtractionView()  # nothing new: no box
         text = f"Extraction finished: {tracks}{failed}"
     elif status.phase == "interrupted":
         text = f"Extraction interrupted after {tracks}{failed}; restart to resume."
     else:
         text = f"Extraction failed: {status.error or 'unknown error'} ({tracks} done)"
-    if missing and status.phase != "refused":
+    if missing:
         text += f" · {missing}"
     return ExtractionView(True, running, percent, text, failures)
 

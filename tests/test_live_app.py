@@ -68,6 +68,22 @@ def test_live001_extraction_view_for_each_phase():
     assert "Extraction failed: disk full" in extraction_view(failed, alive=False).text
     interrupted = ExtractionStatus(phase="interrupted", tracks_total=10, tracks_done=4)
     assert "restart to resume" in extraction_view(interrupted, alive=False).text
+    # Tracks whose files are gone: a note, with or without new tracks (no bar for a note alone).
+    missing = ExtractionStatus(phase="done", tracks_total=0, tracks_missing=2)
+    note = extraction_view(missing, alive=False)
+    assert note.visible and not note.measures
+    assert note.text == (
+        "2 tracks are missing from the library: kept off the map until their files return"
+    )
+    done.tracks_missing = 1
+    assert extraction_view(done, alive=False).text == (
+        "Extraction finished: 86 of 86 tracks · 1 track is missing from the library: kept off "
+        "the map until their files return"
+    )
+    refused = ExtractionStatus(phase="refused", error="/m holds no audio files, yet 3 tracks…")
+    view = extraction_view(refused, alive=False)
+    assert view.text == "Library not updated: /m holds no audio files, yet 3 tracks…"
+    assert view.visible and not view.running and not view.measures
 
 
 def test_live002_durations_and_liveness():

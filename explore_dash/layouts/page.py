@@ -74,6 +74,8 @@ def extraction_props(view: ExtractionView) -> dict[tuple[str, str], object]:
     return {
         (ids.EXTRACTION_BOX, "style"): {"display": "block" if view.visible else "none"},
         (ids.EXTRACTION_BAR, "value"): round(view.percent, 1),
+        # A note with no progress to measure (tracks missing, a run refused) has no bar.
+        (ids.EXTRACTION_BAR, "style"): {} if view.measures else {"display": "none"},
         (ids.EXTRACTION_BAR, "animated"): view.running,
         (ids.EXTRACTION_BAR, "striped"): view.running,
         (ids.EXTRACTION_TEXT, "children"): view.text,
@@ -97,6 +99,7 @@ def extraction_box(view: ExtractionView | None = None) -> html.Div:
                             value=props[ids.EXTRACTION_BAR, "value"],
                             animated=props[ids.EXTRACTION_BAR, "animated"],
                             striped=props[ids.EXTRACTION_BAR, "striped"],
+                            style=props[ids.EXTRACTION_BAR, "style"],
                             className="mb-1",
                         ),
                         html.Div(
