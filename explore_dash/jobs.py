@@ -113,6 +113,16 @@ class LimitedDiskcacheManager(DiskcacheManager):
         threading.Thread(target=self._reap, args=(pid, process), daemon=True).start()
         return pid
 
+    def get_result(self, key, job):
+        result = super().get_result(key, job)
+        if result is not self.UNDEFINED and job:
+            # Its result is in and Dash has told the process to end: it no longer counts
+            # towards the cap (its reaper may not have seen it exit yet, and the page's next
+            # job of this panel comes at once).
+            with self._lock:
+                self._running.pop(int(job), None)
+        return result
+
     def _reap(self, pid: int, process) -> None:
         process.join()
         with self._lock:
