@@ -37,6 +37,10 @@ if not backends.openvino_available():
     pytest.skip("openvino is not installed", allow_module_level=True)
 
 ATOL = 1e-4
+# Plus a relative part: the two engines sum in other orders, and float32 sums of embedding
+# values near 25 differ by about 1e-4 on some processors (1.1e-4 seen on an AMD EPYC, 8.6e-6
+# relative), where the taggrams near 0-1 agree to 1e-6.
+RTOL = 1e-5
 BATCH = 16
 N_RANDOM = 20  # a full batch of 16, then a partial one of 4
 
@@ -70,7 +74,7 @@ def assert_backends_equal(openvino: dict, essentia: dict, spec) -> None:
         assert openvino[layer].dtype == np.float32
         assert openvino[layer].shape == essentia[layer].shape
         assert openvino[layer].shape[1] == spec.layers[layer].dims
-        np.testing.assert_allclose(openvino[layer], essentia[layer], rtol=0, atol=ATOL)
+        np.testing.assert_allclose(openvino[layer], essentia[layer], rtol=RTOL, atol=ATOL)
 
 
 @pytest.mark.parametrize("name", DEFAULT_MODEL_NAMES)
@@ -275,7 +279,7 @@ def test_backends010_extraction_runs_agree_and_a_backend_change_redoes_nothing(
     for space, block in actual.items():
         np.testing.assert_array_equal(block.track, expected[space].track)
         np.testing.assert_array_equal(block.offset, expected[space].offset)
-        np.testing.assert_allclose(block.vector, expected[space].vector, rtol=0, atol=ATOL)
+        np.testing.assert_allclose(block.vector, expected[space].vector, rtol=RTOL, atol=ATOL)
     assert list(openvino_cache_dir(by_openvino).glob("*.blob"))
     assert not openvino_cache_dir(by_essentia).exists()
 
