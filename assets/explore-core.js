@@ -175,6 +175,17 @@
     }
   }
 
+  // Seek to the moment the player was last asked for and play. Always the latest: a seek
+  // waiting for a file's metadata must not land after a later hover of the same track.
+  function seekToLatest(event) {
+    const audio = event.target;
+    audio.currentTime = Number(audio.dataset.offset);
+    const playing = audio.play();
+    if (playing && playing.catch) {
+      playing.catch(function () {}); // autoplay blocked until the user clicks once
+    }
+  }
+
   // Play `track` from `offset` seconds; with `seconds`, pause that long after (a window of
   // several segments plays once, whole); without, play on.
   function playAt(track, offset, seconds) {
@@ -192,22 +203,16 @@
       delete audio.dataset.stopAt;
     }
     const source = "audio/" + track;
-    const seek = function () {
-      audio.currentTime = offset;
-      const playing = audio.play();
-      if (playing && playing.catch) {
-        playing.catch(function () {}); // autoplay blocked until the user clicks once
-      }
-    };
     audio.dataset.track = String(track);
     audio.dataset.offset = offset.toFixed(3);
     if (audio.getAttribute("src") !== source) {
       audio.setAttribute("src", source);
-      audio.addEventListener("loadedmetadata", seek, { once: true });
+      audio.addEventListener("loadedmetadata", seekToLatest, { once: true });
       audio.load();
-    } else {
-      seek();
+    } else if (audio.readyState >= HTMLMediaElement.HAVE_METADATA) {
+      seekToLatest({ target: audio });
     }
+    // Else the file is still loading: its loadedmetadata seeks to this moment, the latest asked.
     return audio;
   }
 

@@ -10,6 +10,7 @@ import json
 import time
 from pathlib import Path
 
+import flask
 import pytest
 
 # Without chromium and chromedriver, tests/conftest.py stops the run before any test starts.
@@ -600,4 +601,63 @@ def test_panel007_the_browser_code_reads_its_settings_from_python(app_duo):
          "listen", "playChain", "playWhole", "resetZoom", "setUpPanel",
          "showRecompute", "hideRetry"]  # fmt: skip
     )
+    assert_no_console_errors(app_duo)
+
+
+def test_panel008_no_modebar_button_sends_the_map_off_the_machine(app_duo):
+    # A private library (or an --anonymize study) must never be offered to Plotly Cloud.
+    titles = app_duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('.modebar-btn'))"
+        ".map(b => (b.getAttribute('data-title') || '') + ' ' + (b.getAttribute('href') || ''))"
+    )
+    assert len(titles) >= 2 * 6, titles  # zoom, pan, box, lasso, zoom in/out, reset: both maps
+    words = ("share", "cloud", "upload", "studio", "http")
+    leaving = [title for title in titles if any(word in title.lower() for word in words)]
+    assert leaving == []
+    assert app_duo.driver.execute_script(
+        "return document.querySelectorAll('.js-plotly-plot a[href^=\"http\"]').length"
+    ) == 0  # no "Edit chart" link either
+    assert_no_console_errors(app_duo)
+
+
+def test_listen003_of_two_hovers_40_ms_apart_on_one_track_the_second_plays(dash_duo, collection):
+    # A hover that loads a track seeks once its metadata is in; a second hover of the same track
+    # meanwhile must not be overtaken by that seek (the player ran at 0:51 labelled "@ 0:00").
+    # The audio answers after 0.3 s, as a large file over a slow disk or network would.
+    app = create_app(AppConfig(collection.library, collection.data_dir))
+
+    @app.server.before_request
+    def slow_audio():
+        if flask.request.path.startswith("/audio/"):
+            time.sleep(0.3)
+
+    dash_duo.start_server(app)
+    app_duo = dash_duo
+    ids = wait_for_points(app_duo, 0)
+    by_track: dict[int, list[int]] = {}
+    for index, segment in enumerate(ids):
+        by_track.setdefault(segment // SEGMENT_ID_STRIDE, []).append(index)
+    # Tracks with a late segment, taken in turn so that every try loads a file.
+    tracks = [t for t, rows in by_track.items() if len(rows) > 2][:2]
+    assert len(tracks) == 2
+    for attempt in range(20):
+        rows = sorted(by_track[tracks[attempt % 2]], key=lambda i: ids[i] % SEGMENT_ID_STRIDE)
+        late, first = rows[-1], rows[0]
+        assert ids[first] % SEGMENT_ID_STRIDE == 0
+        move_to(app_duo.driver, *point_pixel(app_duo, 0, late))
+        time.sleep(0.04)
+        move_to(app_duo.driver, *point_pixel(app_duo, 0, first))
+        wait_until(
+            lambda: app_duo.driver.execute_script(
+                "const a = document.getElementById('player');"
+                "return a.readyState >= 1 && a.dataset.offset === '0.000' && !a.seeking;"
+            ),
+            message=f"player loaded, try {attempt}",
+        )
+        time.sleep(0.3)  # a late seek, if any, lands now
+        position = app_duo.driver.execute_script(
+            "return document.getElementById('player').currentTime"
+        )
+        assert position < SEGMENT_SECONDS, (attempt, position)
+        move_to(app_duo.driver, 2, 2)  # off the map before the next try
     assert_no_console_errors(app_duo)

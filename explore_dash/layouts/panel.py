@@ -17,7 +17,15 @@ DEFAULT_PANELS = (
 GRAPH_CONFIG = {
     "displaylogo": False,
     "scrollZoom": True,
-    "modeBarButtonsToRemove": ["toImage", "autoScale2d"],
+    # Nothing on the page may send a private library (or an --anonymize study) off the machine:
+    # no "Share chart…" to Plotly Cloud, no "Edit in Chart Studio", no link to either.
+    "showSendToCloud": False,
+    "showEditInChartStudio": False,
+    "showLink": False,
+    "plotlyServerURL": "",
+    "modeBarButtonsToRemove": [
+        "toImage", "autoScale2d", "sendChartToCloud", "sendDataToCloud", "editInChartStudio",
+    ],
     "doubleClick": "reset",
 }
 
