@@ -22,7 +22,7 @@ import time
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable
-from contextlib import closing
+from contextlib import closing, suppress
 from pathlib import Path
 
 MAX_FAILURES = 5
@@ -152,16 +152,21 @@ class SqliteTries(_FallingBack):
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, timeout=LOCK_WAIT_SECONDS, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
+        # Busy: another process is creating the file. The WAL is a saving, not the lock; a
+        # later try sets it. (Failing here fell back to counting in this process: one try too
+        # many in a burst of four processes on a new file.)
+        with suppress(sqlite3.OperationalError):
+            db.execute("PRAGMA journal_mode=WAL")  # kept by the file once set
         db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("CREATE TABLE IF NOT EXISTS tries (client TEXT NOT NULL, at REAL NOT NULL)")
-        db.execute("CREATE INDEX IF NOT EXISTS tries_by_client ON tries (client, at)")
-        db.execute("CREATE INDEX IF NOT EXISTS tries_by_time ON tries (at)")
         return db
 
     def _shared_attempt(self, client: str, correct: bool) -> float:
         with closing(self._connect()) as db:  # closed uncommitted: rolled back
             db.execute("BEGIN IMMEDIATE")
+            # The schema inside the locked step: concurrent first tries create it once.
+            db.execute("CREATE TABLE IF NOT EXISTS tries (client TEXT NOT NULL, at REAL NOT NULL)")
+            db.execute("CREATE INDEX IF NOT EXISTS tries_by_client ON tries (client, at)")
+            db.execute("CREATE INDEX IF NOT EXISTS tries_by_time ON tries (at)")
             # The time once the lock is held: a process that read it before waiting would
             # take the tries counted meanwhile for tries from the future.
             wait = count_try(db, client, correct, self._clock())
