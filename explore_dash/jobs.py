@@ -113,6 +113,11 @@ class LimitedDiskcacheManager(DiskcacheManager):
         threading.Thread(target=self._reap, args=(pid, process), daemon=True).start()
         return pid
 
+    def running_jobs(self) -> int:
+        """Jobs of this server whose process has not ended, as the cap counts them."""
+        with self._lock:
+            return len(self._running)
+
     def get_result(self, key, job):
         result = super().get_result(key, job)
         if result is not self.UNDEFINED and job:

@@ -305,6 +305,12 @@ def test_server009_background_jobs_given_forged_stores_or_handles_end_as_no_upda
                 with client.post("/_dash-update-component", json=body) as started:
                     status = finish_job(client, body, started, (key, job))
                 statuses[status] = statuses.get(status, 0) + 1
+                # Its process gone before the next: a poll may answer "no update" while a job
+                # still ends, and jobs past the cap are refused (tests/test_local_jobs.py).
+                deadline = time.monotonic() + 60
+                while app._background_manager.running_jobs():
+                    assert time.monotonic() < deadline, ("a job never ended", key, job)
+                    time.sleep(0.05)
                 text = client.get("/").get_data(as_text=True)  # still serving
                 assert "Traceback" not in text
             for handles in ("cacheKey=forged&job=1", "cacheKey=forged&job=x~y", "job=-1",
