@@ -23,7 +23,7 @@ from explore_dash.figures import (
     SELECTED_OPACITY,
     UNSELECTED_OPACITY,
 )
-from explore_dash.layouts.sidebar import ITEM_SECONDS
+from explore_dash.layouts.listening import ITEM_SECONDS
 from explore_dash.yielding import PRESENCE_EVERY_SECONDS, PRESENCE_PATH
 from extraction.contract import SEGMENT_ID_STRIDE, SEGMENT_SECONDS
 

@@ -6,15 +6,10 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from explore_dash import ids
+from explore_dash.layouts.listening import flow_card, listen_card
 from explore_dash.layouts.panel import DEFAULT_PANELS, panel_layout
-from explore_dash.layouts.sidebar import (
-    flow_card,
-    highlight_card,
-    listen_card,
-    map_card,
-    music_card,
-    playlist_card,
-)
+from explore_dash.layouts.playlist import playlist_card
+from explore_dash.layouts.sidebar import highlight_card, map_card, music_card
 from explore_dash.progress import ExtractionView
 
 

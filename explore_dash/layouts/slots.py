@@ -7,7 +7,7 @@ user about to drag (a box selection started on the card instead of the plot).
 
 from __future__ import annotations
 
-from dash import html
+from dash import dcc, html
 
 #: Slot kinds with a minimum height in assets/style.css (``.slot-<kind>``).
 SLOT_KINDS = ("dropdown", "slider")
@@ -18,3 +18,11 @@ def slot(component, kind: str) -> html.Div:
     if kind not in SLOT_KINDS:
         raise ValueError(f"unknown slot kind {kind!r}; expected one of {SLOT_KINDS}")
     return html.Div(component, className=f"slot-{kind}")
+
+
+def multi_dropdown(component_id: str, options: list, placeholder: str) -> html.Div:
+    """A multi-value dropdown, empty to start with, in its slot."""
+    dropdown = dcc.Dropdown(
+        id=component_id, options=options, value=[], multi=True, placeholder=placeholder
+    )
+    return slot(dropdown, "dropdown")

@@ -1,0 +1,212 @@
+"""The listening controls: how hovering plays, the player, and the radio and paths."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from explore_dash import ids
+from explore_dash.layouts import glyphs
+from explore_dash.layouts.slots import multi_dropdown, slot
+from explore_dash.radio import DEFAULT_ARTIST_GAP, DEFAULT_PATH_STEPS, MAX_PATH_STEPS
+from extraction.contract import SEGMENT_SECONDS
+
+
+def listen_card() -> dbc.Card:
+    return dbc.Card(
+        [
+            dbc.CardHeader("Listen"),
+            dbc.CardBody(
+                [
+                    dbc.RadioItems(
+                        id=ids.LISTEN_MODE,
+                        options=[
+                            {"label": "Hover", "value": "hover"},
+                            {"label": "Click", "value": "click"},
+                            {"label": "Off", "value": "off"},
+                        ],
+                        value="hover",
+                        inline=True,
+                    ),
+                    html.Audio(id=ids.PLAYER, controls=True, className="w-100 mt-1"),
+                    html.Div(
+                        [
+                            html.Span(id=ids.NOW_PLAYING),
+                            " ",
+                            html.Span(id=ids.PLAY_POSITION, className="text-nowrap"),
+                        ],
+                        className="small text-muted",
+                    ),
+                    html.Div(
+                        [
+                            dbc.Button(
+                                f"{glyphs.PLAY} Keep playing from here",
+                                id=ids.PIN_MOMENT,
+                                **_SMALL_LINK,
+                                title="Play the last hovered track on from that moment; "
+                                "hovering no longer changes it until Stop",
+                            ),
+                            dbc.Button(
+                                f"{glyphs.FROM_START} Whole track",
+                                id=ids.PIN_START,
+                                **_SMALL_LINK,
+                                title="Play the last hovered track from its start",
+                            ),
+                        ],
+                    ),
+                ]
+            ),
+        ],
+        className="mb-2",
+    )
+
+
+_SMALL_LINK = {"size": "sm", "color": "link", "className": "p-0 me-2"}
+
+def _path_end(dropdown_id: str, from_map_id: str, tracks: list, placeholder: str) -> html.Div:
+    """A searchable track dropdown, and a button that takes the track last hovered on a map."""
+    return html.Div(
+        [
+            html.Div(
+                slot(dcc.Dropdown(id=dropdown_id, options=tracks, placeholder=placeholder),
+                     "dropdown"),
+                className="flex-grow-1",
+                style={"minWidth": 0},
+            ),  # fmt: skip
+            dbc.Button(
+                "◎ map",
+                id=from_map_id,
+                size="sm",
+                color="link",
+                className="p-0 ms-1 text-nowrap",
+                title="Take the track of the segment last hovered or clicked on a map",
+            ),
+        ],
+        className="d-flex align-items-center",
+    )
+
+
+#: How long each radio or path item plays before the next starts by itself.
+ITEM_LENGTHS = (
+    {"label": "Segment", "value": "segment"},
+    {"label": "15 s", "value": "15"},
+    {"label": "Whole track", "value": "track"},
+)
+DEFAULT_ITEM_LENGTH = "15"
+#: Seconds each item length plays; None: to the end of the track.
+ITEM_SECONDS = {"segment": SEGMENT_SECONDS, "15": 15.0, "track": None}
+
+
+def flow_card(artists: list[str], tracks: list[dict], tags: list[str]) -> dbc.Card:
+    """Radio from a moment, a path between two tracks, and the chain they play."""
+    return dbc.Card(
+        [
+            dbc.CardHeader("Radio and paths"),
+            dbc.CardBody(
+                [
+                    dbc.Button(
+                        "Radio",
+                        id=ids.RADIO_START,
+                        size="sm",
+                        color="primary",
+                        title="A chain of moments from the last hovered or clicked segment (or "
+                        "the selection), each the nearest one from a new track",
+                    ),
+                    html.Span(" each item plays ", className="small ms-1"),
+                    dbc.RadioItems(
+                        id=ids.ITEM_LENGTH,
+                        options=list(ITEM_LENGTHS),
+                        value=DEFAULT_ITEM_LENGTH,
+                        inline=True,
+                        className="small",
+                    ),
+                    html.Hr(className="my-2"),
+                    _path_end(ids.PATH_START, ids.PATH_START_FROM_MAP, tracks, "Path from…"),
+                    html.Div(className="mb-1"),
+                    _path_end(ids.PATH_END, ids.PATH_END_FROM_MAP, tracks, "…to"),
+                    html.Div(
+                        [
+                            dbc.Input(
+                                id=ids.PATH_STEPS,
+                                type="number",
+                                min=2,
+                                max=MAX_PATH_STEPS,
+                                step=1,
+                                value=DEFAULT_PATH_STEPS,
+                                size="sm",
+                                style={"width": "4.5rem"},
+                            ),
+                            html.Span(
+                                "steps, in the", className="small mx-1",
+                                title="Steps, start and end included",
+                            ),  # fmt: skip
+                            dbc.Select(
+                                id=ids.PATH_SPACE,
+                                options=[
+                                    {"label": "left map's space", "value": "0"},
+                                    {"label": "right map's space", "value": "1"},
+                                ],
+                                value="0",
+                                size="sm",
+                                style={"width": "auto"},
+                            ),
+                            dbc.Button("Path", id=ids.PATH_BUTTON, size="sm", className="ms-1"),
+                        ],
+                        className="d-flex align-items-center mt-1",
+                    ),
+                    html.Details(
+                        [
+                            html.Summary("Variety", className="small"),
+                            html.Div(
+                                [
+                                    html.Span("No same artist within", className="small me-1"),
+                                    dbc.Input(
+                                        id=ids.ARTIST_GAP,
+                                        type="number",
+                                        min=0,
+                                        max=50,
+                                        step=1,
+                                        value=DEFAULT_ARTIST_GAP,
+                                        size="sm",
+                                        style={"width": "4rem"},
+                                    ),
+                                    html.Span("tracks", className="small ms-1"),
+                                ],
+                                className="d-flex align-items-center mt-1",
+                            ),
+                            dbc.Checkbox(
+                                id=ids.DISTINCT_ALBUMS,
+                                label="No album twice",
+                                value=True,
+                                className="small",
+                            ),
+                            multi_dropdown(ids.EXCLUDE_ARTISTS, artists, "Leave out artists"),
+                            html.Div(className="mb-1"),
+                            multi_dropdown(ids.EXCLUDE_TAGS, tags, "Leave out tags"),
+                        ],
+                        className="mt-2",
+                    ),
+                    html.Div(
+                        [
+                            dbc.Button(f"{glyphs.SKIP} Skip", id=ids.FLOW_SKIP, **_SMALL_LINK),
+                            dbc.Button(f"{glyphs.PAUSE} Pause", id=ids.FLOW_PAUSE, **_SMALL_LINK),
+                            dbc.Button(f"{glyphs.STOP} Stop", id=ids.FLOW_STOP, **_SMALL_LINK),
+                            dbc.Button(
+                                "→ Playlist", id=ids.CHAIN_TO_PLAYLIST, **_SMALL_LINK,
+                                title="Make the chain the playlist",
+                            ),  # fmt: skip
+                        ],
+                        className="mt-2",
+                    ),
+                    html.Div(id=ids.FLOW_STATUS, className="small"),
+                    html.Div(id=ids.FLOW_MESSAGE, className="small text-danger"),
+                    html.Ol(
+                        id=ids.CHAIN_LIST,
+                        className="small ps-3 mb-0",
+                        style={"maxHeight": "25vh", "overflowY": "auto"},
+                    ),
+                ]
+            ),
+        ],
+        className="mb-2",
+    )
