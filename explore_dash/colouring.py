@@ -27,10 +27,20 @@ COLOUR_BY = {
     "autotag": "strongest auto-tag",
     POSITION: "position in the track",
 }
-#: Categorical colours (Tableau 10 without its red, kept for highlights, and its grey, "other").
+#: Categorical colours (Tableau 10 without its red, kept for highlights, and its grey).
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf")
+#: The categories past the palette's, together.
 OTHER = "other"
 OTHER_COLOR = "#c9ced6"
+#: Points with no category at all (a track with no artist, no genre tag): an entry of their own,
+#: not lumped into "other", which only means "more categories than colours".
+UNKNOWN_COLOR = "#7f7f7f"
+UNKNOWN_NAMES = {
+    "artist": "no artist",
+    "album": "no album",
+    "genre": "no genre tag",
+    "autotag": "no auto-tag",
+}
 #: Position in the track, start to end.
 POSITION_SCALE = "Viridis"
 POSITION_STEPS = 255
@@ -57,8 +67,17 @@ class Palette:
     def other_code(self) -> int:
         return len(self.categories)
 
+    @property
+    def unknown_code(self) -> int:
+        return len(self.categories) + 1
+
+    @property
+    def unknown_name(self) -> str:
+        return UNKNOWN_NAMES.get(self.by, "none")
+
     def codes(self, labels: np.ndarray) -> np.ndarray:
-        """Each label's colour number (``other_code`` for the rest).
+        """Each label's colour number: ``other_code`` for the categories past the palette's,
+        ``unknown_code`` for no category (``""``).
 
         Parameters
         ----------
@@ -69,6 +88,7 @@ class Palette:
         np.ndarray, shape (n,), uint8
         """
         out = np.full(len(labels), self.other_code, np.uint8)
+        out[labels == ""] = self.unknown_code
         for code, category in enumerate(self.categories):
             out[labels == category] = code
         return out
@@ -137,13 +157,16 @@ def rank_categories(labels: np.ndarray, by: str) -> Palette:
 
 
 def legend(palette: Palette, codes: np.ndarray) -> list[tuple[str, str]]:
-    """(label, colour) of the categories present in ``codes``, in palette order, "other" last."""
+    """(label, colour) of the categories present in ``codes``, in palette order, then "other"
+    (categories past the palette's), then no category ("no artist" and the like)."""
     present = set(np.unique(codes).tolist())
     entries = [(name, colour) for code, (name, colour)
                in enumerate(zip(palette.categories, palette.colours, strict=True))
                if code in present]  # fmt: skip
     if palette.other_code in present:
         entries.append((OTHER, OTHER_COLOR))
+    if palette.unknown_code in present:
+        entries.append((palette.unknown_name, UNKNOWN_COLOR))
     return entries
 
 
@@ -180,7 +203,7 @@ def track_positions(point_tracks: np.ndarray, offsets: np.ndarray, tracks: pd.Da
 
 def category_marker(palette: Palette, codes: np.ndarray, typed_array) -> dict:
     """The ``marker`` colour fields of a trace coloured by category."""
-    colours = [*palette.colours, OTHER_COLOR]
+    colours = [*palette.colours, OTHER_COLOR, UNKNOWN_COLOR]
     return {
         "color": typed_array(codes.astype(np.uint8)),
         "colorscale": stepped_scale(colours),

@@ -14,8 +14,12 @@ from explore_dash.colouring import (
     OTHER_COLOR,
     PALETTE,
     POSITION_STEPS,
+    UNKNOWN_COLOR,
     Palette,
+    category_marker,
     first_genre,
+    legend,
+    rank_categories,
 )
 from explore_dash.figures import PanelSettings
 from explore_dash.snapshot import Snapshot
@@ -59,7 +63,7 @@ def test_colouring001_categories_are_ranked_by_segments_over_the_whole_collectio
     assert snapshot.palette("album").categories == (
         "Alpha – First Album", "Beta – Second", "Delta – Greatest Hits", "Gamma – Live"
     )
-    # First genre of each track; Gamma has none and is left out (drawn as "other").
+    # First genre of each track; Gamma has none and is left out (drawn as "no genre tag").
     assert snapshot.palette("genre").categories == ("rock", "classical", "pop")
     assert snapshot.palette("artist") is snapshot.palette("artist")  # made once per version
 
@@ -71,15 +75,16 @@ def test_colouring002_a_category_has_one_colour_in_both_panels(snapshot):
     assert left[0] == left[1] == {PALETTE[0]}  # both Alpha tracks
     assert left[2] == {PALETTE[1]} and left[7] == {PALETTE[2]}
     genre = colours_by_track(snapshot, LEFT, "genre")
-    assert genre[5] == {OTHER_COLOR} and genre[0] == genre[1] == {PALETTE[0]}
+    assert genre[5] == {UNKNOWN_COLOR} and genre[0] == genre[1] == {PALETTE[0]}
 
 
-def test_colouring003_the_legend_lists_the_panels_categories_then_other(snapshot):
+def test_colouring003_the_legend_lists_the_panels_categories_then_the_unknown(snapshot):
     points = panels.visible_points(snapshot, Path("/nonexistent"), LEFT, ["Beta", "Gamma"], [], 1)
     _, entries = panels.point_colours(snapshot, points, "genre")
-    assert entries == [("classical", PALETTE[1]), (OTHER, OTHER_COLOR)]
+    # Gamma has no genre: its own entry; no "other", as every genre of the collection has a colour.
+    assert entries == [("classical", PALETTE[1]), ("no genre tag", UNKNOWN_COLOR)]
     html = panels.legend_children(entries)
-    assert [child.title for child in html] == ["classical", OTHER]
+    assert [child.title for child in html] == ["classical", "no genre tag"]
 
 
 def test_colouring004_strongest_auto_tag_is_the_segments_own_top_tag(snapshot):
@@ -90,8 +95,11 @@ def test_colouring004_strongest_auto_tag_is_the_segments_own_top_tag(snapshot):
     first = [points.labels[i] for i in points.tags[:, 0]]
     for code, label in zip(codes, first, strict=True):
         expected = palette.categories.index(label) if label in palette.categories else None
-        assert code == (palette.other_code if expected is None else expected)
-    assert entries and all(name in (*palette.categories, OTHER) for name, _ in entries)
+        if expected is None:
+            expected = palette.unknown_code if label == "" else palette.other_code
+        assert code == expected
+    allowed = (*palette.categories, OTHER, palette.unknown_name)
+    assert entries and all(name in allowed for name, _ in entries)
 
 
 def test_colouring005_position_runs_from_start_to_end_of_each_track(snapshot):
@@ -126,3 +134,30 @@ def test_colouring006_recolouring_patches_the_markers_only(snapshot, tmp_path):
                                           ("Rock/Pop", "rock"), (" , Jazz", "jazz")])  # fmt: skip
 def test_colouring007_the_first_genre_of_a_genre_field(genre, first):
     assert first_genre(genre) == first
+
+
+def test_colouring008_no_artist_is_its_own_entry_and_other_only_the_categories_past_the_palette():
+    # Fewer categories than colours: every named one has its colour, so no "other" at all.
+    labels = np.array(["Alpha", "", "Beta", "Alpha", ""], dtype=object)
+    palette = rank_categories(labels, "artist")
+    assert palette.categories == ("Alpha", "Beta")
+    codes = palette.codes(labels)
+    assert codes.tolist() == [0, palette.unknown_code, 1, 0, palette.unknown_code]
+    assert legend(palette, codes) == [("Alpha", PALETTE[0]), ("Beta", PALETTE[1]),
+                                      ("no artist", UNKNOWN_COLOR)]  # fmt: skip
+    # More categories than colours: "other" gathers those past the palette, and only those.
+    names = [f"artist {i:02}" for i in range(len(PALETTE) + 2)]
+    many = np.array([name for i, name in enumerate(names) for _ in range(20 - i)] + [""] * 3,
+                    dtype=object)  # fmt: skip
+    palette = rank_categories(many, "artist")
+    codes = palette.codes(many)
+    entries = legend(palette, codes)
+    assert [name for name, _ in entries] == [*names[: len(PALETTE)], OTHER, "no artist"]
+    past = np.isin(many, names[len(PALETTE) :])
+    assert set(codes[past].tolist()) == {palette.other_code}
+    assert set(codes[many == ""].tolist()) == {palette.unknown_code}
+    # Each code has its colour on the stepped scale: other and unknown differ.
+    scale = category_marker(palette, codes, lambda a: a)["colorscale"]
+    assert scale[2 * palette.other_code][1] == OTHER_COLOR
+    assert scale[2 * palette.unknown_code][1] == UNKNOWN_COLOR
+    assert Palette("genre", ()).unknown_name == "no genre tag"
