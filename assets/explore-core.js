@@ -55,9 +55,11 @@
     return { track: track, offset: index * settings.segmentSeconds };
   }
 
-  // "m:ss", "h:mm:ss" from an hour on, rounded down: as explore_dash.formatting.format_time.
+  // "m:ss", "h:mm:ss" from an hour on, rounded half up to the second: as
+  // explore_dash.formatting.format_time (and whole_seconds), so the player, the playlist and the
+  // M3U8 give one track the same length.
   function formatTime(seconds) {
-    const total = Number.isFinite(seconds) ? Math.max(0, Math.floor(seconds)) : 0;
+    const total = Number.isFinite(seconds) ? Math.max(0, Math.floor(seconds + 0.5)) : 0;
     const hours = Math.floor(total / 3600);
     const minutes = Math.floor((total % 3600) / 60);
     const secs = String(total % 60).padStart(2, "0");

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from explore_dash.formatting import whole_seconds
 from extraction.contract import library_file_path, segment_track
 
 log = logging.getLogger(__name__)
@@ -140,21 +141,21 @@ def to_m3u8(
     """An Extended M3U8 playlist of ``entries``.
 
     ``#EXTM3U``, then per entry ``#EXTINF:<seconds>,<artist> - <title>`` and its path, each line
-    ending with ``\n``. Seconds are rounded (-1 when unknown, as M3U readers expect). Paths are
-    absolute by default, so the playlist opens wherever it is saved; ``relative_to_library``
-    writes them from the library root with POSIX separators, for a playlist kept there. Text is
-    UTF-8 and paths are the files' own name bytes (the same, but for names that are not UTF-8).
-    Line breaks and control characters in tags become spaces; an entry whose *path* holds one
-    cannot be written faithfully and is left out. ``starts`` (track id → seconds) adds
-    ``#EXTVLCOPT:start-time=<seconds>`` before the path of each track that has one, so VLC
-    starts it at that moment (a radio's or path's).
+    ending with ``\n``. Seconds are rounded half up, as the page shows them (-1 when unknown,
+    as M3U readers expect). Paths are absolute by default, so the playlist opens wherever it is
+    saved; ``relative_to_library`` writes them from the library root with POSIX separators, for
+    a playlist kept there. Text is UTF-8 and paths are the files' own name bytes (the same, but
+    for names that are not UTF-8). Line breaks and control characters in tags become spaces; an
+    entry whose *path* holds one cannot be written faithfully and is left out. ``starts`` (track
+    id → seconds) adds ``#EXTVLCOPT:start-time=<seconds>`` before the path of each track that
+    has one, so VLC starts it at that moment (a radio's or path's).
     """
     lines = [b"#EXTM3U"]
     for entry in entries:
         if _PATH_BREAKING.search(entry.path):
             log.warning("left out of playlist, path has a line break: %r", entry.path)
             continue
-        seconds = round(entry.duration) if math.isfinite(entry.duration) else -1
+        seconds = whole_seconds(entry.duration) if math.isfinite(entry.duration) else -1
         name = " - ".join(
             part for part in (_one_line(entry.artist), _one_line(entry.title)) if part
         )

@@ -399,8 +399,8 @@ def test_data027_option_labels():
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(0, "0:00"), (2.992, "0:02"), (59.99, "0:59"), (65, "1:05"), (3725, "1:02:05"),
-     (-1, "0:00"), (float("nan"), "0:00")],
+    [(0, "0:00"), (2.992, "0:03"), (59.99, "1:00"), (65, "1:05"), (3725, "1:02:05"),
+     (0.5, "0:01"), (0.49, "0:00"), (74.5, "1:15"), (-1, "0:00"), (float("nan"), "0:00")],
 )  # fmt: skip
 def test_data028_format_time(seconds: float, text: str):
     assert format_time(seconds) == text

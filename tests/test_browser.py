@@ -579,12 +579,21 @@ def test_playlist001_export_writes_the_selected_tracks(app_duo, collection, tmp_
 def test_listen002_the_page_writes_times_as_the_server_does(app_duo):
     from explore_dash.formatting import format_time
 
-    seconds = [0, 0.99, 59.9, 60, 61, 599, 3599.5, 3600, 3725, 36000 + 61, 100 * 3600 + 5]
+    seconds = [0, 0.99, 59.9, 60, 61, 599, 3599.5, 3600, 3725, 36000 + 61, 100 * 3600 + 5,
+               74.5, 74.49, 0.5, 0.49, 2.99, -0.2]  # fmt: skip
     shown = app_duo.driver.execute_script(
         f"return {seconds!r}.map((s) => window.exploreDash.formatTime(s))"
     )
     assert shown == [format_time(s) for s in seconds]
     assert shown[seconds.index(3725)] == "1:02:05"  # hours on both sides, not "62:05"
+    # Rounded half up on both sides, never cut: 74.5 s is 1:15 in the player as in the playlist,
+    # a 0.5-s file is not "0:00" and a moment at 2.99 s is "@ 0:03".
+    assert [shown[seconds.index(s)] for s in (74.5, 74.49, 0.5, 0.49, 2.99, 59.9, 3599.5)] == [
+        "1:15", "1:14", "0:01", "0:00", "0:03", "1:00", "1:00:00"
+    ]  # fmt: skip
+    # A track's second segment starts at 2.992 s: "@ 0:03", as the server's chain rows say.
+    title = app_duo.driver.execute_script("return window.exploreDash.segmentTitle({}, 1)")
+    assert title == f"track 0 @ {format_time(SEGMENT_SECONDS)}" == "track 0 @ 0:03"
     assert_no_console_errors(app_duo)
 
 

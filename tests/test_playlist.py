@@ -214,3 +214,19 @@ def test_playlist014_the_playlists_folder_and_its_files_are_capped(tmp_path: Pat
         save_playlist(b"#EXTM3U\n" + b"x" * 10, tmp_path, "a")
     assert sorted(p.name for p in (tmp_path / "playlists").iterdir()) == [
         "a.m3u8", "b.m3u8", "c.m3u8"]  # fmt: skip
+
+
+def test_playlist015_durations_round_half_up_as_the_page_shows_them():
+    from explore_dash.formatting import format_time
+
+    # A 74.5-s track: 1:15 in the player and the playlist, so 75 in #EXTINF (not 74, as Python's
+    # round() to even gave); a 0.5-s file lasts 1 s, not "0:00"; a moment at 2.99 s is @ 0:03.
+    assert [format_time(s) for s in (74.5, 74.49, 0.5, 2.99, 3599.5)] == [
+        "1:15", "1:14", "0:01", "0:03", "1:00:00"
+    ]  # fmt: skip
+    lines = to_m3u8(
+        [PlaylistEntry(1, "a.wav", "A", "x", 74.5), PlaylistEntry(2, "b.wav", "B", "y", 0.5)],
+        Path("/music"),
+        relative_to_library=True,
+    ).splitlines()
+    assert lines[1] == b"#EXTINF:75,A - x" and lines[3] == b"#EXTINF:1,B - y"
