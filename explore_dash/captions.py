@@ -15,6 +15,11 @@ tag for Wesnoth, an electronic one for the two electronic soundtracks) 24 times 
 regions of the space, 20 of 24 with k-means on the 2-D map; regions of a UMAP map follow the
 soundtracks more closely (purity 0.94 against 0.84-0.90), regions of a PCA map less (0.75-0.82).
 Regions of the space also name the same music whichever projection draws it.
+
+A small map gets fewer regions (one per :data:`MIN_POINTS_PER_REGION` points at most), a region
+holding a small share of the map gets none, and a caption whose box would overlap one already
+placed moves to another of its region's central points or is left out: 48 points used to get
+five captions, two overlapping and one on a single point; it now gets two at most.
 """
 
 from __future__ import annotations
@@ -30,6 +35,18 @@ import numpy as np
 MIN_REGIONS = 5
 MAX_REGIONS = 12
 POINTS_PER_REGION = 2000
+#: A small map gets at most one caption per this many points (48 points: two captions, where
+#: five used to crowd it).
+MIN_POINTS_PER_REGION = 24
+#: A region is captioned only if it holds at least this share of an equal split of the map.
+MIN_REGION_SHARE = 0.25
+#: Where a caption may stand: its region's points nearest the region's median, this many.
+PLACES_TRIED = 12
+#: A caption's box in screen pixels, measured on the page's 12-px captions, over a nominal plot
+#: of this many pixels: enough to keep boxes apart on the maps as drawn (520-800 px a side).
+CHARACTER_PX = 7.0
+CAPTION_HEIGHT_PX = 18.0
+NOMINAL_PLOT_PX = (560.0, 460.0)
 #: k-means is fitted on at most this many of a map's points.
 FIT_SAMPLE = 10_000
 #: Tags per caption, and how many of a region's strongest tags may give one.
@@ -40,7 +57,7 @@ MIN_LIFT = 1.1
 #: Captions are cached under the data folder's cache/, by the map they caption.
 CAPTION_CACHE_DIR = "captions"
 #: Bumped when the way captions are chosen changes, so old cached ones are not shown.
-CAPTIONS_VERSION = 1
+CAPTIONS_VERSION = 2
 SEPARATOR = " · "
 
 
@@ -56,10 +73,36 @@ class Caption:
 
 
 def region_count(n_points: int) -> int:
-    """How many regions a map of ``n_points`` is split into (0 below two per region)."""
-    if n_points < 2 * MIN_REGIONS:
-        return 0
-    return int(np.clip(round(n_points / POINTS_PER_REGION), MIN_REGIONS, MAX_REGIONS))
+    """How many regions a map of ``n_points`` is split into: about one per
+    :data:`POINTS_PER_REGION` points within :data:`MIN_REGIONS`..:data:`MAX_REGIONS`, and at
+    most one per :data:`MIN_POINTS_PER_REGION` points. Never one: a region is named by what
+    stands out in it against the rest of the map, and a single region has no rest."""
+    usual = int(np.clip(round(n_points / POINTS_PER_REGION), MIN_REGIONS, MAX_REGIONS))
+    k = min(usual, n_points // MIN_POINTS_PER_REGION)
+    return k if k >= 2 else 0
+
+
+def caption_box(x: float, y: float, text: str, units_per_px: tuple[float, float]
+                ) -> tuple[float, float, float, float]:  # fmt: skip
+    """The box (x0, y0, x1, y1) in map units that ``text`` centred on (x, y) covers."""
+    half_width = (len(text) * CHARACTER_PX + 8) / 2 * units_per_px[0]
+    half_height = CAPTION_HEIGHT_PX / 2 * units_per_px[1]
+    return x - half_width, y - half_height, x + half_width, y + half_height
+
+
+def boxes_overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def units_per_pixel(coordinates: np.ndarray) -> tuple[float, float]:
+    """Map units per screen pixel on each axis of a nominal plot of the map.
+
+    Parameters
+    ----------
+    coordinates : np.ndarray, shape (n, 2), float
+    """
+    span = np.ptp(coordinates, axis=0) * 1.1 + 1e-9  # Plotly pads the range a little
+    return float(span[0] / NOMINAL_PLOT_PX[0]), float(span[1] / NOMINAL_PLOT_PX[1])
 
 
 def find_regions(coordinates: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
@@ -142,17 +185,30 @@ def captions(coordinates: np.ndarray, activations: np.ndarray, labels: Sequence[
     if regions is None:
         regions = find_regions(coordinates, k)
     k = int(regions.max()) + 1
-    out = []
-    for region, tags in enumerate(region_tags(activations, regions, k, labels)):
+    smallest = MIN_REGION_SHARE * len(coordinates) / k
+    scale = units_per_pixel(coordinates)
+    named = [
+        (region, tags)
+        for region, tags in enumerate(region_tags(activations, regions, k, labels))
+        if tags and np.count_nonzero(regions == region) >= smallest
+    ]
+    # The largest regions choose their place first: the music most of the map holds is named.
+    named.sort(key=lambda item: -np.count_nonzero(regions == item[0]))
+    out, boxes = [], []
+    for region, tags in named:
         inside = coordinates[regions == region]
-        if not tags or not len(inside):
-            continue
-        text = SEPARATOR.join(name for name, _ in tags[:TAGS_PER_CAPTION])
-        # On the region's point nearest its median: on the music it names, even where a
-        # region is curved or split on the map.
+        # Lowercase, as the tag lists write the auto-tags ("House" in MSD's labels).
+        text = SEPARATOR.join(name.lower() for name, _ in tags[:TAGS_PER_CAPTION])
+        # On one of the region's points nearest its median: on the music it names, even where
+        # a region is curved or split on the map; the nearest whose box is free.
         middle = np.median(inside, axis=0)
-        x, y = inside[np.argmin(((inside - middle) ** 2).sum(axis=1))]
-        out.append(Caption(float(x), float(y), text, int(len(inside)), region))
+        nearest = np.argsort(((inside - middle) ** 2).sum(axis=1), kind="stable")[:PLACES_TRIED]
+        for x, y in inside[nearest]:
+            box = caption_box(float(x), float(y), text, scale)
+            if not any(boxes_overlap(box, other) for other in boxes):
+                boxes.append(box)
+                out.append(Caption(float(x), float(y), text, int(len(inside)), region))
+                break
     return out
 
 
@@ -164,8 +220,9 @@ def caption_annotations(found: Sequence[Caption]) -> list[dict]:
             "y": caption.y,
             "text": caption.text,
             "showarrow": False,
-            "font": {"size": 12, "color": "#1b1f24"},
-            "bgcolor": "rgba(255, 255, 255, 0.78)",
+            # A pale box and a white halo: the points under a caption still show through it.
+            "font": {"size": 12, "color": "#1b1f24", "shadow": "1px 1px 2px white"},
+            "bgcolor": "rgba(255, 255, 255, 0.5)",
             "borderpad": 2,
             "captureevents": False,
             "name": "caption",

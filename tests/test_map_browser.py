@@ -132,7 +132,24 @@ def shown_captions(duo, panel: int) -> list[tuple[str, float, float]]:
     )]  # fmt: skip
 
 
-def test_map004_captions_are_drawn_on_both_maps_and_change_with_the_map(app_duo):
+@pytest.fixture
+def small_regions(monkeypatch):
+    """Regions of 4 points: the fake collection's 20-point maps get captions (a real map needs
+    24 points a caption, explore_dash/captions.py)."""
+    from explore_dash import captions
+
+    monkeypatch.setattr(captions, "MIN_POINTS_PER_REGION", 4)
+
+
+def caption_boxes(duo) -> list[dict]:
+    return duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('.annotation')).map(e => {"
+        " const r = e.getBoundingClientRect();"
+        " return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; });"
+    )
+
+
+def test_map004_captions_are_drawn_on_both_maps_and_change_with_the_map(small_regions, app_duo):
     assert shown_captions(app_duo, 0) == []
     app_duo.driver.execute_script("document.getElementById('captions').click()")
     for panel in (0, 1):
@@ -148,6 +165,22 @@ def test_map004_captions_are_drawn_on_both_maps_and_change_with_the_map(app_duo)
     app_duo.driver.execute_script("document.getElementById('captions').click()")
     wait_until(lambda: shown_captions(app_duo, 0) == shown_captions(app_duo, 1) == [],
                message="captions taken away")  # fmt: skip
+    assert_no_console_errors(app_duo)
+
+
+def test_map008_no_two_captions_overlap_and_they_write_tags_as_the_tag_list(small_regions, app_duo):
+    app_duo.driver.execute_script("document.getElementById('captions').click()")
+    for panel in (0, 1):
+        wait_until(lambda p=panel: shown_captions(app_duo, p), message=f"captions in {panel}")
+    boxes = caption_boxes(app_duo)
+    assert boxes
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            apart = (a["right"] <= b["left"] or b["right"] <= a["left"]
+                     or a["bottom"] <= b["top"] or b["bottom"] <= a["top"])  # fmt: skip
+            assert apart, (a, b)
+    for text, _, _ in shown_captions(app_duo, 0) + shown_captions(app_duo, 1):
+        assert text == text.lower()
     assert_no_console_errors(app_duo)
 
 
