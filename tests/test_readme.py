@@ -71,20 +71,38 @@ def test_readme003_the_workers_default_is_described_as_the_code_computes_it():
     assert "with Essentia one per core" in item and f"at most {MAX_DEFAULT_WORKERS}" in item
 
 
-def test_readme004_without_chromium_the_browser_tests_stop_at_once_in_one_line(tmp_path: Path):
+def _pytest_without_a_browser(tmp_path: Path, tests: list[str], env: dict[str, str]):
     import subprocess
     import sys
 
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_browser.py"],
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests],
         cwd=README.parent,
         capture_output=True,
         text=True,
-        timeout=120,
-        env={"PATH": str(tmp_path), "HOME": str(tmp_path)},  # no chromium, no chromedriver
+        timeout=300,
+        env={"PATH": str(tmp_path), "HOME": str(tmp_path), **env},  # no chromium, no driver
     )
+
+
+def test_readme004_under_ci_a_missing_browser_stops_the_tests_at_once_in_one_line(tmp_path: Path):
+    result = _pytest_without_a_browser(tmp_path, ["tests/test_browser.py"], {"CI": "true"})
     assert result.returncode == 4, result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     (stop,) = [line for line in result.stdout.splitlines() if "chromedriver" in line]
     assert "chromium, chromedriver not found" in stop and "apt install chromium" in stop
     assert "passed" not in result.stdout and "failed" not in result.stdout
+
+
+def test_readme005_without_a_browser_the_test_command_passes_and_counts_what_it_skipped(
+    tmp_path: Path,
+):
+    tests = ["tests/test_browser.py::test_panel001_both_panels_render_every_segment",
+             "tests/test_browser.py::test_listen002_the_page_writes_times_as_the_server_does",
+             "tests/test_readme.py::test_readme003_the_workers_default_is_described_as_the_code_computes_it"]  # noqa: E501
+    result = _pytest_without_a_browser(tmp_path, tests, {})
+    assert result.returncode == 0, result.stdout + result.stderr
+    (line,) = [line for line in result.stdout.splitlines() if "browser tests skipped" in line]
+    assert line.startswith("2 browser tests skipped, chromium, chromedriver not found")
+    assert "apt install chromium chromium-driver" in line
+    assert "1 passed, 2 skipped" in result.stdout
