@@ -35,6 +35,7 @@ from pathlib import Path
 
 from explore_dash.figures import PanelSettings
 from explore_dash.layouts.panel import DEFAULT_PANELS
+from explore_dash.options import ARCHITECTURES, DATASETS, model_name
 from explore_dash.progress import process_alive
 from extraction.contract import TRACKS_FILE, read_status, read_version
 
@@ -94,9 +95,15 @@ def space_order(available: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     return ordered + [space for space in available if space not in ordered]
 
 
-def whole_map_settings(model: str, layer: str, projection: str) -> PanelSettings:
-    architecture, dataset = model.split("-", 1)
-    return PanelSettings(architecture, dataset, layer, projection)
+def whole_map_settings(model: str, layer: str, projection: str) -> PanelSettings | None:
+    """The panel settings that show ``model``'s whole map; None for a model no panel can choose
+    (a user's model from ``--models-dir``: the panels offer the shipped architectures and
+    datasets). Looked up, not split on ``-``: a model's name need not have one."""
+    for architecture in ARCHITECTURES:
+        for dataset in DATASETS:
+            if model_name(architecture, dataset) == model:
+                return PanelSettings(architecture, dataset, layer, projection)
+    return None
 
 
 @contextmanager
@@ -157,12 +164,13 @@ def compute_pending(
         if should_stop():
             return False
         snapshot.segment_tags(model, layer)
-    todo = [(model, layer, projection) for model, layer in spaces for projection in projections]
+    todo = [(model, layer, projection, settings)
+            for model, layer in spaces for projection in projections
+            if (settings := whole_map_settings(model, layer, projection)) is not None]  # fmt: skip
     status = AheadStatus(version=snapshot.version, total=len(todo))
-    for model, layer, projection in todo:
+    for model, layer, projection, settings in todo:
         if should_stop():
             return False
-        settings = whole_map_settings(model, layer, projection)
         points = visible_points(snapshot, cache_dir, settings, [], [], 1, subset=False)
         if points.ready or len(points.rows) == 0:
             status.ready += 1

@@ -61,6 +61,23 @@ def test_ahead001_every_spaces_whole_map_lands_in_the_cache_without_a_page(tmp_p
     assert computations(cache) == len(spaces)
 
 
+def test_ahead009_a_users_model_named_without_a_dash_does_not_stop_the_maps_ahead(tmp_path):
+    import shutil
+
+    fake = write_fake_collection(tmp_path, spaces=(("musicnn-msd", "taggram"),))
+    segments = fake.data_dir / "segments"
+    # A model from --models-dir, named by its user: no panel offers it, and its name has no "-".
+    shutil.copytree(segments / "model=musicnn-msd", segments / "model=mymodel")
+    cache = fake.data_dir / "cache"
+    assert ("mymodel", "taggram") in Snapshot.load(fake.data_dir).collection.available_spaces()
+    assert compute_pending(fake.data_dir, cache, lambda: False, ("tsne",))  # ValueError before
+    snapshot = Snapshot.load(fake.data_dir)
+    assert whole_map_ready(snapshot, cache, PanelSettings("musicnn", "msd", "taggram", "tsne"))
+    assert computations(cache) == 1  # the panels' model only
+    status = json.loads((cache / STATUS_FILE).read_text())
+    assert status["ready"] == status["total"] == 1
+
+
 def test_ahead002_the_panels_first_spaces_come_first():
     available = [("musicnn-msd", "embedding"), ("musicnn-msd", "taggram"), ("vgg-mtt", "embedding")]
     assert space_order(list(reversed(available)))[:2] == available[:2]
