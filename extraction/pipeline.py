@@ -286,7 +286,7 @@ def _extract_pooled(
     cache_dir: Path | None,
 ) -> Iterator[TrackResult]:
     from extraction.features import iter_patches
-    from extraction.inference import InferencePool
+    from extraction.pool import InferencePool
 
     def finished(results: Iterator[tuple[_TrackOutputs, object]]) -> Iterator[TrackResult]:
         for track, values in results:

@@ -11,9 +11,10 @@ import pytest
 from extraction import cli
 from extraction.cli import MAX_DEFAULT_WORKERS, default_workers
 from extraction.errors import ModelError
-from extraction.inference import InferencePool, limit_tensorflow_threads
+from extraction.inference import limit_tensorflow_threads
 from extraction.library import LibraryFile
 from extraction.pipeline import POOL_BATCH_PATCHES, TrackTask, extract_tracks
+from extraction.pool import InferencePool
 from extraction.registry import LAYERS, load_registry, resolve_models
 from tests.synth import write_audio, write_random_bytes
 

@@ -74,7 +74,7 @@ def test_workers001_sigint_stops_the_pool_at_once_with_consistent_tables(tmp_pat
 # A pool worker's start: the initializer, told its parent's pid, then work (a sleep).
 WORKER_START = """
 import sys, time
-from extraction.inference import _init_worker
+from extraction.pool import _init_worker
 _init_worker(int(sys.argv[1]), [], 1, 1)
 time.sleep(float(sys.argv[2]))
 """
