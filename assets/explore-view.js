@@ -110,14 +110,45 @@
     };
   }
 
-  // Clientside callback without outputs: zoom both maps to what the search box found.
+  // Panel -> the view Find flew away from ({revision, ranges}; ranges null: the full view),
+  // kept from Find's first zoom until the box is cleared or matches nothing.
+  const beforeFind = {};
+
+  function currentRanges(gd) {
+    const layout = gd._fullLayout;
+    if (layout.xaxis.autorange || layout.yaxis.autorange) {
+      return null;
+    }
+    return { "xaxis.range": layout.xaxis.range.slice(), "yaxis.range": layout.yaxis.range.slice() };
+  }
+
+  // Clientside callback without outputs: zoom both maps to what the search box found, and
+  // back to where they were once it finds nothing ({tracks: []}).
   function flyTo(found) {
     if (!found || !Array.isArray(found.tracks)) {
       return;
     }
     for (let panel = 0, gd = core.graphDiv(0); gd; panel += 1, gd = core.graphDiv(panel)) {
+      if (!gd._fullLayout || !gd._fullLayout.xaxis) {
+        continue;
+      }
+      const revision = gd._fullLayout.uirevision;
+      if (!found.tracks.length) {
+        const before = beforeFind[panel];
+        delete beforeFind[panel];
+        if (before) {
+          // A map replaced since Find zoomed it starts from its full view.
+          const ranges = before.revision === revision && before.ranges;
+          window.Plotly.relayout(gd, ranges ||
+            { "xaxis.autorange": true, "yaxis.autorange": true });
+        }
+        continue;
+      }
       const ranges = rangesAround(gd, found.tracks);
       if (ranges) {
+        if (!beforeFind[panel]) {
+          beforeFind[panel] = { revision: revision, ranges: currentRanges(gd) };
+        }
         window.Plotly.relayout(gd, ranges);
       }
     }

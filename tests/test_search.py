@@ -9,7 +9,7 @@ import pytest
 from dash import no_update
 
 from explore_dash.callbacks import panels
-from explore_dash.search import folded, search_tracks
+from explore_dash.search import find_answer, folded, search_tracks
 from explore_dash.snapshot import Snapshot
 from tests.fake_collection import write_fake_collection
 
@@ -53,3 +53,26 @@ def test_search003_the_page_gets_the_tracks_a_place_to_fly_to_and_a_message(tmp_
     tracks, fly, text = panels.find(snapshot, "nothing like it")
     assert tracks is no_update and fly is no_update and "Nothing matches" in text
     assert panels.find(snapshot, "") == ([], no_update, "")  # cleared: highlight cleared
+
+
+def test_search004_find_gives_back_the_highlight_and_the_zoom_it_took():
+    # Nothing found, nothing held: the Highlight card and the maps are left alone.
+    assert find_answer([], "zzz", [7], None) == (None, None, "Nothing matches “zzz”.")
+    # A match borrows the highlight, remembering the user's own tracks.
+    tracks, fly, text = find_answer([1, 2], "nex", [7], None)
+    assert tracks == [1, 2] and fly == {"tracks": [1, 2], "query": "nex", "before": [7]}
+    assert text.startswith("2 tracks:")
+    # Typing on to a narrower match keeps what the user had before the first.
+    tracks, fly, _ = find_answer([2], "nexi", [1, 2], fly)
+    assert tracks == [2] and fly["before"] == [7]
+    # Typing on to no match: Find's highlight goes, the user's comes back, the maps fly back.
+    tracks, fly, text = find_answer([], "nexius", [2], fly)
+    assert tracks == [7] and fly == {"tracks": [], "query": "nexius", "before": []}
+    assert text == "Nothing matches “nexius”."
+    # Once given back, more letters change nothing.
+    assert find_answer([], "nexiusz", [7], fly) == (None, None, "Nothing matches “nexiusz”.")
+    # Cleared after the user chose other tracks in the Highlight card: those stay.
+    _, fly, _ = find_answer([1], "alpha", [], None)
+    assert find_answer([], "", [1, 5], fly) == (None, {"tracks": [], "query": "", "before": []}, "")
+    # Cleared while Find's highlight is on: the card gets back what it had (nothing).
+    assert find_answer([], "", [1], fly)[0] == []

@@ -31,6 +31,7 @@ from explore_dash.options import (
 )
 from explore_dash.progress import process_alive
 from explore_dash.radio import MAX_PATH_STEPS, diversity_from
+from explore_dash.search import find_answer, search_tracks
 from explore_dash.state import AppState
 from explore_dash.windows import SEGMENT_LENGTHS
 
@@ -243,10 +244,20 @@ def register_panels(app: Dash, state: AppState) -> None:
         Output(ids.FLY_TO, "data"),
         Output(ids.SEARCH_MESSAGE, "children"),
         Input(ids.SEARCH, "value"),
+        State(ids.HIGHLIGHT_TRACKS, "value"),
+        State(ids.FLY_TO, "data"),
         prevent_initial_call=True,
     )
-    def search(query):
-        return panels.find(state.snapshot, inputs.text(query))
+    def search(query, highlighted, last_find):
+        snapshot = state.snapshot
+        bounds = inputs.page_bounds(snapshot)
+        query = inputs.text(query)
+        last = inputs.mapping(last_find)
+        answer = find_answer(
+            search_tracks(snapshot.tracks, query), query, inputs.track_ids(highlighted, bounds),
+            last and {key: inputs.track_ids(last.get(key), bounds) for key in ("tracks", "before")},
+        )  # fmt: skip
+        return tuple(no_update if value is None else value for value in answer)
 
     app.clientside_callback(browser("flyTo"), Input(ids.FLY_TO, "data"), prevent_initial_call=True)
 
