@@ -12,12 +12,34 @@
   // mode: null (hover plays), "chain" (a radio or path plays), "track" (one track plays whole).
   const flow = {
     chain: null, position: -1, length: "15", mode: null, paused: false,
-    itemEnd: null, asked: 0, waiting: false, title: "",
+    itemEnd: null, asked: 0, waiting: false, title: "", note: "", pausedLabel: false,
   };
   const drawnIds = {}; // panel -> segment ids drawn on its chain layer (read by tests)
 
   function setStatus(text) {
     window.dash_clientside.set_props(ids.flowStatus, { children: text });
+  }
+
+  // Pause reads "Resume" while paused; the button carries both labels (layouts/listening.py).
+  function showPaused(paused) {
+    const button = document.getElementById(ids.flowPause);
+    if (!button || flow.pausedLabel === paused) {
+      return;
+    }
+    flow.pausedLabel = paused;
+    const label = paused ? button.dataset.resumeLabel : button.dataset.pauseLabel;
+    if (label) {
+      window.dash_clientside.set_props(ids.flowPause, { children: label });
+    }
+  }
+
+  // The line under the two buttons of the player, found by its data attribute, which holds
+  // what it says when they have no hovered point to play.
+  function showHint(shown) {
+    const hint = document.querySelector("[data-listen-hint]");
+    if (hint && hint.id && (hint.textContent !== "") !== shown) {
+      window.dash_clientside.set_props(hint.id, { children: shown ? hint.dataset.listenHint : "" });
+    }
   }
 
   // The line under the player names what it plays, whoever started it.
@@ -34,7 +56,8 @@
       const item = flow.chain.items[flow.position];
       const state = flow.paused ? "paused" : "playing";
       return kindName(flow.chain) + " " + (flow.position + 1) + "/" +
-        flow.chain.items.length + ", " + state + ": " + (item ? item.title : "");
+        flow.chain.items.length + ", " + state + ": " + (item ? item.title : "") +
+        (flow.note ? ". " + flow.note : "");
     }
     if (flow.mode === "track") {
       return (flow.paused ? "Paused: " : "Whole track: ") + flow.title +
@@ -52,6 +75,7 @@
     const item = flow.chain.items[position];
     flow.position = position;
     flow.paused = false;
+    showPaused(false);
     flow.waiting = false;
     const seconds = itemSeconds();
     flow.itemEnd = seconds === null ? null : item.offset + seconds;
@@ -71,6 +95,8 @@
     flow.mode = null;
     flow.itemEnd = null;
     flow.waiting = false;
+    flow.paused = false;
+    showPaused(false);
     const audio = document.getElementById(ids.player);
     if (audio) {
       audio.pause();
@@ -90,6 +116,10 @@
       flow.waiting = true; // the next moments are on their way (playChain continues)
       flow.itemEnd = null;
       return "Radio: finding the next moment…";
+    }
+    if (flow.chain.kind === "radio") { // a normal end, said as calmly as the rest
+      return finish("Radio finished: it has played every track it may (all but those left " +
+        "out under Variety).");
     }
     return finish(kindName(flow.chain) + " finished");
   }
@@ -135,6 +165,9 @@
     }
     const same = flow.chain && flow.chain.id === chain.id;
     flow.chain = chain;
+    if (!same || chain.note) { // a radio's note holds until a later batch has another
+      flow.note = chain.note || "";
+    }
     if (same) {
       if (flow.waiting && flow.mode === "chain") {
         return advance();
@@ -172,6 +205,7 @@
         return core.noUpdate();
       }
       flow.paused = !flow.paused;
+      showPaused(flow.paused);
       if (flow.paused) {
         audio.pause();
       } else {
@@ -201,7 +235,11 @@
       offset = segment.offset;
     } else if (id && (id.type === ids.playTrack || id.type === ids.playlistPlay)) {
       track = id.track;
-    } else if (last && (id === ids.pinMoment || id === ids.pinStart)) {
+    } else if (id === ids.pinMoment || id === ids.pinStart) {
+      if (!last) { // nothing hovered or clicked yet: say what to do, right under the buttons
+        showHint(true);
+        return core.noUpdate();
+      }
       const segment = core.segmentOf(last.segment);
       track = segment.track;
       offset = id === ids.pinMoment ? segment.offset : 0;
@@ -210,8 +248,10 @@
       return core.noUpdate();
     }
     watchPlayer();
+    showHint(false);
     flow.mode = "track";
     flow.paused = false;
+    showPaused(false);
     flow.itemEnd = null;
     flow.title = core.trackName(names, track) + " from " + core.formatTime(offset);
     core.playAt(track, offset);
@@ -317,8 +357,17 @@
     }
   }
 
+  // Stop whatever this module plays (Listen = Off): its status says so.
+  function stop() {
+    if (flow.mode) {
+      setStatus(finish(flow.mode === "chain" ? kindName(flow.chain) + " stopped" : "Stopped"));
+    }
+  }
+
   core.flow = {
     active: () => flow.mode !== null,
+    stop: stop,
+    hideHint: () => showHint(false),
     shown: (panel) => (drawnIds[panel] || []).slice(),
     state: () => ({ mode: flow.mode, position: flow.position, paused: flow.paused,
                     items: flow.chain ? flow.chain.items.length : 0 }),

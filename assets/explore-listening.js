@@ -1,9 +1,39 @@
 // Hover-to-play (or click-to-play): the hovered segment plays from its start, no server round trip.
 // While a radio, a path or a whole track plays (assets/explore-flow.js), hovering only
-// remembers the segment (the radio's next seed) and leaves the player alone.
+// remembers the segment (the radio's next seed) and leaves the player alone. Listen = Off stops
+// whatever plays, and hovering plays nothing until another choice.
 (function () {
   "use strict";
   const core = window.exploreDash;
+  let hinted = true; // the hint under the player's buttons may show until a point is hovered
+
+  // Stop the page's player: a radio, a path or a whole track (explore-flow.js), a hovered
+  // moment, and a hovered file still loading (whose arrival would start it).
+  function stopPlayer() {
+    if (core.flow) {
+      core.flow.stop();
+    }
+    const audio = document.getElementById(core.settings.ids.player);
+    if (!audio) {
+      return;
+    }
+    delete audio.dataset.stopAt;
+    audio.pause();
+    if (audio.getAttribute("src") && audio.readyState < HTMLMediaElement.HAVE_METADATA) {
+      audio.removeAttribute("src"); // drops the load, and the play its metadata would start
+      audio.load();
+    }
+  }
+
+  // The Listen choices are wrapped in an element whose data-stops-player names the choice
+  // that stops (layouts/listening.py). A change event, not a callback: it acts at once.
+  document.addEventListener("change", (event) => {
+    const target = event.target;
+    const group = target && target.closest ? target.closest("[data-stops-player]") : null;
+    if (group && target.checked && target.value === group.dataset.stopsPlayer) {
+      stopPlayer();
+    }
+  });
 
   // Clientside callback: hoverData/clickData of the panels -> what plays now, and the last
   // hovered or clicked segment ({segment, panel}).
@@ -22,6 +52,10 @@
       return none;
     }
     const last = { segment: id, panel: event.id.panel };
+    if (hinted && core.flow) { // a point is hovered now: the buttons' hint no longer applies
+      hinted = false;
+      core.flow.hideHint();
+    }
     if (core.flow && core.flow.active()) {
       return [core.noUpdate(), last];
     }

@@ -8,6 +8,7 @@ PANELS = (0, 1)
 ARTISTS = "music-artists"
 TAGS = "music-tags"
 REDUCTION = "music-reduction"
+REDUCTION_BOX = "music-reduction-box"
 SEGMENT_LENGTH = "segment-length"
 
 # Reading the map (explore_dash/colouring.py)
@@ -74,6 +75,7 @@ PANEL_RECOMPUTE = "panel-recompute"
 PANEL_RETRY = "panel-retry"
 PANEL_PROGRESS = "panel-progress"
 PANEL_PROGRESS_BOX = "panel-progress-box"
+PANEL_PROGRESS_TEXT = "panel-progress-text"
 PANEL_CANCEL = "panel-cancel"
 
 
@@ -85,6 +87,18 @@ def cancel_button(index: int) -> str:
 PLAYLIST_REMOVE = "playlist-remove"
 PLAYLIST_UP = "playlist-up"
 PLAYLIST_PLAY = "playlist-play"
+PLAYLIST_DOWN = "playlist-down"
+# The playlist is the user's: a selection offers to add or replace, and changes can be undone
+# (explore_dash/callbacks/playlist.py).
+PLAYLIST_EDITS = "playlist-edits-store"
+PLAYLIST_OFFER = "playlist-offer"
+PLAYLIST_OFFER_TEXT = "playlist-offer-text"
+PLAYLIST_ADD = "playlist-add"
+PLAYLIST_REPLACE = "playlist-replace"
+PLAYLIST_UNDO = "playlist-undo"
+PLAYLIST_REDO = "playlist-redo"
+PLAYLIST_KEPT = "playlist-kept"
+PLAYLIST_RESTORE = "playlist-restore"
 
 # Radio, paths and whole-track listening (explore_dash/radio.py, assets/explore-flow.js)
 LAST_SEGMENT = "last-segment-store"
@@ -111,6 +125,9 @@ FLOW_SKIP = "flow-skip"
 FLOW_PAUSE = "flow-pause"
 FLOW_STOP = "flow-stop"
 PIN_MOMENT = "pin-moment"
+# What the two buttons under the player say when nothing was hovered yet (found by the browser
+# through its data-listen-hint attribute: layouts/listening.py).
+PIN_HINT = "pin-hint"
 PIN_START = "pin-start"
 PLAY_POSITION = "play-position"
 PLAY_MOMENT = "play-moment"

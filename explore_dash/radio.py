@@ -5,6 +5,11 @@ space) and return a chain of moments: each a segment, so each item starts where 
 like its neighbours, not at the top of a track. The diversity rules (:class:`Diversity`) apply to
 both: no track twice, no artist again within the last ``artist_gap`` tracks, no album twice, and
 excluded artists and tags.
+
+Only "no track twice" and the exclusions are walls. The artist and album rules are preferences:
+where no track left fits them (a small library has few albums and artists), the radio relaxes
+them step by step (:func:`relaxed_rules`) and marks the moment so, rather than ending after a
+few tracks; a path asked for more steps than tracks it may visit takes as many as there are.
 """
 
 from __future__ import annotations
@@ -57,6 +62,9 @@ class Moment:
     segment: int
     track: int
     offset: float
+    #: The variety rules this moment did without ("" when it fits them all): see
+    #: :func:`relaxed_rules`.
+    relaxed: str = ""
 
 
 def _column(tracks: pd.DataFrame, track_ids: np.ndarray, name: str) -> np.ndarray:
@@ -86,23 +94,47 @@ class _Rules:
         )
         self.eligible = playable & ~excluded_artist & ~excluded_tag
 
-    def allowed(self, chain_codes: Sequence[int]) -> np.ndarray:
-        """Tracks that may come after the tracks ``chain_codes`` (positions in track_ids)."""
+    def allowed(
+        self, chain_codes: Sequence[int], artist_gap: int | None = None,
+        distinct_albums: bool | None = None,
+    ) -> np.ndarray:  # fmt: skip
+        """Tracks that may come after the tracks ``chain_codes`` (positions in track_ids).
+
+        ``artist_gap`` and ``distinct_albums`` replace the diversity's own (a relaxed step).
+        """
+        gap = self.diversity.artist_gap if artist_gap is None else artist_gap
+        albums = self.diversity.distinct_albums if distinct_albums is None else distinct_albums
         allowed = self.eligible.copy()
         if not chain_codes:
             return allowed
         codes = np.asarray(chain_codes, np.int64)
         allowed[codes] = False
-        gap = self.diversity.artist_gap
         if gap > 0:
             recent = {a for a in self.artists[codes[-gap:]] if a}
             if recent:
                 allowed &= ~np.isin(self.artists, list(recent))
-        if self.diversity.distinct_albums:
+        if albums:
             used = {a for a in self.albums[codes] if a}
             if used:
                 allowed &= ~np.isin(self.albums, list(used))
         return allowed
+
+    def allowed_relaxed(
+        self, chain_codes: Sequence[int], barred: int = -1
+    ) -> tuple[np.ndarray, str]:
+        """The tracks of the first step of :func:`relaxed_rules` that leaves any, and its name.
+
+        ``barred`` (a position in track_ids, -1 for none) is never allowed: a path's end. All
+        False (and "") when every eligible track is in the chain.
+        """
+        allowed = np.zeros_like(self.eligible)
+        for gap, albums, relaxed in relaxed_rules(self.diversity):
+            allowed = self.allowed(chain_codes, gap, albums)
+            if barred >= 0:
+                allowed[barred] = False
+            if allowed.any():
+                return allowed, relaxed
+        return allowed, ""
 
     def code_of_track(self, track: int) -> int:
         position = int(np.searchsorted(self.index.track_ids, track))
@@ -111,8 +143,31 @@ class _Rules:
         return -1
 
 
-def _moment(index: SpaceIndex, row: int) -> Moment:
-    return Moment(int(index.segment_ids[row]), int(index.track[row]), float(index.offset[row]))
+def relaxed_rules(diversity: Diversity) -> list[tuple[int, bool, str]]:
+    """The variety rules from the strictest to none: (artist gap, no album twice, what is relaxed).
+
+    The rules as set first; then an album may come again; then the same artist sooner, one
+    track less apart at a time, down to "no track twice" alone. Albums go first: a small
+    library has fewer albums than artists, and an album again is the smaller surprise.
+    """
+    gap, albums = diversity.artist_gap, diversity.distinct_albums
+    steps = [(gap, albums, "")]
+    album_note = "an album again" if albums else ""
+    if albums:
+        steps.append((gap, False, album_note))
+    for shorter in range(gap - 1, -1, -1):
+        artist_note = (
+            "the same artist twice in a row" if shorter == 0
+            else f"the same artist {shorter + 1} tracks apart"
+        )  # fmt: skip
+        steps.append((shorter, False, " and ".join(n for n in (album_note, artist_note) if n)))
+    return steps
+
+
+def _moment(index: SpaceIndex, row: int, relaxed: str = "") -> Moment:
+    return Moment(
+        int(index.segment_ids[row]), int(index.track[row]), float(index.offset[row]), relaxed
+    )
 
 
 def radio(
@@ -125,8 +180,10 @@ def radio(
 ) -> list[Moment]:
     """The next ``count`` moments after ``chain`` (segment ids, the seed first).
 
-    Each next moment is the segment nearest the previous one among the tracks the rules allow;
-    the radio ends early (fewer moments, possibly none) when no track is left.
+    Each next moment is the segment nearest the previous one among the tracks the rules allow,
+    relaxed (:func:`relaxed_rules`, the moment's ``relaxed`` saying how) when no track fits
+    them all; the radio ends (fewer moments, possibly none) only when every track it may play
+    (not left out) is in the chain.
 
     Raises
     ------
@@ -144,17 +201,18 @@ def radio(
         )
     rules = _Rules(index, tracks, tags_by_track, diversity)
     codes = [int(index.track_code[r]) for r in rows if r >= 0]
-    if len(chain) == 1 and not rules.allowed(codes).any():
+    if len(chain) == 1 and not rules.allowed_relaxed(codes)[0].any():
         raise RadioError(
-            "No other track fits the radio's settings: allow more artists, albums or tags."
+            "No other track fits the radio's settings: leave out fewer artists or tags."
         )
     moments = []
     last = rows[-1]
     for _ in range(count):
-        row = index.nearest_row(np.asarray(index.vectors[last]), rules.allowed(codes))
+        allowed, relaxed = rules.allowed_relaxed(codes)
+        row = index.nearest_row(np.asarray(index.vectors[last]), allowed)
         if row < 0:
             break
-        moments.append(_moment(index, row))
+        moments.append(_moment(index, row, relaxed))
         codes.append(int(index.track_code[row]))
         last = row
     return moments
@@ -169,17 +227,20 @@ def path(
     steps: int,
     diversity: Diversity,
 ) -> list[Moment]:
-    """``steps`` moments moving evenly from track ``start`` to track ``end``.
+    """``steps`` moments moving evenly from track ``start`` to track ``end``, or fewer.
+
+    A path asked for more steps than the tracks it may visit (all but those left out) takes
+    one step a track: fewer moments than ``steps``, which the caller tells the user.
 
     Waypoints are evenly spaced on the line between the two tracks' centroids; step ``i`` is the
     allowed track whose centroid is nearest waypoint ``i`` (start and end are fixed, and exempt
     from the exclusions: the user chose them), at its segment nearest the waypoint. No track
-    twice, the diversity rules between consecutive steps as in the radio.
+    twice, the diversity rules between consecutive steps relaxed as in the radio.
 
     Raises
     ------
     RadioError
-        Start equals end, a track is not in the space, fewer tracks are allowed than steps.
+        Start equals end, or a track is not in the space: no path at all.
     """
     if not 2 <= steps <= MAX_PATH_STEPS:
         raise RadioError(f"A path has 2 to {MAX_PATH_STEPS} steps.")
@@ -194,30 +255,22 @@ def path(
         )
     between = rules.eligible.copy()
     between[[first, last]] = False
-    room = int(between.sum()) + 2
-    if room < steps:
-        raise RadioError(
-            f"Only {room} tracks can be on this path with these settings: ask for at most "
-            f"{room} steps, or allow more artists, albums or tags."
-        )
+    steps = min(steps, int(between.sum()) + 2)
     a, b = index.centroids[first].astype(np.float64), index.centroids[last].astype(np.float64)
     waypoints = [(a + (b - a) * (i / (steps - 1))).astype(np.float32) for i in range(steps)]
     codes = [first]
+    notes = [""]
     for waypoint in waypoints[1:-1]:
-        allowed = rules.allowed(codes)
-        allowed[last] = False
-        code = index.nearest_track(waypoint, allowed)
-        if code < 0:  # the album and artist rules ran out of tracks: relax them, not the count
-            allowed = between.copy()
-            allowed[codes] = False
-            code = index.nearest_track(waypoint, allowed)
-        codes.append(code)
+        allowed, relaxed = rules.allowed_relaxed(codes, barred=last)
+        codes.append(index.nearest_track(waypoint, allowed))
+        notes.append(relaxed)
     codes.append(last)
+    notes.append("")
     moments = []
-    for code, waypoint in zip(codes, waypoints, strict=True):
+    for code, waypoint, relaxed in zip(codes, waypoints, notes, strict=True):
         rows = index.rows_of_track(code)
         distances = index.distances(waypoint)[rows]
-        moments.append(_moment(index, int(rows[np.argmin(distances)])))
+        moments.append(_moment(index, int(rows[np.argmin(distances)]), relaxed))
     return moments
 
 

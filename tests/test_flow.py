@@ -42,8 +42,16 @@ def test_flow101_the_radio_starts_at_the_hovered_moment_in_that_panels_space(sna
     assert items[0] == {"segment": seed, "track": 2, "offset": pytest.approx(3 * 2.992),
                         "title": "Beta – Étude @ 0:09"}  # fmt: skip
     tracks = [item["track"] for item in items]
-    assert len(tracks) == len(set(tracks)) == 4  # Alpha's second track: same album as the first
-    assert inputs.chain(chain, inputs.page_bounds(snapshot)) == chain  # the page's passes
+    # Every playable track: Alpha's second, on the album of its first, comes last and the
+    # chain says why (before, 'No album twice' ended the radio at 4 of these 5 tracks).
+    assert len(tracks) == len(set(tracks)) == 5 and tracks[-1] in (0, 1)
+    assert chain["note"] == (
+        "Few tracks left fit the variety rules, so the radio now allows an album again and the "
+        "same artist 2 tracks apart, rather than stop."
+    )
+    # The page's chain passes the checks (the note goes to the page and is never read back).
+    checked = inputs.chain(chain, inputs.page_bounds(snapshot))
+    assert checked == {key: value for key, value in chain.items() if key != "note"}
 
 
 def test_flow102_the_selection_seeds_the_radio_at_its_most_central_segment(snapshot):
@@ -63,8 +71,7 @@ def test_flow103_refusals_are_messages(snapshot):
     seed = {"segment": segment_id(0, 0), "panel": 0}
     chain, text = flow.start_radio(snapshot, seed, None, SPACES, everyone)
     assert chain is no_update and "No other track fits" in text
-    for start, end, steps, expected in [(0, 0, 3, "same track"), (0, 7, 6, "Only 5 tracks"),
-                                        (None, 7, 3, "Pick a start"),
+    for start, end, steps, expected in [(0, 0, 3, "same track"), (None, 7, 3, "Pick a start"),
                                         (0, 3, 3, "no longer in the library")]:  # fmt: skip
         chain, text = flow.start_path(snapshot, start, end, steps, 0, SPACES,
                                       Diversity())  # fmt: skip
@@ -76,9 +83,22 @@ def test_flow104_the_radio_goes_on_until_no_track_is_left(snapshot):
     rules = Diversity(artist_gap=0, distinct_albums=False)
     chain, _ = flow.start_radio(snapshot, seed, None, SPACES, rules)
     assert len(chain["items"]) == 5  # every playable track, the seed's first
+    assert chain["note"] == ""  # no rule to relax
     more, text = flow.more_radio(snapshot, chain, rules)
-    assert more["ended"] and more["items"] == chain["items"] and "every track" in text
+    # The normal end is no error message (the page's status line says it, calmly).
+    assert more["ended"] and more["items"] == chain["items"] and text == ""
     assert flow.more_radio(snapshot, more, rules) == (no_update, no_update)
+
+
+def test_flow111_a_path_asked_for_more_steps_than_tracks_takes_them_all_and_says_so(snapshot):
+    chain, text = flow.start_path(snapshot, 0, 7, 12, 0, SPACES, Diversity())
+    tracks = [item["track"] for item in chain["items"]]
+    # Before: no path, and the red "Only 5 tracks can be on this path" message.
+    assert text == "" and len(tracks) == len(set(tracks)) == 5
+    assert (tracks[0], tracks[-1]) == (0, 7)
+    assert chain["note"] == "Only 5 tracks can be on this path with these settings: it has 5 steps."
+    chain, _ = flow.start_path(snapshot, 0, 7, 3, 0, SPACES, Diversity())
+    assert len(chain["items"]) == 3 and chain["note"] == ""
 
 
 def test_flow105_a_path_becomes_a_playlist_that_keeps_its_moments(snapshot, fake):

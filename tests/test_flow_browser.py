@@ -87,6 +87,23 @@ def message(duo) -> str:
     return duo.find_element("#flow-message").text
 
 
+def status(duo) -> str:
+    return duo.find_element("#flow-status").text
+
+
+def player_paused(duo) -> bool:
+    return duo.driver.execute_script(f"return {PLAYER}.paused")
+
+
+def start_radio_from(duo, track: int) -> None:
+    """Hover ``track`` in the left map, leave the maps and start a radio; waits for its chain."""
+    hover_segment_of(duo, track)
+    move_to(duo.driver, 5, 5)  # off the maps: no more hovers
+    click(duo, "#radio-start")
+    wait_until(lambda: len(chain_rows(duo)) >= 2 and "Radio 1/" in status(duo),
+               message="the radio to play")  # fmt: skip
+
+
 def test_flow001_radio_plays_new_tracks_by_itself_and_keeps_artists_apart(app_duo, collection):
     hover_segment_of(app_duo, 0)  # Alpha – Song A
     click(app_duo, "#item-length input[value='segment']")  # ~3 s per item
@@ -113,9 +130,11 @@ def test_flow001_radio_plays_new_tracks_by_itself_and_keeps_artists_apart(app_du
     for panel in (0, 1):
         assert len(shown_chain(app_duo, panel)) == items
     assert app_duo.find_element("#flow-status").text.startswith("Radio ")
-    wait_until(  # the line under the player names the radio's item, not the last hover
-        lambda: app_duo.find_element("#flow-status").text.split(": ", 1)[-1]
-        == app_duo.find_element("#now-playing").text,
+    wait_until(  # the line under the player names the radio's item, not the last hover (the
+        # status may go on with a note on the variety rules)
+        lambda: app_duo.find_element("#flow-status").text.split(": ", 1)[-1].startswith(
+            app_duo.find_element("#now-playing").text
+        ),
         message="the player line to name the radio's item",
     )
     click(app_duo, "#flow-stop")
@@ -172,8 +191,14 @@ def test_flow003_bad_requests_get_a_message_in_the_page(app_duo):
     click(app_duo, "#path-button")
     wait_until(lambda: "same track" in message(app_duo), message="start equals end")
     choose_option(app_duo, "#path-end", "Gamma – Crowd")
-    click(app_duo, "#path-button")  # 12 steps, 5 tracks
-    wait_until(lambda: "Only 5 tracks" in message(app_duo), message="too many steps")
+    click(app_duo, "#path-button")  # 12 steps, 5 tracks: a path of 5, and a calm note
+    path_rows = wait_until(lambda: len(chain_rows(app_duo)) == 5 and chain_rows(app_duo),
+                           message="a path of every track")  # fmt: skip
+    wait_until(lambda: "Only 5 tracks can be on this path with these settings: it has 5 steps"
+               in status(app_duo), message="the note on fewer steps")  # fmt: skip
+    assert message(app_duo) == ""  # not an error
+    click(app_duo, "#flow-stop")
+    wait_until(lambda: "stopped" in status(app_duo), message="stop")
     # Every artist left out under "Variety": the radio says so instead of playing.
     summary = app_duo.driver.find_element(By.XPATH, "//summary[text()='Variety']")
     app_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", summary)
@@ -186,7 +211,7 @@ def test_flow003_bad_requests_get_a_message_in_the_page(app_duo):
     move_to(app_duo.driver, 5, 5)
     click(app_duo, "#radio-start")
     wait_until(lambda: "No other track fits" in message(app_duo), message="every track left out")
-    assert chain_rows(app_duo) == []
+    assert chain_rows(app_duo) == path_rows  # no radio: the path's chain stays
     assert_no_console_errors(app_duo)
 
 
@@ -262,4 +287,96 @@ def test_flow006_a_chain_is_drawn_on_maps_of_longer_windows(app_duo):
         wait_until(lambda p=panel: len(shown_chain(app_duo, p)) == items,
                    message=f"the chain on panel {panel}")  # fmt: skip
     click(app_duo, "#flow-stop")
+    assert_no_console_errors(app_duo)
+
+
+def test_flow007_the_default_radio_plays_a_small_library_through_and_ends_calmly(app_duo):
+    # 5 playable tracks; by default 'No album twice' and 3 artists apart. Before: 4 tracks,
+    # then "The radio has played every track its settings allow" in red (the error style).
+    start_radio_from(app_duo, 2)
+    assert "Few tracks left fit the variety rules, so the radio now allows" in status(app_duo)
+    wait_until(lambda: len(chain_rows(app_duo)) == 5, message="every playable track")
+    for _ in range(12):  # Skip to the end (the last items ask for more, which there is not)
+        if "Radio finished" in status(app_duo):
+            break
+        click(app_duo, "#flow-skip")
+        time.sleep(0.3)
+    wait_until(lambda: "Radio finished: it has played every track it may" in status(app_duo),
+               message="the end")  # fmt: skip
+    assert message(app_duo) == ""
+    classes = app_duo.find_element("#flow-status").get_attribute("class")
+    assert "text-danger" not in classes
+    red, green, _ = app_duo.driver.execute_script(
+        "return getComputedStyle(document.getElementById('flow-status')).color"
+        ".match(/[0-9]+/g).map(Number)"
+    )
+    assert red - green < 60, (red, green)  # not the error's red
+    assert player_paused(app_duo)
+    assert_no_console_errors(app_duo)
+
+
+def test_flow008_pause_reads_resume_while_paused(app_duo):
+    from explore_dash.layouts.listening import PAUSE_LABEL, RESUME_LABEL
+
+    button = app_duo.find_element("#flow-pause")
+    assert button.text == PAUSE_LABEL
+    start_radio_from(app_duo, 0)
+    click(app_duo, "#flow-pause")
+    wait_until(lambda: button.text == RESUME_LABEL, message="Resume while paused")
+    assert RESUME_LABEL.startswith("\u25b6") and ", paused:" in status(app_duo)
+    assert player_paused(app_duo)
+    click(app_duo, "#flow-pause")
+    wait_until(lambda: button.text == PAUSE_LABEL, message="Pause again")
+    wait_until(lambda: not player_paused(app_duo), message="playing again")
+    click(app_duo, "#flow-pause")
+    wait_until(lambda: button.text == RESUME_LABEL, message="Resume")
+    click(app_duo, "#flow-stop")  # a stopped chain is not paused
+    wait_until(lambda: button.text == PAUSE_LABEL, message="Pause after Stop")
+    assert_no_console_errors(app_duo)
+
+
+def choose_listen(duo, value: str) -> None:
+    """Choose Hover, Click or Off under Listen (a click on the radio input, as a user's)."""
+    choice = duo.find_element(f"#listen-mode input[value='{value}']")
+    duo.driver.execute_script("arguments[0].click()", choice)
+    wait_until(lambda: choice.is_selected(), message=f"Listen = {value}")
+
+
+def test_flow009_listen_off_stops_a_radio_and_a_hovered_moment(app_duo):
+    start_radio_from(app_duo, 0)
+    assert not player_paused(app_duo)
+    choose_listen(app_duo, "off")
+    wait_until(lambda: player_paused(app_duo), message="Off to stop the radio")
+    wait_until(lambda: status(app_duo) == "Radio stopped", message="the radio stopped")
+    assert app_duo.driver.execute_script("return window.exploreDash.flow.state().mode") is None
+    # Off: hovering plays nothing.
+    ids = trace_ids(app_duo, 0)
+    other = next(i for i, s in enumerate(ids) if s // SEGMENT_ID_STRIDE == 7)
+    move_to(app_duo.driver, *point_pixel(app_duo, 0, other))
+    time.sleep(0.5)
+    assert player_paused(app_duo) and playing(app_duo)[0] != "audio/7"
+    # Hover again (another point: the map sends no new hover for the same one), then Off
+    # stops the hovered moment.
+    choose_listen(app_duo, "hover")
+    hover_segment_of(app_duo, 5)
+    wait_until(lambda: not player_paused(app_duo), message="the hovered moment to play")
+    choose_listen(app_duo, "off")
+    wait_until(lambda: player_paused(app_duo), message="Off to stop the hovered moment")
+    first = next(i for i, s in enumerate(ids) if s // SEGMENT_ID_STRIDE == 0)
+    move_to(app_duo.driver, *point_pixel(app_duo, 0, first))
+    time.sleep(0.5)
+    assert player_paused(app_duo) and playing(app_duo)[0] == "audio/5"
+    assert_no_console_errors(app_duo)
+
+
+def test_flow010_keep_playing_with_nothing_hovered_says_what_to_do(app_duo):
+    from explore_dash.layouts.listening import PIN_HINT_TEXT
+
+    click(app_duo, "#pin-moment")
+    wait_until(lambda: app_duo.find_element("#pin-hint").text == PIN_HINT_TEXT,
+               message="the hint under the buttons")  # fmt: skip
+    assert message(app_duo) == "" and "◎" not in PIN_HINT_TEXT
+    assert playing(app_duo)[0] is None
+    hover_segment_of(app_duo, 0)  # a point hovered: the hint goes
+    wait_until(lambda: app_duo.find_element("#pin-hint").text == "", message="the hint gone")
     assert_no_console_errors(app_duo)

@@ -4,11 +4,13 @@ A chain is a plain dict held in the ``CHAIN`` store and played by ``assets/explo
 
     {"id": str, "kind": "radio" | "path", "panel": int, "model": str, "layer": str,
      "items": [{"segment": int, "track": int, "offset": float, "title": str}, ...],
-     "ended": bool}
+     "ended": bool, "note": str}
 
-``ended`` says a radio found no further track for its rules. The functions here take the
-snapshot and checked inputs and return store values and messages; they never raise for bad
-input: every refusal is a message in the page.
+``ended`` says a radio has played every track it may (all but those left out). ``note`` (sent to
+the page, never read back) says, calmly, what the chain did that was not asked: variety rules a
+radio relaxed, a path with fewer steps than asked. The functions here take the snapshot and
+checked inputs and return store values and messages; they never raise for bad input: every
+refusal is a message in the page (shown as an error, so a normal end is not one).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from explore_dash import ids
 from explore_dash.collection import DataError
 from explore_dash.formatting import format_time
 from explore_dash.layouts import glyphs
-from explore_dash.radio import Diversity, Moment, RadioError, path, radio
+from explore_dash.radio import Diversity, Moment, RadioError, path, radio, relaxed_rules
 from explore_dash.snapshot import Snapshot, track_names
 from extraction.contract import segment_track
 
@@ -48,10 +50,22 @@ def _items(snapshot: Snapshot, moments: list[Moment]) -> list[dict]:
 
 
 def _new_chain(kind: str, panel: int, model: str, layer: str, items: list[dict],
-               ended: bool) -> dict:  # fmt: skip
+               ended: bool, note: str = "") -> dict:  # fmt: skip
     """A chain store value (the module docstring's shape) with a fresh id."""
     return {"id": uuid.uuid4().hex, "kind": kind, "panel": panel, "model": model,
-            "layer": layer, "items": items, "ended": ended}  # fmt: skip
+            "layer": layer, "items": items, "ended": ended, "note": note}  # fmt: skip
+
+
+def variety_note(moments: list[Moment], diversity: Diversity) -> str:
+    """What the radio relaxed to go on (the loosest step of ``moments``), or ""."""
+    order = [relaxed for _, _, relaxed in relaxed_rules(diversity)]
+    steps = [order.index(m.relaxed) for m in moments if m.relaxed in order and m.relaxed]
+    if not steps:
+        return ""
+    return (
+        f"Few tracks left fit the variety rules, so the radio now allows {order[max(steps)]}, "
+        "rather than stop."
+    )
 
 
 def central_segment(snapshot: Snapshot, model: str, layer: str,
@@ -100,14 +114,18 @@ def start_radio(
         return no_update, str(error)
     row = index.row_of(seed)
     first = Moment(seed, int(index.track[row]), float(index.offset[row]))
-    chain = _new_chain(RADIO, panel, model, layer, _items(snapshot, [first, *moments]), False)
+    chain = _new_chain(RADIO, panel, model, layer, _items(snapshot, [first, *moments]), False,
+                       variety_note(moments, diversity))  # fmt: skip
     return chain, ""
 
 
 def more_radio(
     snapshot: Snapshot, chain: dict | None, diversity: Diversity
 ) -> tuple[object, str]:
-    """(chain, message): the radio ``chain`` with its next moments (``ended`` when none)."""
+    """(chain, message): the radio ``chain`` with its next moments (``ended`` when none).
+
+    The end is no error: its message is empty, and the page's status line says it.
+    """
     if not chain or chain.get("kind") != RADIO or chain.get("ended"):
         return no_update, no_update
     try:
@@ -117,8 +135,9 @@ def more_radio(
     except (RadioError, DataError, KeyError, TypeError, ValueError) as error:
         return {**chain, "ended": True}, str(error)
     if not moments:
-        return {**chain, "ended": True}, "The radio has played every track its settings allow."
-    return {**chain, "items": [*chain["items"], *_items(snapshot, moments)]}, ""
+        return {**chain, "ended": True, "note": ""}, ""
+    items = [*chain["items"], *_items(snapshot, moments)]
+    return {**chain, "items": items, "note": variety_note(moments, diversity)}, ""
 
 
 def track_from_map(snapshot: Snapshot, last: dict | None) -> tuple[object, str]:
@@ -140,7 +159,7 @@ def start_path(
     spaces: list[tuple[str, str]],
     diversity: Diversity,
 ) -> tuple[object, str]:
-    """(chain, message) of the Path button."""
+    """(chain, message) of the Path button; more ``steps`` than tracks allowed take fewer."""
     if start is None or end is None:
         return no_update, "Pick a start and an end track for the path."
     model, layer = spaces[panel]
@@ -149,7 +168,11 @@ def start_path(
         moments = path(index, snapshot.tracks, snapshot.tags_by_track, start, end, steps, diversity)
     except (RadioError, DataError) as error:
         return no_update, str(error)
-    chain = _new_chain(PATH, panel, model, layer, _items(snapshot, moments), True)
+    note = (
+        f"Only {len(moments)} tracks can be on this path with these settings: it has "
+        f"{len(moments)} steps." if len(moments) < steps else ""
+    )  # fmt: skip
+    chain = _new_chain(PATH, panel, model, layer, _items(snapshot, moments), True, note)
     return chain, ""
 
 

@@ -18,15 +18,19 @@ def listen_card() -> dbc.Card:
             dbc.CardHeader("Listen"),
             dbc.CardBody(
                 [
-                    dbc.RadioItems(
-                        id=ids.LISTEN_MODE,
-                        options=[
-                            {"label": "Hover", "value": "hover"},
-                            {"label": "Click", "value": "click"},
-                            {"label": "Off", "value": "off"},
-                        ],
-                        value="hover",
-                        inline=True,
+                    html.Div(
+                        dbc.RadioItems(
+                            id=ids.LISTEN_MODE,
+                            options=[
+                                {"label": "Hover", "value": "hover"},
+                                {"label": "Click", "value": "click"},
+                                {"label": "Off", "value": LISTEN_OFF},
+                            ],
+                            value="hover",
+                            inline=True,
+                        ),
+                        # Choosing this value stops whatever plays (assets/explore-listening.js).
+                        **{"data-stops-player": LISTEN_OFF},
                     ),
                     html.Audio(id=ids.PLAYER, controls=True, className="w-100 mt-1"),
                     html.Div(
@@ -52,6 +56,12 @@ def listen_card() -> dbc.Card:
                                 **_SMALL_LINK,
                                 title="Play the last hovered track from its start",
                             ),
+                            # Said when one of the two is clicked with nothing hovered yet.
+                            html.Div(
+                                id=ids.PIN_HINT,
+                                className="small text-muted",
+                                **{"data-listen-hint": PIN_HINT_TEXT},
+                            ),
                         ],
                     ),
                 ]
@@ -62,6 +72,13 @@ def listen_card() -> dbc.Card:
 
 
 _SMALL_LINK = {"size": "sm", "color": "link", "className": "p-0 me-2"}
+#: The Listen choice that plays nothing, and stops what plays when chosen.
+LISTEN_OFF = "off"
+#: The answer of the two buttons under the player when no point was hovered or clicked yet.
+PIN_HINT_TEXT = "Nothing hovered yet: hover or click a point on a map, then these play its track."
+PAUSE_LABEL = f"{glyphs.PAUSE} Pause"
+RESUME_LABEL = f"{glyphs.PLAY} Resume"
+
 
 def _path_end(dropdown_id: str, from_map_id: str, tracks: list, placeholder: str) -> html.Div:
     """A searchable track dropdown, and a button that takes the track last hovered on a map."""
@@ -158,6 +175,12 @@ def flow_card(artists: list[str], tracks: list[dict], tags: list[str]) -> dbc.Ca
                         [
                             html.Summary("Variety", className="small"),
                             html.Div(
+                                "Preferences: when no track left fits them, the radio relaxes "
+                                "them and says so rather than stop. Tracks left out are never "
+                                "played.",
+                                className="small text-muted",
+                            ),
+                            html.Div(
                                 [
                                     html.Span("No same artist within", className="small me-1"),
                                     dbc.Input(
@@ -189,7 +212,14 @@ def flow_card(artists: list[str], tracks: list[dict], tags: list[str]) -> dbc.Ca
                     html.Div(
                         [
                             dbc.Button(f"{glyphs.SKIP} Skip", id=ids.FLOW_SKIP, **_SMALL_LINK),
-                            dbc.Button(f"{glyphs.PAUSE} Pause", id=ids.FLOW_PAUSE, **_SMALL_LINK),
+                            # A plain button: it carries its two labels for the browser, which
+                            # shows "Resume" while paused (assets/explore-flow.js).
+                            html.Button(
+                                PAUSE_LABEL, id=ids.FLOW_PAUSE,
+                                className="btn btn-link btn-sm p-0 me-2",
+                                **{"data-pause-label": PAUSE_LABEL,
+                                   "data-resume-label": RESUME_LABEL},
+                            ),  # fmt: skip
                             dbc.Button(f"{glyphs.STOP} Stop", id=ids.FLOW_STOP, **_SMALL_LINK),
                             dbc.Button(
                                 "→ Playlist", id=ids.CHAIN_TO_PLAYLIST, **_SMALL_LINK,
@@ -198,6 +228,7 @@ def flow_card(artists: list[str], tracks: list[dict], tags: list[str]) -> dbc.Ca
                         ],
                         className="mt-2",
                     ),
+                    # What plays and how a chain ended, calmly; below, what failed, in red.
                     html.Div(id=ids.FLOW_STATUS, className="small"),
                     html.Div(id=ids.FLOW_MESSAGE, className="small text-danger"),
                     html.Ol(
