@@ -13,7 +13,7 @@
     }
     core.selection.watch(gd, panel);
     core.presence.watch(gd);
-    core.labels.warmUp(gd);
+    core.labels.watch(gd);
   }
 
   // Clientside callback, once per panel at start: Plotly draws WebGL at twice the screen's

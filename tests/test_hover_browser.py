@@ -7,7 +7,7 @@ import pytest
 pytest.importorskip("selenium", reason="browser tests need the test extra (dash[testing])")
 
 from extraction.contract import SEGMENT_ID_STRIDE, SEGMENT_SECONDS  # noqa: E402
-from tests.pointer import move_to, press  # noqa: E402
+from tests.pointer import double_click, move_to, press  # noqa: E402
 from tests.test_browser import (  # noqa: E402, F401  (fixtures)
     app_duo,
     assert_no_console_errors,
@@ -111,6 +111,11 @@ def test_hover001_inside_a_box_selection_hover_plays_and_labels(app_duo):  # noq
     hover_plays_and_labels(
         app_duo, 1, inner_point(app_duo, 1, candidates, (left, top, left + width, top + height))
     )
+    # A double-click inside the selection still clears it, in both panels.
+    left, top, width, height = plot_box(app_duo, 0)
+    double_click(app_duo.driver, left + 0.3 * width, top + height / 2)
+    wait_until(lambda: selected_points(app_duo, 0) is None and not shown_selection(app_duo, 1),
+               message="the selection cleared")  # fmt: skip
     assert_no_console_errors(app_duo)
 
 
@@ -121,4 +126,90 @@ def test_hover002_inside_a_lasso_selection_hover_plays_and_labels(app_duo):  # n
     box = (left, top, left + 0.7 * width, top + height)
     index = inner_point(app_duo, 0, selected_points(app_duo, 0), box)
     hover_plays_and_labels(app_duo, 0, index)
+    assert_no_console_errors(app_duo)
+
+
+def shown_labels(duo) -> list[str]:
+    """The segment ids labelled in panels 0 and 1 ("" where none is shown)."""
+    return [labelled(duo, panel) for panel in (0, 1)]
+
+
+def choose_segment_length(duo, value: str) -> None:
+    """Pick a window length without moving the pointer (a click would leave the map)."""
+    duo.driver.execute_script(
+        "const menu = document.getElementById('segment-length');"
+        "const set = Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set;"
+        "set.call(menu, arguments[0]); menu.dispatchEvent(new Event('change', {bubbles: true}));",
+        value,
+    )
+
+
+def test_hover003_labels_go_after_the_pointer_leaves_the_maps(app_duo):  # noqa: F811
+    hover_plays_and_labels(app_duo, 0, 0)
+    segment = str(trace_ids(app_duo, 0)[0])
+    # Onto a point of the other panel: both labels name that point.
+    other = trace_ids(app_duo, 1)
+    index = next(i for i, s in enumerate(other) if str(s) != segment)
+    move_to(app_duo.driver, *point_pixel(app_duo, 1, index))
+    wait_until(lambda: shown_labels(app_duo) == [str(other[index])] * 2, message="moved labels")
+    move_to(app_duo.driver, 2, 2)  # off the maps
+    wait_until(lambda: shown_labels(app_duo) == ["", ""], message="the labels to go")
+    assert_no_console_errors(app_duo)
+
+
+def test_hover004_a_label_goes_when_its_panel_gets_another_map(app_duo):  # noqa: F811
+    choose_segment_length(app_duo, "4")
+    wait_until(lambda: len(trace_ids(app_duo, 0)) == 7, message="12-s windows")  # 20 segments
+    ids = trace_ids(app_duo, 0)
+    index = next(i for i, s in enumerate(ids) if s % SEGMENT_ID_STRIDE == 0)
+    move_to(app_duo.driver, *point_pixel(app_duo, 0, index))
+    wait_until(lambda: labelled(app_duo, 0) == str(ids[index]), message="the window's label")
+    # The pointer stays on the map; the map becomes one of 3-s segments, which holds the
+    # labelled id too (a window is named by its first segment).
+    choose_segment_length(app_duo, "1")
+    wait_until(lambda: len(trace_ids(app_duo, 0)) == 20, message="3-s segments")
+    assert ids[index] in trace_ids(app_duo, 0)
+    wait_until(lambda: shown_labels(app_duo) == ["", ""], message="the labels to go")
+    assert_no_console_errors(app_duo)
+
+
+def test_hover005_while_a_radio_plays_the_labels_name_what_plays(app_duo):  # noqa: F811
+    def click(selector):
+        app_duo.driver.execute_script("arguments[0].click()", app_duo.find_element(selector))
+
+    def playing_point():
+        state = app_duo.driver.execute_script("return window.exploreDash.flow.state()")
+        chain = app_duo.driver.execute_script("return window.exploreDash.flow.shown(0)")
+        return str(chain[state["position"]]) if state["mode"] == "chain" else None
+
+    hover_plays_and_labels(app_duo, 0, 0)
+    move_to(app_duo.driver, 2, 2)
+    click("#radio-start")
+    wait_until(lambda: playing_point(), message="the radio to play")
+    wait_until(lambda: shown_labels(app_duo) == [playing_point()] * 2, message="what plays")
+    # Hovering another track's point picks the next seed; the labels still name what plays.
+    now = playing_point()
+    ids = trace_ids(app_duo, 0)
+    index = next(i for i, s in enumerate(ids)
+                 if s // SEGMENT_ID_STRIDE != int(now) // SEGMENT_ID_STRIDE)  # fmt: skip
+    move_to(app_duo.driver, *point_pixel(app_duo, 0, index))
+    wait_until(lambda: app_duo.driver.execute_script(
+        f"return {graph_js(0)}.parentElement.querySelector('.segment-label') !== null"
+    ), message="the label element")  # fmt: skip
+    assert shown_labels(app_duo) == [now] * 2
+    click("#flow-skip")
+    wait_until(lambda: playing_point() != now, message="the next item")
+    wait_until(lambda: shown_labels(app_duo) == [playing_point()] * 2, message="the next label")
+    assert_no_console_errors(app_duo)
+
+
+def test_hover006_labels_sit_under_the_legend_and_the_chain(app_duo):  # noqa: F811
+    order = app_duo.driver.execute_script(
+        "const z = (c) => { const e = document.createElement('div'); e.className = c;"
+        " document.body.appendChild(e); const v = Number(getComputedStyle(e).zIndex);"
+        " e.remove(); return v; };"
+        "return [z('selection-layer'), z('segment-label'), z('chain-layer'), z('panel-legend')];"
+    )
+    selection, label, chain, legend = order
+    assert selection < label < chain and label <= legend  # the legend comes later in the page
     assert_no_console_errors(app_duo)
