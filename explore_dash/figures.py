@@ -388,6 +388,6 @@ def panel_figure(
             "uirevision": uirevision,
             "plot_bgcolor": PLOT_BACKGROUND,
             "paper_bgcolor": "#ffffff",
-            "clickmode": "event+select",
+            "clickmode": "event",  # a click plays (Listen = Click); only a drag selects
         },
     }

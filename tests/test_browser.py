@@ -506,15 +506,16 @@ def test_select002_a_new_selection_in_the_other_panel_replaces_it_and_clearing_c
     assert shown_selection(app_duo, 1) == []
     assert_layer_draws_selected_points(app_duo, 0, chosen)
     # Double-clicking the panel where it was made (off the selection's outline, which a click
-    # would pick up for editing) clears it everywhere, playlist included.
+    # would pick up for editing) clears it everywhere; the playlist is kept (issue 32, item 3).
+    playlist = wait_until(lambda: [e.get_attribute("data-track") for e in app_duo.driver
+                                   .find_elements(By.CSS_SELECTOR, ".playlist-entry")],
+                          message="the selection's playlist")  # fmt: skip
     left, top, width, height = plot_box(app_duo, 1)
     double_click(app_duo.driver, left + width / 4, top + height / 2)
     wait_until(lambda: layer_pixel(app_duo, 0, ids_right[0]) is None, message="layer hidden")
     assert shown_selection(app_duo, 0) == shown_selection(app_duo, 1) == []
-    wait_until(
-        lambda: not app_duo.driver.find_elements(By.CSS_SELECTOR, ".playlist-entry"),
-        message="empty playlist",
-    )
+    assert playlist == [e.get_attribute("data-track")
+                        for e in app_duo.driver.find_elements(By.CSS_SELECTOR, ".playlist-entry")]
     assert_no_console_errors(app_duo)
 
 

@@ -97,15 +97,123 @@ def test_callbacks005_recolouring_patches_only_the_highlight_trace(snapshot, tmp
 
 
 def test_callbacks006_the_playlist_follows_the_selection_and_the_buttons(snapshot):
-    tracks = snapshot.tracks
+    tracks, fresh = snapshot.tracks, playlist.PlaylistState([])
     chosen = [segment_id(2, 0.0), segment_id(2, 2.992), segment_id(0, 0.0)]
-    order = playlist.edit_playlist(tracks, ids.SELECTION, False, chosen, [])
-    assert order == [2, 0]
-    up = {"type": ids.PLAYLIST_UP, "track": 0}
-    assert playlist.edit_playlist(tracks, up, True, chosen, order) == [0, 2]
-    remove = {"type": ids.PLAYLIST_REMOVE, "track": 2}
-    assert playlist.edit_playlist(tracks, remove, True, chosen, order) == [0]
-    assert playlist.edit_playlist(tracks, up, False, chosen, order) is no_update  # created
+    done = playlist.edit_playlist(tracks, ids.SELECTION, False, chosen, fresh, playlist.Edits())
+    assert done.state == playlist.PlaylistState([2, 0]) and not done.edits.edited
+    order = done.state
+
+    def press(kind, track, clicked=True):
+        trigger = {"type": kind, "track": track}
+        return playlist.edit_playlist(tracks, trigger, clicked, chosen, order, done.edits)
+
+    assert press(ids.PLAYLIST_UP, 0).state.tracks == [0, 2]
+    assert press(ids.PLAYLIST_DOWN, 2).state.tracks == [0, 2]
+    assert press(ids.PLAYLIST_UP, 0).state.edited  # moved: the user's now
+    assert press(ids.PLAYLIST_UP, 2) is None and press(ids.PLAYLIST_DOWN, 0) is None  # the ends
+    removed = press(ids.PLAYLIST_REMOVE, 2)
+    assert removed.state.tracks == [0] and removed.edits.past == [order]  # kept for Undo
+    assert press(ids.PLAYLIST_UP, 0, clicked=False) is None  # created, not clicked
+
+
+def store(tracks, state: playlist.PlaylistState, edits: playlist.Edits, selection=None,
+          trigger=None, clicked=True, chain=None):  # fmt: skip
+    """The edit callback's outputs for the page's stores, as Dash would call it."""
+    return playlist.edit(
+        tracks, WIDE, trigger or ids.SELECTION, clicked, selection, state.tracks,
+        state.starts, edits.as_store(), chain,
+    )  # fmt: skip
+
+
+def test_callbacks013_a_playlist_the_user_edited_is_never_replaced_without_an_undo(snapshot):
+    tracks = snapshot.tracks
+    first = [segment_id(2, 0.0), segment_id(0, 0.0)]
+    second = [segment_id(7, 0.0), segment_id(0, 2.992)]
+    run = playlist.edit_playlist(tracks, ids.SELECTION, False, first, playlist.PlaylistState([]),
+                                 playlist.Edits())  # fmt: skip
+    # The user moves a row: the playlist is theirs.
+    run = playlist.edit_playlist(tracks, {"type": ids.PLAYLIST_DOWN, "track": 2}, True, first,
+                                 run.state, run.edits)  # fmt: skip
+    mine = run.state
+    assert mine.tracks == [0, 2] and mine.edited
+    # Clearing the selection leaves it; a new selection only offers to add or replace.
+    cleared = playlist.edit_playlist(tracks, ids.SELECTION, False, [], mine, run.edits)
+    assert cleared.state == mine and cleared.offer == ""
+    offered = playlist.edit_playlist(tracks, ids.SELECTION, False, second, mine, run.edits)
+    assert offered.state == mine
+    assert offered.offer == "Selection: 2 tracks (1 not in the playlist)."
+    added = playlist.edit_playlist(tracks, ids.PLAYLIST_ADD, True, second, mine, run.edits)
+    assert added.state.tracks == [0, 2, 7] and added.offer == ""
+    replaced = playlist.edit_playlist(tracks, ids.PLAYLIST_REPLACE, True, second, mine, run.edits)
+    assert replaced.state.tracks == [7, 0] and replaced.edits.past == [mine]
+    assert "Undo brings back the 2 tracks" in replaced.message
+    undone = playlist.edit_playlist(tracks, ids.PLAYLIST_UNDO, True, second, replaced.state,
+                                    replaced.edits)  # fmt: skip
+    assert undone.state == mine and undone.edits.edited and undone.edits.future
+    redone = playlist.edit_playlist(tracks, ids.PLAYLIST_REDO, True, second, undone.state,
+                                    undone.edits)  # fmt: skip
+    assert redone.state == replaced.state
+
+
+def test_callbacks014_undo_brings_back_each_of_the_last_five_states(snapshot):
+    tracks = snapshot.tracks
+    states, state, edits = [], playlist.PlaylistState([0, 2, 5, 7, 8], edited=True), None
+    edits = playlist.Edits(True)
+    for track in (0, 2, 5, 7, 8, 0):  # six removals (the last of an emptied list: nothing)
+        if track not in state.tracks:
+            break
+        states.append(state)
+        done = playlist.edit_playlist(tracks, {"type": ids.PLAYLIST_REMOVE, "track": track},
+                                      True, [], state, edits)  # fmt: skip
+        state, edits = done.state, done.edits
+    assert state.tracks == [] and len(states) == 5 and edits.past == states
+    for expected in reversed(states):
+        done = playlist.edit_playlist(tracks, ids.PLAYLIST_UNDO, True, [], state, edits)
+        state, edits = done.state, done.edits
+        assert state == expected
+    assert playlist.edit_playlist(tracks, ids.PLAYLIST_UNDO, True, [], state, edits) is None
+    # The menu goes back several steps at once, and never further than five.
+    past = playlist.Edits(True, states[:-1])
+    for steps, expected in ((3, states[1]), (4, states[0])):
+        jump = {"type": ids.PLAYLIST_RESTORE, "index": steps}
+        assert playlist.edit_playlist(tracks, jump, True, [], states[-1], past).state == expected
+    kept = playlist.keep(states, playlist.PlaylistState([9], edited=True))
+    assert len(kept) == 5 and kept[0] == states[1]
+    # A run of lassos keeps its last, not five: the user's playlist stays within reach.
+    lassos = playlist.keep(playlist.keep([states[0]], playlist.PlaylistState([1])),
+                           playlist.PlaylistState([3]))  # fmt: skip
+    assert lassos == [states[0], playlist.PlaylistState([3])]
+
+
+def test_callbacks015_the_edit_callback_checks_the_stores_and_says_what_changed(snapshot):
+    mine = playlist.PlaylistState([2, 0], {"2": 8.976}, True)
+    edits = playlist.Edits(True)
+    chain = {
+        "id": "c",
+        "kind": "path",
+        "panel": 0,
+        "model": "m",
+        "layer": "l",
+        "ended": False,
+        "items": [{"segment": segment_id(5, 0.0), "track": 5, "offset": 1.0, "title": ""}],
+    }
+    outputs = store(snapshot.tracks, mine, edits, trigger=ids.CHAIN_TO_PLAYLIST, chain=chain)
+    order, starts, kept, offer, hidden, message = outputs
+    assert order == [5] and starts == {"5": 1.0} and offer == "" and hidden is True
+    assert kept["past"] == [mine.as_store()] and kept["edited"]
+    assert message == "The chain is the playlist now: Undo brings back the 2 tracks before."
+    # A selection on an edited playlist: offered, nothing replaced, the export message stays.
+    selection = {"ids": [segment_id(0, 0.0)], "source": 0}
+    offered = store(snapshot.tracks, mine, edits, selection=selection)
+    assert offered[:2] == (no_update, no_update) and offered[4] is False
+    assert offered[3].startswith("Selection: 1 track ") and offered[5] is no_update
+    # Stores the page never sends are no update, as every other input.
+    for forged in ({"past": "x"}, {"past": [{"tracks": [1, 1]}]}, {"past": [{}] * 6},
+                   {"edited": 1}, {"future": [{"tracks": [], "starts": {"a": 1}}]}):  # fmt: skip
+        with pytest.raises(inputs.InvalidInput):
+            playlist.edit(None, WIDE, ids.SELECTION, False, None, [], {}, forged, None)
+    with pytest.raises(inputs.InvalidInput):
+        store(snapshot.tracks, mine, edits, trigger={"type": ids.PLAYLIST_RESTORE, "index": "1"})
 
 
 def test_callbacks007_export_saves_and_downloads(snapshot, fake):

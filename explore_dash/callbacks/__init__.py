@@ -538,31 +538,45 @@ def register_playlist(app: Dash, state: AppState) -> None:
     @app.callback(
         Output(ids.PLAYLIST, "data"),
         Output(ids.PLAYLIST_STARTS, "data"),
+        Output(ids.PLAYLIST_EDITS, "data"),
+        Output(ids.PLAYLIST_OFFER_TEXT, "children"),
+        Output(ids.PLAYLIST_OFFER, "hidden"),
+        Output(ids.PLAYLIST_MESSAGE, "children", allow_duplicate=True),
         Input(ids.SELECTION, "data"),
         Input({"type": ids.PLAYLIST_UP, "track": ALL}, "n_clicks"),
+        Input({"type": ids.PLAYLIST_DOWN, "track": ALL}, "n_clicks"),
         Input({"type": ids.PLAYLIST_REMOVE, "track": ALL}, "n_clicks"),
+        Input({"type": ids.PLAYLIST_RESTORE, "index": ALL}, "n_clicks"),
         Input(ids.CHAIN_TO_PLAYLIST, "n_clicks"),
+        Input(ids.PLAYLIST_ADD, "n_clicks"),
+        Input(ids.PLAYLIST_REPLACE, "n_clicks"),
+        Input(ids.PLAYLIST_UNDO, "n_clicks"),
+        Input(ids.PLAYLIST_REDO, "n_clicks"),
+        Input(ids.PLAYLIST_EXPORT, "n_clicks"),
         State(ids.PLAYLIST, "data"),
         State(ids.PLAYLIST_STARTS, "data"),
+        State(ids.PLAYLIST_EDITS, "data"),
         State(ids.CHAIN, "data"),
         prevent_initial_call=True,
     )
-    def edit_playlist(selection, _ups, _removes, _from_chain, current, starts, chain):
+    def edit_playlist(selection, *buttons_and_stores):
+        current, starts, edits, chain = buttons_and_stores[-4:]
+        snapshot = state.snapshot
+        clicked = bool(ctx.triggered and ctx.triggered[0]["value"])
+        return playlist.edit(snapshot.tracks, inputs.page_bounds(snapshot), ctx.triggered_id,
+                             clicked, selection, current, starts, edits, chain)  # fmt: skip
+
+    @app.callback(
+        Output(ids.PLAYLIST_UNDO, "disabled"),
+        Output(ids.PLAYLIST_REDO, "disabled"),
+        Output(ids.PLAYLIST_KEPT, "children"),
+        Output(ids.PLAYLIST_KEPT, "disabled"),
+        Input(ids.PLAYLIST_EDITS, "data"),
+    )
+    def show_kept(edits):
         snapshot = state.snapshot
         bounds = inputs.page_bounds(snapshot)
-        if ctx.triggered_id == ids.CHAIN_TO_PLAYLIST:
-            return flow.chain_playlist(inputs.chain(chain, bounds))
-        clicked = bool(ctx.triggered and ctx.triggered[0]["value"])
-        edited = playlist.edit_playlist(
-            snapshot.tracks,
-            ctx.triggered_id,
-            clicked,
-            inputs.selection(selection, bounds),
-            inputs.track_ids(current, bounds),
-        )
-        # A new selection is a new playlist: the chain's moments no longer apply.
-        kept = {} if ctx.triggered_id == ids.SELECTION else no_update
-        return edited, kept if edited is not no_update else no_update
+        return playlist.kept_items(snapshot.tracks, playlist.checked_edits(edits, bounds))
 
     @app.callback(Output(ids.PLAYLIST_LIST, "children"), Input(ids.PLAYLIST, "data"))
     def show_playlist(track_ids):

@@ -1,13 +1,17 @@
-"""The playlist: built from the selection, pruned and reordered by the user, exported as M3U8."""
+"""The playlist: filled by a selection, then the user's (reordered, pruned, added to, exported),
+with the states before each replacement or removal kept for Undo."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html, no_update
 
 from explore_dash import ids
+from explore_dash.callbacks import inputs
+from explore_dash.callbacks.flow import chain_playlist
 from explore_dash.formatting import format_time
 from explore_dash.layouts import glyphs
 from explore_dash.playlist import (
@@ -17,54 +21,295 @@ from explore_dash.playlist import (
     playlist_from_segments,
 )
 
+#: Playlist states kept for Undo (and as many for Redo).
+MAX_KEPT = 5
 
-def move_up(track_ids: list[int], track: int) -> list[int]:
-    """``track_ids`` with ``track`` moved one place towards the top."""
+
+@dataclass(frozen=True)
+class PlaylistState:
+    """The playlist as the page keeps it: its tracks, their moments, and whose it is.
+
+    Attributes
+    ----------
+    tracks : list of int
+        Track ids in playlist order, each once.
+    starts : dict of str to float
+        The playlist's moments store (track id as text → seconds), from a radio or path.
+    edited : bool
+        The user's own: reordered, pruned, added to, exported or made from a chain. A new
+        selection fills a playlist that is not (empty, or still what a selection put there),
+        and only offers to add to or replace one that is.
+    """
+
+    tracks: list[int]
+    starts: dict[str, float] = field(default_factory=dict)
+    edited: bool = False
+
+    def as_store(self) -> dict:
+        return {"tracks": self.tracks, "starts": self.starts, "edited": self.edited}
+
+
+@dataclass(frozen=True)
+class Edits:
+    """The playlist edits store: whose the playlist is, and the states Undo and Redo bring back.
+
+    ``past`` and ``future`` hold at most :data:`MAX_KEPT` states each, the newest last.
+    """
+
+    edited: bool = False
+    past: list[PlaylistState] = field(default_factory=list)
+    future: list[PlaylistState] = field(default_factory=list)
+
+    def as_store(self) -> dict:
+        return {
+            "edited": self.edited,
+            "past": [state.as_store() for state in self.past],
+            "future": [state.as_store() for state in self.future],
+        }
+
+
+def checked_state(value: object, bounds: inputs.PageBounds) -> PlaylistState:
+    store = inputs.mapping(value, optional=False)
+    starts = inputs.starts(store.get("starts"), bounds)
+    return PlaylistState(
+        inputs.track_ids(store.get("tracks"), bounds),
+        {str(track): start for track, start in starts.items()},
+        inputs.flag(store.get("edited")),
+    )
+
+
+def checked_edits(value: object, bounds: inputs.PageBounds) -> Edits:
+    """The edits store as the page sent it, every field checked (none: a new page's)."""
+    store = inputs.mapping(value) or {}
+    kept = []
+    for key in ("past", "future"):
+        states = store.get(key) or []
+        if not isinstance(states, list) or len(states) > MAX_KEPT:
+            raise inputs.InvalidInput(f"expected at most {MAX_KEPT} kept playlists")
+        kept.append([checked_state(state, bounds) for state in states])
+    return Edits(inputs.flag(store.get("edited")), *kept)
+
+
+def keep(past: list[PlaylistState], state: PlaylistState) -> list[PlaylistState]:
+    """``past`` with ``state`` kept for Undo: the newest last, at most :data:`MAX_KEPT`.
+
+    An empty playlist is not worth a place. One a selection made, still untouched, takes the
+    place of a like one just before it: a run of lassos keeps the last of them, not five, so
+    the user's own playlist stays within reach.
+    """
+    if not state.tracks or (past and past[-1] == state):
+        return past
+    if past and not state.edited and not past[-1].edited:
+        past = past[:-1]
+    return [*past, state][-MAX_KEPT:]
+
+
+def move(track_ids: list[int], track: int, step: int) -> list[int]:
+    """``track_ids`` with ``track`` moved ``step`` places (-1: up, 1: down), within the list."""
     order = list(track_ids)
     if track in order:
         i = order.index(track)
-        if i > 0:
-            order[i - 1], order[i] = order[i], order[i - 1]
+        j = i + step
+        if 0 <= j < len(order):
+            order[i], order[j] = order[j], order[i]
     return order
 
 
+def _tracks_of(selected: list[int], tracks) -> list[int]:
+    return [entry.track for entry in playlist_from_segments(selected, tracks)]
+
+
+@dataclass(frozen=True)
+class Edited:
+    """What an edit does to the page: the new playlist and edits, the offer and the message.
+
+    ``offer`` is the text of the "Selection: N tracks" offer, "" to hide it, None to leave it;
+    ``message`` says what changed ("" to clear an export's message), None to leave it.
+    """
+
+    state: PlaylistState
+    edits: Edits
+    offer: str | None = None
+    message: str | None = None
+
+
+def _replaced(current: PlaylistState, edits: Edits, new: PlaylistState, why: str = "") -> Edited:
+    """``current`` replaced by ``new``, kept for Undo; ``why``: say so, when it had rows."""
+    if new == current:
+        return Edited(current, edits, offer="")
+    past = keep(edits.past, current)
+    message = ""
+    if why and current.tracks and new.tracks != current.tracks:
+        count = len(current.tracks)
+        message = f"{why}: Undo brings back the {count} track{'s' if count != 1 else ''} before."
+    return Edited(new, Edits(new.edited, past, []), offer="", message=message)
+
+
+def _changed(edits: Edits, new: PlaylistState) -> Edited:
+    """An edit that drops no row (a move, an addition): Redo's states no longer follow."""
+    return Edited(new, Edits(new.edited, edits.past, []), message="")
+
+
+def _offer(tracks, selected: list[int], current: PlaylistState) -> str:
+    chosen = _tracks_of(selected, tracks)
+    listed = set(current.tracks)
+    new = sum(1 for track in chosen if track not in listed)
+    plural = "s" if len(chosen) != 1 else ""
+    return f"Selection: {len(chosen)} track{plural} ({new} not in the playlist)."
+
+
+def _restore(current: PlaylistState, edits: Edits, steps: int) -> Edited | None:
+    """``steps`` states back (Undo, or a kept state picked from the menu); forward if negative."""
+    past, future = list(edits.past), list(edits.future)
+    state = current
+    for _ in range(abs(steps)):
+        source, target = (past, future) if steps > 0 else (future, past)
+        if not source:
+            return None
+        target.append(state)
+        state = source.pop()
+    edits = Edits(state.edited, past[-MAX_KEPT:], future[-MAX_KEPT:])
+    return Edited(state, edits, message="")
+
+
+def edit_playlist(
+    tracks,
+    trigger,
+    clicked: bool,
+    selected: list[int],
+    current: PlaylistState,
+    edits: Edits,
+    chain: PlaylistState | None = None,
+) -> Edited | None:
+    """The playlist after a selection, a row's ↑ ↓ ✕, an offer's choice, Undo, Redo, an export
+    or *→ Playlist*; None: nothing changes.
+
+    Parameters
+    ----------
+    trigger : str or dict
+        The component that fired: the selection store, or a button's id.
+    clicked : bool
+        Whether a button was clicked (Dash also fires when buttons are created).
+    current : PlaylistState
+        The playlist now; its ``edited`` is the edits store's.
+    chain : PlaylistState, optional
+        The chain as a playlist, for *→ Playlist*.
+    """
+    if trigger == ids.SELECTION:
+        if not selected:  # cleared: the playlist stays; only the offer goes
+            return Edited(current, edits, offer="")
+        if current.edited and current.tracks:
+            return Edited(current, edits, offer=_offer(tracks, selected, current))
+        return _replaced(current, edits, PlaylistState(_tracks_of(selected, tracks)))
+    if not clicked:
+        return None  # a button was (re)created, not clicked
+    if trigger == ids.PLAYLIST_EXPORT:  # an exported playlist is the user's
+        return Edited(PlaylistState(current.tracks, current.starts, True),
+                      Edits(True, edits.past, edits.future))  # fmt: skip
+    if trigger == ids.CHAIN_TO_PLAYLIST and chain is not None:
+        return _replaced(current, edits, chain, "The chain is the playlist now")
+    if trigger == ids.PLAYLIST_REPLACE:
+        new = PlaylistState(_tracks_of(selected, tracks))
+        return _replaced(current, edits, new, "The selection is the playlist now")
+    if trigger == ids.PLAYLIST_ADD:
+        listed = set(current.tracks)
+        added = [t for t in _tracks_of(selected, tracks) if t not in listed]
+        new = PlaylistState(current.tracks + added, current.starts, True)
+        return Edited(new, Edits(True, edits.past, []), offer="", message="")
+    if trigger == ids.PLAYLIST_UNDO:
+        return _restore(current, edits, 1)
+    if trigger == ids.PLAYLIST_REDO:
+        return _restore(current, edits, -1)
+    if not isinstance(trigger, dict):
+        return None
+    kind, track = trigger.get("type"), trigger.get("track")
+    if kind == ids.PLAYLIST_RESTORE:
+        return _restore(current, edits, inputs.whole(trigger.get("index"), 1, MAX_KEPT))
+    if kind == ids.PLAYLIST_REMOVE and track in current.tracks:
+        new = PlaylistState([t for t in current.tracks if t != track], current.starts, True)
+        return Edited(new, Edits(True, keep(edits.past, current), []), message="")
+    if kind in (ids.PLAYLIST_UP, ids.PLAYLIST_DOWN):
+        order = move(current.tracks, track, -1 if kind == ids.PLAYLIST_UP else 1)
+        if order != current.tracks:
+            return _changed(edits, PlaylistState(order, current.starts, True))
+    return None
+
+
+def edit(tracks, bounds: inputs.PageBounds, trigger, clicked: bool, selection, current,
+         starts, edits, chain) -> tuple:  # fmt: skip
+    """The edit callback's outputs (playlist, moments, edits, offer text, offer hidden, message)
+    from the page's stores, each checked (:mod:`.inputs`) before any work."""
+    edits = checked_edits(edits, bounds)
+    state = PlaylistState(
+        inputs.track_ids(current, bounds),
+        {str(track): start for track, start in inputs.starts(starts, bounds).items()},
+        edits.edited,
+    )
+    from_chain = None
+    if trigger == ids.CHAIN_TO_PLAYLIST:
+        order, moments = chain_playlist(inputs.chain(chain, bounds))
+        from_chain = PlaylistState(order, moments, True)
+    done = edit_playlist(
+        tracks, trigger, clicked, inputs.selection(selection, bounds), state, edits, from_chain
+    )
+    if done is None:
+        return (no_update,) * 6
+    changed = done.state.tracks != state.tracks
+    return (
+        done.state.tracks if changed else no_update,
+        done.state.starts if done.state.starts != state.starts else no_update,
+        done.edits.as_store(),
+        no_update if done.offer is None else done.offer,
+        no_update if done.offer is None else not done.offer,
+        no_update if done.message is None else done.message,
+    )
+
+
+def _small_button(text: str, component_id: dict, title: str, danger: bool = False):
+    return dbc.Button(
+        text,
+        id=component_id,
+        size="sm",
+        color="link",
+        className="p-0 px-1" + (" text-danger" if danger else ""),
+        title=title,
+    )
+
+
+def _gap(text: str):
+    """Room for a button that cannot act here (the first row's ↑, the last's ↓): none drawn."""
+    return html.Span(text, className="p-0 px-1 btn-sm invisible", **{"aria-hidden": "true"})
+
+
 def playlist_items(tracks, track_ids: list[int]) -> list:
-    """The playlist's rows, each with its ↑ and ✕ buttons."""
+    """The playlist's rows, each with ▶, ↑ (but the first), ↓ (but the last) and ✕."""
     entries = entries_for_tracks(track_ids or [], tracks)
     if not entries:
         return ["Select segments with the box or lasso to fill the playlist."]
     items = []
+    last = len(entries)
     for number, entry in enumerate(entries, start=1):
         name = " – ".join(part for part in (entry.artist, entry.title) if part)
+        up = {"type": ids.PLAYLIST_UP, "track": entry.track}
+        down = {"type": ids.PLAYLIST_DOWN, "track": entry.track}
         items.append(
             html.Div(
                 [
                     html.Span(f"{number}. {name} ({format_time(entry.duration)})"),
                     html.Span(
                         [
-                            dbc.Button(
+                            _small_button(
                                 glyphs.PLAY,
-                                id={"type": ids.PLAYLIST_PLAY, "track": entry.track},
-                                size="sm",
-                                color="link",
-                                className="p-0 px-1",
-                                title="Play the whole track",
+                                {"type": ids.PLAYLIST_PLAY, "track": entry.track},
+                                "Play the whole track",
                             ),
-                            dbc.Button(
-                                "↑",
-                                id={"type": ids.PLAYLIST_UP, "track": entry.track},
-                                size="sm",
-                                color="link",
-                                className="p-0 px-1",
-                                title="Move up",
-                            ),
-                            dbc.Button(
+                            _small_button("↑", up, "Move up") if number > 1 else _gap("↑"),
+                            _small_button("↓", down, "Move down") if number < last else _gap("↓"),
+                            _small_button(
                                 "✕",
-                                id={"type": ids.PLAYLIST_REMOVE, "track": entry.track},
-                                size="sm",
-                                color="link",
-                                className="p-0 px-1 text-danger",
-                                title="Remove",
+                                {"type": ids.PLAYLIST_REMOVE, "track": entry.track},
+                                "Remove",
+                                danger=True,
                             ),
                         ],
                         className="text-nowrap",
@@ -77,25 +322,26 @@ def playlist_items(tracks, track_ids: list[int]) -> list:
     return items
 
 
-def edit_playlist(
-    tracks, trigger, clicked: bool, selected: list[int], current: list[int]
-) -> list[int] | object:
-    """The playlist's track ids after a selection, a ↑ or a ✕.
+def kept_items(tracks, edits: Edits) -> tuple[bool, bool, list, bool]:
+    """(Undo disabled, Redo disabled, the menu's kept states, menu disabled) for ``edits``.
 
-    Parameters
-    ----------
-    trigger : str or dict
-        The component that fired: the selection store, or a row's button id.
-    clicked : bool
-        Whether a button was clicked (Dash also fires when buttons are created).
+    The menu lists the states Undo brings back, the newest first; picking one goes back that
+    many steps at once.
     """
-    if trigger == ids.SELECTION:
-        return [e.track for e in playlist_from_segments(selected, tracks)]
-    if not clicked or not isinstance(trigger, dict):
-        return no_update  # a button was (re)created, not clicked
-    if trigger.get("type") == ids.PLAYLIST_REMOVE:
-        return [t for t in current if t != trigger.get("track")]
-    return move_up(current, trigger.get("track"))
+    items = []
+    for steps, state in enumerate(reversed(edits.past), start=1):
+        entries = entries_for_tracks(state.tracks[:2], tracks)
+        names = ", ".join(" – ".join(p for p in (e.artist, e.title) if p) for e in entries)
+        more = "…" if len(state.tracks) > len(entries) else ""
+        count = len(state.tracks)
+        items.append(
+            dbc.DropdownMenuItem(
+                f"{count} track{'s' if count != 1 else ''}: {names}{more}",
+                id={"type": ids.PLAYLIST_RESTORE, "index": steps},
+                className="small",
+            )
+        )
+    return not edits.past, not edits.future, items, not edits.past
 
 
 def export(tracks, library: Path, data_dir: Path, track_ids, name, relative, starts=None):

@@ -14,12 +14,17 @@ def playlist_card() -> dbc.Card:
             dbc.CardHeader("Playlist"),
             dbc.CardBody(
                 [
+                    # Whose the playlist is and the states Undo brings back
+                    # (explore_dash/callbacks/playlist.py: Edits).
+                    dcc.Store(id=ids.PLAYLIST_EDITS, data={}),
+                    _selection_offer(),
                     html.Div(
                         "Select segments with the box or lasso to fill the playlist.",
                         id=ids.PLAYLIST_LIST,
                         className="small",
                         style={"maxHeight": "30vh", "overflowY": "auto"},
                     ),
+                    _undo_controls(),
                     dbc.Input(
                         id=ids.PLAYLIST_NAME,
                         value="explore-dash playlist",
@@ -49,4 +54,58 @@ def playlist_card() -> dbc.Card:
                 ]
             ),
         ]
+    )
+
+
+def _selection_offer() -> html.Div:
+    """Shown when a new selection meets a playlist the user has made their own."""
+    return html.Div(
+        [
+            html.Span(id=ids.PLAYLIST_OFFER_TEXT, className="me-1"),
+            dbc.Button(
+                "Add to playlist",
+                id=ids.PLAYLIST_ADD,
+                size="sm",
+                color="primary",
+                outline=True,
+                className="py-0 me-1",
+            ),
+            dbc.Button(
+                "Replace playlist",
+                id=ids.PLAYLIST_REPLACE,
+                size="sm",
+                color="secondary",
+                outline=True,
+                className="py-0",
+            ),
+        ],  # fmt: skip
+        id=ids.PLAYLIST_OFFER,
+        hidden=True,
+        className="small border rounded p-1 mb-1 bg-light",
+    )
+
+
+def _undo_controls() -> html.Div:
+    """Undo and Redo of replacements and removals, and the kept states to go back to at once."""
+    small = {"size": "sm", "color": "link", "className": "p-0 me-2", "disabled": True}
+    return html.Div(
+        [
+            dbc.Button(
+                "↶ Undo",
+                id=ids.PLAYLIST_UNDO,
+                title="Bring back the playlist before the last replacement or removal",
+                **small,
+            ),
+            dbc.Button("↷ Redo", id=ids.PLAYLIST_REDO, title="Redo what Undo took back", **small),
+            dbc.DropdownMenu(
+                [],
+                id=ids.PLAYLIST_KEPT,
+                label="Earlier playlists",
+                size="sm",
+                color="link",
+                disabled=True,
+                toggle_class_name="p-0",
+            ),
+        ],  # fmt: skip
+        className="d-flex align-items-center small mt-1",
     )
