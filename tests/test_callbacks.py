@@ -202,6 +202,10 @@ def test_callbacks015_the_edit_callback_checks_the_stores_and_says_what_changed(
     assert order == [5] and starts == {"5": 1.0} and offer == "" and hidden is True
     assert kept["past"] == [mine.as_store()] and kept["edited"]
     assert message == "The chain is the playlist now: Undo brings back the 2 tracks before."
+    # → Playlist with no chain yet leaves the playlist alone (it emptied it before).
+    for nothing in (None, {**chain, "items": []}):
+        outputs = store(snapshot.tracks, mine, edits, trigger=ids.CHAIN_TO_PLAYLIST, chain=nothing)
+        assert outputs == (no_update,) * 6
     # A selection on an edited playlist: offered, nothing replaced, the export message stays.
     selection = {"ids": [segment_id(0, 0.0)], "source": 0}
     offered = store(snapshot.tracks, mine, edits, selection=selection)

@@ -248,7 +248,8 @@ def edit(tracks, bounds: inputs.PageBounds, trigger, clicked: bool, selection, c
     from_chain = None
     if trigger == ids.CHAIN_TO_PLAYLIST:
         order, moments = chain_playlist(inputs.chain(chain, bounds))
-        from_chain = PlaylistState(order, moments, True)
+        # No chain yet (or an empty one): → Playlist leaves the playlist as it is.
+        from_chain = PlaylistState(order, moments, True) if order else None
     done = edit_playlist(
         tracks, trigger, clicked, inputs.selection(selection, bounds), state, edits, from_chain
     )
