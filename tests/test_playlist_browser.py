@@ -194,3 +194,30 @@ def test_playlist104_the_saved_message_goes_when_the_playlist_changes(app_duo):
     wait_until(lambda: offer(app_duo), message="the offer")
     assert rows(app_duo) == order[1:]
     assert_no_console_errors(app_duo)
+
+
+def test_playlist105_earlier_playlists_go_back_several_states_at_once(app_duo):
+    box_select(app_duo, 0, (0, 0), (1, 1))
+    states = [selected_tracks(app_duo, 0)]
+    wait_for_rows(app_duo, states[0], "the playlist")
+    for track in states[0][:3]:
+        click_row_button(app_duo, track, "Remove")
+        states.append([t for t in states[-1] if t != track])
+        wait_for_rows(app_duo, states[-1], f"removed {track}")
+    # The menu lists the three kept states, the newest first, each with its size.
+    click(app_duo, app_duo.find_element("#playlist-kept button"))
+    items = wait_until(
+        lambda: app_duo.driver.execute_script(
+            "return Array.from(document.querySelectorAll('#playlist-kept .dropdown-item'),"
+            " e => e.innerText)"
+        ),
+        message="the kept playlists",
+    )
+    assert [item.split(":")[0] for item in items] == ["3 tracks", "4 tracks", "5 tracks"]
+    picked = app_duo.driver.find_elements(By.CSS_SELECTOR, "#playlist-kept .dropdown-item")[2]
+    click(app_duo, picked)
+    wait_for_rows(app_duo, states[0], "three states back at once")
+    # What was left can be redone, step by step.
+    click(app_duo, app_duo.find_element("#playlist-redo"))
+    wait_for_rows(app_duo, states[1], "redone")
+    assert_no_console_errors(app_duo)
