@@ -171,7 +171,8 @@
   function watch(gd) {
     gd.addEventListener("mouseleave", () => {
       clearTimeout(leaveTimer);
-      leaveTimer = setTimeout(hideAll, LEAVE_GRACE_MS);
+      // What a radio plays stays named wherever the pointer goes.
+      leaveTimer = setTimeout(() => playing() || hideAll(), LEAVE_GRACE_MS);
     });
     gd.addEventListener("mouseenter", () => clearTimeout(leaveTimer));
     watchPlayer();
