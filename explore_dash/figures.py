@@ -383,7 +383,9 @@ def panel_figure(
             "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
             "xaxis": {"visible": False},
             "yaxis": {"visible": False},
-            "dragmode": "lasso",
+            # A drag moves the map (scroll zooms); box and lasso, which select, are in the mode
+            # bar: a stray drag no longer changes the playlist.
+            "dragmode": "pan",
             "hovermode": "closest",
             "uirevision": uirevision,
             "plot_bgcolor": PLOT_BACKGROUND,

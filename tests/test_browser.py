@@ -17,9 +17,11 @@ import pytest
 pytest.importorskip("selenium", reason="browser tests need the test extra (dash[testing])")
 
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
 
 from explore_dash.app import create_app  # noqa: E402
 from explore_dash.config import AppConfig  # noqa: E402
+from explore_dash.figures import BASE_COLOR  # noqa: E402
 from extraction.contract import SEGMENT_ID_STRIDE, SEGMENT_SECONDS  # noqa: E402
 from tests.fake_collection import write_fake_collection, write_wav  # noqa: E402
 from tests.pointer import double_click, drag, move_to  # noqa: E402
@@ -298,17 +300,22 @@ def test_panel005_every_option_name_fits_its_dropdown_on_laptop_and_desktop_scre
 
 
 def test_panel006_each_panel_fits_the_window_with_a_map_of_at_least_360_px(app_duo):
+    """From 1200 px wide the listening row under the maps fits the window too, where that
+    leaves each map more than 360 px (tests/test_layout_browser.py: 1600 x 1000)."""
     try:
         for width, height in ((1920, 1080), (1600, 1000), (1366, 768), (1024, 768)):
             app_duo.driver.set_window_size(width, height)
 
             def fits():
                 return app_duo.driver.execute_script(
+                    "const row = document.querySelector('.listening-row').getBoundingClientRect();"
                     "return Array.from(document.querySelectorAll('.panel-body')).every(body => {"
                     " const card = body.closest('.card').getBoundingClientRect();"
                     " const graph = body.querySelector('.js-plotly-plot').getBoundingClientRect();"
                     " const drawn = body.querySelector('.main-svg').getBoundingClientRect();"
-                    " return card.bottom <= innerHeight && graph.height >= 360"
+                    " const rowFits = innerWidth < 1200 || graph.height < 361"
+                    "  || (row.top >= card.bottom && row.bottom <= innerHeight);"
+                    " return card.bottom <= innerHeight && graph.height >= 360 && rowFits"
                     "  && Math.abs(graph.height - drawn.height) < 2; })"
                 )
 
@@ -417,7 +424,7 @@ def box_select(duo, panel: int, corner_a, corner_b, attempts: int = 3) -> None:
 
     Choosing the tool makes dcc.Graph re-plot the panel (it copies ``dragmode`` into its
     ``figure`` prop), and a figure still on its way from the server (a late first draw or a
-    data-version redraw) brings the default lasso back. On a loaded machine a drag that lands
+    data-version redraw) brings the default pan back. On a loaded machine a drag that lands
     during either is lost, as a user's would be, and a user would pick the tool and drag again.
     """
     duo.driver.execute_script(RECORD_EVENTS.format(graph=graph_js(panel)))
@@ -520,6 +527,11 @@ def test_select002_a_new_selection_in_the_other_panel_replaces_it_and_clearing_c
 
 
 def test_select003_selected_highlighted_segments_stay_red_on_the_layer(app_duo, collection):
+    # Grey points, not the artists' colours the maps start with (tests/test_layout_browser.py).
+    Select(app_duo.find_element("#colour-by")).select_by_value("none")
+    wait_until(lambda: app_duo.driver.execute_script(
+        f"return {graph_js(1)}._fullData[0].marker.color === '{BASE_COLOR}'"),
+        message="grey points")  # fmt: skip
     choose_option(app_duo, "#highlight-artists", "Alpha")
     wait_until(lambda: trace_ids(app_duo, 1, trace=1), message="highlight overlay")
     box_select(app_duo, 0, (0, 0), (1, 1))

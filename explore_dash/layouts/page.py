@@ -9,7 +9,7 @@ from explore_dash import ids
 from explore_dash.layouts.listening import flow_card, listen_card
 from explore_dash.layouts.panel import DEFAULT_PANELS, panel_layout
 from explore_dash.layouts.playlist import playlist_card
-from explore_dash.layouts.sidebar import highlight_card, map_card, music_card
+from explore_dash.layouts.sidebar import highlight_card, map_card, music_card, starting_colour
 from explore_dash.progress import ExtractionView
 
 
@@ -117,6 +117,43 @@ def extraction_box(view: ExtractionView | None = None) -> html.Div:
     )
 
 
+#: The newcomer's hint over the maps.
+HINT_TEXT = (
+    "Point at a dot to hear it. Drag moves the map, scroll zooms; the box and lasso at a "
+    "map's top right select."
+)
+
+
+def explore_hint() -> html.Div:
+    """One short hint over the maps for a first visit: it goes once the page has played
+    something or is closed, and stays gone on later visits (assets/explore-hint.js)."""
+    return html.Div(
+        [
+            html.Span(HINT_TEXT),
+            html.Button(
+                className="btn-close btn-close-white ms-2", title="Close", **{"aria-label": "Close"}
+            ),
+        ],
+        className="explore-hint small",
+        role="note",
+    )
+
+
+def listening_row(artists: list[str], tracks: list[dict], tags: list[str]) -> dbc.Row:
+    """The player, the radio and paths, and the playlist, in one row under the maps: a radio's
+    numbered chain on the maps can be watched while using them. From 1200 px wide the row has a
+    fixed height that the maps leave room for (assets/style.css), so the whole of it is in view
+    with both maps; narrower, the cards stack under the maps."""
+    return dbc.Row(
+        [
+            dbc.Col(listen_card(), md=6, xl=3),
+            dbc.Col(flow_card(artists, tracks, tags), md=6, xl=4),
+            dbc.Col(playlist_card(), xl=5, className="listening-playlist"),
+        ],
+        className="g-2 listening-row",
+    )
+
+
 def page_layout(
     *,
     options: dict[str, list[dict]],
@@ -135,34 +172,38 @@ def page_layout(
     extraction: ExtractionView | None = None,
     poll_ms: int = 15_000,
 ) -> dbc.Container:
-    """Controls on the left, two linked panels on the right.
+    """Controls on the left; on the right two linked panels, and the listening row under them.
 
     The panels are there even before any track is extracted: a running extraction fills them
     in (the library poll bumps the data version, the panels redraw, keeping zoom and selection).
     """
     maps = [
         empty_state(library, data_dir, extracting, visible=empty),
-        dbc.Row(
+        html.Div(
             [
-                dbc.Col(panel_layout(i, options, settings), lg=6, className="mb-2")
-                for i, settings in enumerate(DEFAULT_PANELS)
+                dbc.Row(
+                    [
+                        dbc.Col(panel_layout(i, options, settings), lg=6, className="mb-2")
+                        for i, settings in enumerate(DEFAULT_PANELS)
+                    ],
+                    className="g-2",
+                ),
+                explore_hint(),
             ],
-            className="g-2",
+            className="maps-area",
         ),
+        listening_row(artists, tracks, tags),
     ]
     sidebar = [
         extraction_box(extraction),
         music_card(artists, tags, segments),
-        map_card(),
+        map_card(starting_colour(artists)),
         highlight_card(artists, albums, tracks, tags),
-        listen_card(),
-        flow_card(artists, tracks, tags),
-        playlist_card(),
     ]
     navbar = dbc.Navbar(
         dbc.Container(
             [
-                dbc.NavbarBrand("explore-dash"),
+                dbc.NavbarBrand("explore-dash", className="py-0"),
                 html.Span(
                     [
                         # The whole collection's maps computed ahead (explore_dash/maps_ahead.py).
@@ -176,7 +217,8 @@ def page_layout(
         ),
         color="dark",
         dark=True,
-        className="mb-2",
+        # Slim: the height goes to the maps and the listening row under them.
+        className="mb-2 py-1",
     )
     return html.Div(
         [

@@ -79,8 +79,19 @@ def music_card(artists: list[str], tags: list[str], segments: int = 0) -> dbc.Ca
     )
 
 
-def map_card() -> dbc.Card:
-    """How the maps are drawn: colour."""
+#: Artists a collection needs for the maps to start coloured by artist (else by auto-tag).
+ARTISTS_TO_COLOUR_BY = 2
+
+
+def starting_colour(artists: list[str]) -> str:
+    """What "Colour by" starts at: artist when at least two artists are tagged, else the
+    strongest auto-tag (every analysed segment has one), so that a first look at the maps
+    shows how the collection spreads over them rather than grey dots."""
+    return "artist" if len(artists) >= ARTISTS_TO_COLOUR_BY else "autotag"
+
+
+def map_card(colour_by: str = NONE) -> dbc.Card:
+    """How the maps are drawn: colour (starting at ``colour_by``)."""
     return dbc.Card(
         [
             dbc.CardHeader("Map"),
@@ -94,7 +105,7 @@ def map_card() -> dbc.Card:
                                 id=ids.COLOUR_BY,
                                 options=[{"label": label, "value": value}
                                          for value, label in COLOUR_BY.items()],
-                                value=NONE,
+                                value=colour_by,
                                 size="sm",
                             ),
                         ],  # fmt: skip
