@@ -13,6 +13,7 @@
   const flow = {
     chain: null, position: -1, length: "15", mode: null, paused: false,
     itemEnd: null, asked: 0, waiting: false, title: "", note: "", pausedLabel: false,
+    itemNotes: [], // each item's note, kept: a later batch sends the earlier items without
   };
   const drawnIds = {}; // panel -> segment ids drawn on its chain layer (read by tests)
 
@@ -55,9 +56,10 @@
     if (flow.mode === "chain" && flow.chain) {
       const item = flow.chain.items[flow.position];
       const state = flow.paused ? "paused" : "playing";
+      const note = flow.itemNotes[flow.position] || flow.note; // the item's, else the chain's
       return kindName(flow.chain) + " " + (flow.position + 1) + "/" +
         flow.chain.items.length + ", " + state + ": " + (item ? item.title : "") +
-        (flow.note ? ". " + flow.note : "");
+        (note ? ". " + note : "");
     }
     if (flow.mode === "track") {
       return (flow.paused ? "Paused: " : "Whole track: ") + flow.title +
@@ -165,8 +167,12 @@
     }
     const same = flow.chain && flow.chain.id === chain.id;
     flow.chain = chain;
-    if (!same || chain.note) { // a radio's note holds until a later batch has another
-      flow.note = chain.note || "";
+    flow.note = chain.note || "";
+    if (!same) {
+      flow.itemNotes = [];
+    }
+    for (let i = flow.itemNotes.length; i < chain.items.length; i++) {
+      flow.itemNotes.push(chain.items[i].note || "");
     }
     if (same) {
       if (flow.waiting && flow.mode === "chain") {

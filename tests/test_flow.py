@@ -42,16 +42,21 @@ def test_flow101_the_radio_starts_at_the_hovered_moment_in_that_panels_space(sna
     assert items[0] == {"segment": seed, "track": 2, "offset": pytest.approx(3 * 2.992),
                         "title": "Beta – Étude @ 0:09"}  # fmt: skip
     tracks = [item["track"] for item in items]
-    # Every playable track: Alpha's second, on the album of its first, comes last and the
-    # chain says why (before, 'No album twice' ended the radio at 4 of these 5 tracks).
+    # Every playable track: Alpha's second, on the album of its first, comes last and its item
+    # says why (before, 'No album twice' ended the radio at 4 of these 5 tracks).
     assert len(tracks) == len(set(tracks)) == 5 and tracks[-1] in (0, 1)
-    assert chain["note"] == (
-        "Few tracks left fit the variety rules, so the radio now allows an album again and the "
-        "same artist 2 tracks apart, rather than stop."
+    assert [item.get("note", "") for item in items[:3]] == ["", "", ""]
+    assert items[-1]["note"] == (
+        "Few tracks left fit the variety rules, so this one allows an album again and the "
+        "same artist 2 tracks apart."
     )
-    # The page's chain passes the checks (the note goes to the page and is never read back).
+    assert chain["note"] == ""
+    # The page's chain passes the checks (the notes go to the page and are never read back).
     checked = inputs.chain(chain, inputs.page_bounds(snapshot))
-    assert checked == {key: value for key, value in chain.items() if key != "note"}
+    assert checked == {
+        **{key: value for key, value in chain.items() if key != "note"},
+        "items": [{k: v for k, v in item.items() if k != "note"} for item in items],
+    }
 
 
 def test_flow102_the_selection_seeds_the_radio_at_its_most_central_segment(snapshot):

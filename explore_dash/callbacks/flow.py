@@ -3,12 +3,14 @@
 A chain is a plain dict held in the ``CHAIN`` store and played by ``assets/explore-flow.js``::
 
     {"id": str, "kind": "radio" | "path", "panel": int, "model": str, "layer": str,
-     "items": [{"segment": int, "track": int, "offset": float, "title": str}, ...],
+     "items": [{"segment": int, "track": int, "offset": float, "title": str,
+                "note": str (only where a variety rule was relaxed)}, ...],
      "ended": bool, "note": str}
 
-``ended`` says a radio has played every track it may (all but those left out). ``note`` (sent to
-the page, never read back) says, calmly, what the chain did that was not asked: variety rules a
-radio relaxed, a path with fewer steps than asked. The functions here take the snapshot and
+``ended`` says a radio has played every track it may (all but those left out). The notes (sent
+to the page, never read back) say, calmly, what the chain did that was not asked: an item's, the
+variety rules relaxed to reach it; the chain's, a path with fewer steps than asked. The page
+shows them in its status line while they apply. The functions here take the snapshot and
 checked inputs and return store values and messages; they never raise for bad input: every
 refusal is a message in the page (shown as an error, so a normal end is not one).
 """
@@ -24,7 +26,7 @@ from explore_dash import ids
 from explore_dash.collection import DataError
 from explore_dash.formatting import format_time
 from explore_dash.layouts import glyphs
-from explore_dash.radio import Diversity, Moment, RadioError, path, radio, relaxed_rules
+from explore_dash.radio import Diversity, Moment, RadioError, path, radio
 from explore_dash.snapshot import Snapshot, track_names
 from extraction.contract import segment_track
 
@@ -36,17 +38,23 @@ def _title(names: dict[int, str], moment: Moment) -> str:
     return f"{names.get(moment.track, f'track {moment.track}')} @ {format_time(moment.offset)}"
 
 
+def variety_note(moment: Moment) -> str:
+    """What the variety rules gave up to reach ``moment`` ("" when it fits them all)."""
+    if not moment.relaxed:
+        return ""
+    return f"Few tracks left fit the variety rules, so this one allows {moment.relaxed}."
+
+
 def _items(snapshot: Snapshot, moments: list[Moment]) -> list[dict]:
     names = track_names(snapshot.tracks)
-    return [
-        {
-            "segment": m.segment,
-            "track": m.track,
-            "offset": round(m.offset, 3),
-            "title": _title(names, m),
-        }
-        for m in moments
-    ]
+    items = []
+    for m in moments:
+        item = {"segment": m.segment, "track": m.track, "offset": round(m.offset, 3),
+                "title": _title(names, m)}  # fmt: skip
+        if m.relaxed:
+            item["note"] = variety_note(m)
+        items.append(item)
+    return items
 
 
 def _new_chain(kind: str, panel: int, model: str, layer: str, items: list[dict],
@@ -54,18 +62,6 @@ def _new_chain(kind: str, panel: int, model: str, layer: str, items: list[dict],
     """A chain store value (the module docstring's shape) with a fresh id."""
     return {"id": uuid.uuid4().hex, "kind": kind, "panel": panel, "model": model,
             "layer": layer, "items": items, "ended": ended, "note": note}  # fmt: skip
-
-
-def variety_note(moments: list[Moment], diversity: Diversity) -> str:
-    """What the radio relaxed to go on (the loosest step of ``moments``), or ""."""
-    order = [relaxed for _, _, relaxed in relaxed_rules(diversity)]
-    steps = [order.index(m.relaxed) for m in moments if m.relaxed in order and m.relaxed]
-    if not steps:
-        return ""
-    return (
-        f"Few tracks left fit the variety rules, so the radio now allows {order[max(steps)]}, "
-        "rather than stop."
-    )
 
 
 def central_segment(snapshot: Snapshot, model: str, layer: str,
@@ -114,8 +110,7 @@ def start_radio(
         return no_update, str(error)
     row = index.row_of(seed)
     first = Moment(seed, int(index.track[row]), float(index.offset[row]))
-    chain = _new_chain(RADIO, panel, model, layer, _items(snapshot, [first, *moments]), False,
-                       variety_note(moments, diversity))  # fmt: skip
+    chain = _new_chain(RADIO, panel, model, layer, _items(snapshot, [first, *moments]), False)
     return chain, ""
 
 
@@ -136,8 +131,7 @@ def more_radio(
         return {**chain, "ended": True}, str(error)
     if not moments:
         return {**chain, "ended": True, "note": ""}, ""
-    items = [*chain["items"], *_items(snapshot, moments)]
-    return {**chain, "items": items, "note": variety_note(moments, diversity)}, ""
+    return {**chain, "items": [*chain["items"], *_items(snapshot, moments)], "note": ""}, ""
 
 
 def track_from_map(snapshot: Snapshot, last: dict | None) -> tuple[object, str]:
