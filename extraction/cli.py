@@ -14,10 +14,11 @@ from extraction.backends import AUTO, BACKEND_CHOICES
 from extraction.contract import STATUS_OK, default_data_dir
 from extraction.errors import REINSTALL_HINT, ExtractionError, LibraryError
 from extraction.missing import PRUNE_HINT, LibraryVanishedError
-from extraction.pipeline import Progress, Summary, TrackResult, run_extraction
+from extraction.pipeline import Progress, Summary, run_extraction
 from extraction.signals import missing_module
 from extraction.status import ProgressGroup, StatusFile
 from extraction.store import DataStore
+from extraction.task import TrackResult
 
 log = logging.getLogger("extraction")
 

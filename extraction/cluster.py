@@ -26,6 +26,7 @@ from pathlib import Path
 from extraction.contract import library_file_path
 from extraction.errors import ExtractionError, ModelError
 from extraction.registry import ModelSpec
+from extraction.task import TrackExtractor, failed_result
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +103,7 @@ def _inference_threads(threads_on_host: dict[str, int]) -> int:
 def extract_on_worker(task, audio: bytes | None, library: str | None, models, backend: str,
                       threads_on_host: dict[str, int]):  # fmt: skip
     """Extract one track on a Dask worker: from ``audio`` (the file's bytes) or from the shared
-    ``library``. Returns the :class:`~extraction.pipeline.TrackResult` a local run would."""
-    from extraction.pipeline import TrackExtractor
+    ``library``. Returns the :class:`~extraction.task.TrackResult` a local run would."""
 
     key = (tuple(models), backend)
     extractor = _EXTRACTORS.get(key)
@@ -147,8 +147,6 @@ def extract_on_cluster(
     of a large library are read and sent as the workers need them.
     """
     from distributed import as_completed
-
-    from extraction.pipeline import failed_result
 
     models = [(spec.name, spec.sha256) for spec in specs]
     hosts = threads_by_host(client)

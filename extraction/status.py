@@ -16,8 +16,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 from extraction.contract import PROGRESS_FILE, STATUS_OK, ExtractionStatus
-from extraction.pipeline import Progress, TrackResult
+from extraction.pipeline import Progress
 from extraction.store import atomic_write_text
+from extraction.task import TrackResult
 
 log = logging.getLogger(__name__)
 

@@ -26,6 +26,7 @@ from extraction import pipeline  # noqa: E402
 from extraction.contract import STATUS_OK  # noqa: E402
 from extraction.features import SEGMENT_SECONDS  # noqa: E402
 from extraction.store import SegmentBlock  # noqa: E402
+from extraction.task import TrackResult, track_row  # noqa: E402
 
 
 def fake_segments(track: int, specs) -> dict:
@@ -66,9 +67,7 @@ def slow_fake_extract_tracks(seconds_per_track: float):
             segments = fake_segments(task.track, specs)
             n_segments = len(next(iter(segments.values())))
             duration = task.tags.get("duration") or n_segments * SEGMENT_SECONDS
-            yield pipeline.TrackResult(
-                pipeline.track_row(task, STATUS_OK, None, duration), segments, duration
-            )
+            yield TrackResult(track_row(task, STATUS_OK, None, duration), segments, duration)
 
     return extract_tracks
 

@@ -13,9 +13,10 @@ from extraction.cli import MAX_DEFAULT_WORKERS, default_workers
 from extraction.errors import ModelError
 from extraction.inference import limit_tensorflow_threads
 from extraction.library import LibraryFile
-from extraction.pipeline import POOL_BATCH_PATCHES, TrackTask, extract_tracks
+from extraction.pipeline import POOL_BATCH_PATCHES, extract_tracks
 from extraction.pool import InferencePool
 from extraction.registry import LAYERS, load_registry, resolve_models
+from extraction.task import TrackTask
 from tests.synth import write_audio, write_random_bytes
 
 MODELS = ("vgg-mtt", "musicnn-msd")  # one of each architecture

@@ -20,21 +20,14 @@ import pytest
 from extraction import pipeline
 from extraction.contract import STATUS_ERROR, STATUS_OK, read_status
 from extraction.library import LibraryFile
+from extraction.merge import MergeSchedule, merge_staged, stage_results
 from extraction.pca import matching_signs, pca_columns
-from extraction.pipeline import (
-    MergeSchedule,
-    TrackResult,
-    TrackTask,
-    merge_staged,
-    quick_start_order,
-    run_extraction,
-    spread_order,
-    stage_results,
-    track_row,
-)
+from extraction.pipeline import run_extraction
+from extraction.plan import quick_start_order, spread_order
 from extraction.registry import load_registry, resolve_models
 from extraction.status import MAX_LISTED_FAILURES, StatusFile, estimate_eta
 from extraction.store import DataStore, SegmentBlock
+from extraction.task import TrackResult, TrackTask, track_row
 from tests.slow_extractor import slow_fake_extract_tracks
 from tests.synth import write_audio
 

@@ -13,14 +13,8 @@ import pytest
 from extraction.contract import STATUS_ERROR, STATUS_OK
 from extraction.errors import LibraryError
 from extraction.library import LibraryFile
-from extraction.pipeline import (
-    TrackResult,
-    TrackTask,
-    merge_staged,
-    plan_work,
-    stage_results,
-    track_row,
-)
+from extraction.merge import merge_staged, stage_results
+from extraction.plan import plan_work
 from extraction.store import (
     DataStore,
     SegmentBlock,
@@ -28,6 +22,7 @@ from extraction.store import (
     read_segment_table,
     tracks_frame,
 )
+from extraction.task import TrackResult, TrackTask, track_row
 
 SPACES = [("m1", "taggram"), ("m1", "embedding")]
 DIMS = {"taggram": 4, "embedding": 6}
