@@ -25,7 +25,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from extraction import convert
 from extraction.errors import ModelError
 from extraction.inference import ModelRunner
 from extraction.registry import DEFAULT_MODEL_NAMES, DEFAULT_MODELS_DIR
@@ -35,6 +34,7 @@ from tests.make_model_reference import (
     reference_key,
     reference_patches,
 )
+from tools import convert
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TAGGRAM_ATOL = 1e-5
@@ -222,7 +222,7 @@ def test_models010_frozen_graph_matches_checkpoint(tensorflow, unpacked_wheel, t
 
 def test_models011_convert_check_is_byte_exact(tensorflow, musicnn_wheel):
     result = subprocess.run(
-        [sys.executable, "-m", "extraction.convert", "--check", "--wheel", str(musicnn_wheel)],
+        [sys.executable, "-m", "tools.convert", "--check", "--wheel", str(musicnn_wheel)],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

@@ -1,8 +1,10 @@
 """Freeze the four musicnn auto-tagging checkpoints into graphs Essentia can load.
 
-Run with a Python that has ``tensorflow-cpu`` (the ``convert`` extra); the rest of the project only
-reads the files this writes to ``extraction/models``. Output is byte-for-byte reproducible, so
-``--check`` can prove the shipped graphs come from the published wheel.
+A maintainer's tool, not installed with the package: run it from a checkout,
+``python -m tools.convert``, with a Python that has ``tensorflow-cpu`` (the ``convert`` extra); the
+rest of the project only reads the files this writes to ``extraction/models``. Output is
+byte-for-byte reproducible, so ``--check`` can prove the shipped graphs come from the published
+wheel.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ MUSICNN_VERSION = "0.1.0"
 WHEEL_NAME = f"musicnn-{MUSICNN_VERSION}-py3-none-any.whl"
 # sha256 of the wheel as published on PyPI; a different file is refused.
 WHEEL_SHA256 = "f38a4890c648c1ddbb141c5d96d2b0a8cfcd36746002d896989f7b88beb65cfa"
-CONVERTER = "python -m extraction.convert"
+CONVERTER = "python -m tools.convert"
 
 INPUT_NODE = "model/Placeholder"
 TAGGRAM_NODE = "model/Sigmoid"
@@ -46,7 +48,7 @@ FRAME_SIZE = 512
 HOP_SIZE = 256
 N_TAGS = 50
 
-DEFAULT_OUT_DIR = Path(__file__).resolve().parent / "models"
+DEFAULT_OUT_DIR = Path(__file__).resolve().parent.parent / "extraction" / "models"
 
 
 @dataclass(frozen=True)
@@ -647,7 +649,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         ``wheel`` (Path or None), ``out`` (Path), ``check`` (bool).
     """
     parser = argparse.ArgumentParser(
-        prog="python -m extraction.convert",
+        prog="python -m tools.convert",
         description="Freeze the musicnn checkpoints into TensorFlow graphs for Essentia.",
     )
     parser.add_argument(
@@ -702,7 +704,7 @@ def run(wheel: Path | None, out: Path, check: bool) -> int:
     if problems:
         print(
             f"{out} does not match a fresh conversion of {WHEEL_NAME}; "
-            f"rerun `python -m extraction.convert --out {out}`",
+            f"rerun `python -m tools.convert --out {out}`",
             file=sys.stderr,
         )
         return 1
