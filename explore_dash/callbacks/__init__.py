@@ -10,6 +10,7 @@ explore-selection.js, zoom and panel set-up in explore-view.js.
 
 from __future__ import annotations
 
+import math
 from dataclasses import astuple
 
 from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State, ctx, no_update
@@ -126,12 +127,33 @@ def register_callbacks(app: Dash, state: AppState) -> None:
     inputs.guard_callback_requests(
         app, lambda: inputs.max_body_bytes(inputs.page_bounds(state.snapshot).segments)
     )
+    register_music_inputs(app)
     register_panels(app, state)
     register_listening(app)
     register_selection(app)
     register_flow(app, state)
     register_playlist(app, state)
     register_library(app, state)
+
+
+def register_music_inputs(app: Dash) -> None:
+    @app.callback(
+        Output(ids.REDUCTION, "value"),
+        Output(ids.REDUCTION_BOX, "value"),
+        Input(ids.REDUCTION, "value"),
+        Input(ids.REDUCTION_BOX, "value"),
+        prevent_initial_call=True,
+    )
+    def every_n_shown(slider, box):
+        if box is not None and (isinstance(box, bool) or not isinstance(box, int | float)
+                                or not math.isfinite(box)):  # fmt: skip
+            raise inputs.InvalidInput("expected a number")
+        return panels.every_n_shown(
+            ctx.triggered_id == ids.REDUCTION_BOX,
+            inputs.whole(slider, 1, REDUCTION_MAX, default=1),
+            box,
+            REDUCTION_MAX,
+        )
 
 
 def register_panels(app: Dash, state: AppState) -> None:

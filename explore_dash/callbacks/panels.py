@@ -277,8 +277,29 @@ def draw_panel(
         )
     # Not computed yet: the panel's background job takes over (see compute_panel_map).
     job = map_job(settings, artists, tags, every_n, window, look)
+    return no_update, f"computing {job_title(settings, points)}…", job, []
+
+
+def every_n_shown(typed: bool, slider: int, box: float | None, most: int) -> tuple:
+    """(slider value, number box value) after one of them changed; ``typed``: the box did.
+
+    A number typed in the box (applied on Enter or when it loses focus) moves the slider,
+    rounded into [1, ``most``]; the slider moved shows its value in the box. An emptied box
+    gets the slider's value back.
+    """
+    if not typed:
+        return no_update, slider
+    if box is None:
+        return no_update, slider
+    every_n = int(min(most, max(1, round(box))))
+    return (no_update if every_n == slider else every_n), (no_update if every_n == box
+                                                           else every_n)  # fmt: skip
+
+
+def job_title(settings: PanelSettings, points: PanelPoints) -> str:
+    """What a map job computes, as the count line and the progress label both say it."""
     name = PROJECTION_LABELS.get(settings.projection, settings.projection)
-    return no_update, f"computing {name} for {len(points.segment_ids):,} segments…", job, []
+    return f"{name} for {point_count(points)}"
 
 
 def map_job(settings: PanelSettings, artists, tags, every_n, window: int, look: MapLook,

@@ -56,17 +56,35 @@ def music_card(artists: list[str], tags: list[str], segments: int = 0) -> dbc.Ca
                         "the whole window",
                     ),
                     dbc.Label("Segments per track: keep every n-th", className="small mt-2 mb-0"),
-                    slot(
-                        dcc.Slider(
-                            id=ids.REDUCTION,
-                            min=1,
-                            max=REDUCTION_MAX,
-                            step=1,
-                            value=default_every_n(segments),
-                            marks={1: "1", 5: "5", 10: "10", 20: "20", 30: "30"},
-                            tooltip={"placement": "bottom"},
-                        ),
-                        "slider",
+                    html.Div(
+                        [
+                            slot(
+                                dcc.Slider(
+                                    id=ids.REDUCTION,
+                                    min=1,
+                                    max=REDUCTION_MAX,
+                                    step=1,
+                                    value=default_every_n(segments),
+                                    marks={1: "1", 5: "5", 10: "10", 20: "20", 30: "30"},
+                                    tooltip={"placement": "bottom"},
+                                    # Dash 4's own number box applies a typed value on blur
+                                    # only; this one (debounce) applies it on Enter too.
+                                    allow_direct_input=False,
+                                ),
+                                "slider",
+                            ),
+                            dcc.Input(
+                                id=ids.REDUCTION_BOX,
+                                type="number",
+                                min=1,
+                                max=REDUCTION_MAX,
+                                step=1,
+                                value=default_every_n(segments),
+                                debounce=True,
+                                className="reduction-box ms-2",
+                            ),
+                        ],
+                        className="d-flex align-items-center",
                     ),
                     html.Div(
                         thinning_note(segments, default_every_n(segments)),
@@ -87,7 +105,7 @@ def starting_colour(artists: list[str]) -> str:
     """What "Colour by" starts at: artist when at least two artists are tagged, else the
     strongest auto-tag (every analysed segment has one), so that a first look at the maps
     shows how the collection spreads over them rather than grey dots."""
-    return "artist" if len(artists) >= ARTISTS_TO_COLOUR_BY else "autotag"
+    return "none"
 
 
 def map_card(colour_by: str = NONE) -> dbc.Card:
