@@ -75,7 +75,8 @@ def test_callbacks003_the_job_computes_stores_and_draws_and_then_the_map_is_cach
     _, _, job = draw(snapshot, cache, TSNE)
     progress = []
     figure, count, _ = panels.compute_panel_map(snapshot, cache, job, NONE, progress.append)
-    assert count == "20 segments" and progress[0] == (0, "starting") and progress[-1][0] == 100
+    assert count == "20 segments" and progress[-1][0] == 100
+    assert progress[0] == (0, "", "t-SNE for 20 segments · finding neighbours")
     # Drawn from the cache now, the same points in the same places.
     again, _, next_job = draw(snapshot, cache, TSNE)
     assert next_job is no_update and again["data"][0]["x"] == figure["data"][0]["x"]

@@ -151,10 +151,78 @@ def test_map003_cancel_stops_the_job(dash_duo, tmp_path):
         lambda: dash_duo.find_element(box).value_of_css_property("display") == "none",
         message="progress bar to go away",
     )
-    assert count_text(dash_duo).startswith("map cancelled")
+    assert count_text(dash_duo) == "t-SNE cancelled:"
     wait_until(lambda: not job_processes(), timeout=30, message="the cancelled job to end")
     assert computations(fake.data_dir) == 0  # the job never finished
     assert sorted(wait_for_points(dash_duo, 1)) == sorted(before)  # the old map stays
     # The other panel and the controls still work.
     choose_option(dash_duo, "#" + _css_id({"panel": 0, "type": "panel-layer"}), "Taggram")
     assert len(wait_for_points(dash_duo, 0)) == 6000
+
+
+# -- what a map job says (issue 32, item 10) ------------------------------------------------------
+
+
+def job_snapshot(tmp_path: Path):
+    fake = write_fake_collection(tmp_path)
+    return AppState.load(AppConfig(fake.library, fake.data_dir)).snapshot
+
+
+def test_map004_after_cancel_the_panel_says_how_to_try_again(tmp_path):
+    from dash import no_update
+
+    from explore_dash.callbacks import panels
+    from explore_dash.figures import PLAIN_LOOK
+
+    tsne = PanelSettings("musicnn", "msd", "embedding", "tsne")
+    job = panels.map_job(tsne, [], [], 1, 1, PLAIN_LOOK)
+    # A map of the whole selection: the old map stays, and "Try again" is shown beside the line.
+    count, retry = panels.say_cancelled(job)
+    assert count == "t-SNE cancelled:" and retry == {"display": "inline"}
+    # "Recompute for this selection" (shown beside the placed map) started it: that link again.
+    count, retry = panels.say_cancelled(panels.recompute_job(tsne, ["Alpha"], [], 1, 1,
+                                                             PLAIN_LOOK))  # fmt: skip
+    assert count == "t-SNE cancelled: Recompute to try again" and retry is no_update
+    for count in (panels.say_cancelled(job)[0], panels.say_cancelled(None)[0]):
+        assert "choose a projection" not in count
+
+
+def test_map005_windows_have_one_name_while_computing_and_when_done(tmp_path):
+    from explore_dash.callbacks import panels
+
+    snapshot = job_snapshot(tmp_path)
+    cache = tmp_path / "cache"
+    tsne = PanelSettings("musicnn", "msd", "embedding", "tsne")
+
+    def draw(window: int):
+        return panels.draw_panel(snapshot, cache, tsne, [], [], 1, ([], [], [], []),
+                                 window=window, new_tables=False, view=None,
+                                 extraction_running=lambda: False)  # fmt: skip
+
+    for window, name in ((2, "windows of 6 s"), (1, "segments")):
+        _, computing, job, _ = draw(window)
+        progress = []
+        _, done, _ = panels.compute_panel_map(snapshot, cache, job, ([], [], [], []),
+                                              progress.append)  # fmt: skip
+        assert done.endswith(name)
+        assert computing == f"computing t-SNE for {done}…"
+        assert all(label.startswith(f"t-SNE for {done} · ") for _, _, label in progress)
+
+
+def test_map006_the_progress_label_says_what_runs_from_the_start_and_the_bar_advances(tmp_path):
+    from explore_dash.callbacks import panels
+
+    snapshot = job_snapshot(tmp_path)
+    cache = tmp_path / "cache"
+    umap = PanelSettings("musicnn", "msd", "taggram", "umap")
+    _, _, job, _ = panels.draw_panel(snapshot, cache, umap, [], [], 1, ([], [], [], []),
+                                     new_tables=False, view=None,
+                                     extraction_running=lambda: False)  # fmt: skip
+    progress = []
+    panels.compute_panel_map(snapshot, cache, job, ([], [], [], []), progress.append)
+    # The first report, before any work: what runs, on how many points, at what stage.
+    assert progress[0] == (0, "", "UMAP for 20 segments · finding neighbours")
+    values = [value for value, _, _ in progress]
+    assert values == sorted(values) and values[-1] == 100 and len(set(values)) > 3
+    assert all(text == f"{value} %" for value, text, _ in progress if value)
+    assert progress[-1][2] == "UMAP for 20 segments · placing the points"

@@ -284,6 +284,12 @@ def register_panels(app: Dash, state: AppState) -> None:
     app.clientside_callback(browser("flyTo"), Input(ids.FLY_TO, "data"), prevent_initial_call=True)
 
     app.clientside_callback(
+        browser("wholeText"),
+        Output(ids.panel(ids.PANEL_COUNT, MATCH), "title"),
+        Input(ids.panel(ids.PANEL_COUNT, MATCH), "children"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
         browser("showRecompute"),
         Output(ids.panel(ids.PANEL_RECOMPUTE, MATCH), "style"),
         Input(ids.panel(ids.PANEL_GRAPH, MATCH), "figure"),
@@ -291,6 +297,7 @@ def register_panels(app: Dash, state: AppState) -> None:
 
     @app.callback(
         Output(ids.panel(ids.PANEL_JOB, MATCH), "data", allow_duplicate=True),
+        Output(ids.panel(ids.PANEL_COUNT, MATCH), "children", allow_duplicate=True),
         Input(ids.panel(ids.PANEL_RECOMPUTE, MATCH), "n_clicks"),
         *(State(ids.panel(kind, MATCH), "value") for kind in SETTING_KINDS),
         *(State(component, "value") for component in MUSIC_INPUTS),
@@ -301,10 +308,11 @@ def register_panels(app: Dash, state: AppState) -> None:
                   window, colour_by, trajectories, captions):  # fmt: skip
         bounds = inputs.page_bounds(state.snapshot)
         *music, segments = music_selection(bounds, artists, tags, every_n, window)
-        return panels.recompute_job(
+        job = panels.recompute_job(
             panel_settings(architecture, dataset, layer, projection), *music, segments,
             map_look(colour_by, trajectories, captions),
         )  # fmt: skip
+        return job, panels.computing_line(state.snapshot, state.cache_dir, job)
 
     for panel in ids.PANELS:
         register_map_job(app, state, panel)
@@ -316,22 +324,29 @@ def register_map_job(app: Dash, state: AppState, panel: int) -> None:
     One callback per panel (fixed ids, not pattern matching) so each panel has its own job,
     progress bar and cancel button, and the other panel stays usable meanwhile.
     """
-    app.callback(
+    @app.callback(
         Output(ids.panel(ids.PANEL_COUNT, panel), "children", allow_duplicate=True),
+        Output(ids.panel(ids.PANEL_RETRY, panel), "style", allow_duplicate=True),
         Input(ids.cancel_button(panel), "n_clicks"),
+        State(ids.panel(ids.PANEL_JOB, panel), "data"),
         prevent_initial_call=True,
-    )(panels.say_cancelled)
+    )
+    def say_cancelled(_clicks, job):
+        return panels.say_cancelled(panel_job(inputs.page_bounds(state.snapshot), job))
 
     @app.callback(
         Output(ids.panel(ids.PANEL_JOB, panel), "data", allow_duplicate=True),
+        Output(ids.panel(ids.PANEL_COUNT, panel), "children", allow_duplicate=True),
         Input(ids.panel(ids.PANEL_RETRY, panel), "n_clicks"),
         State(ids.panel(ids.PANEL_JOB, panel), "data"),
         prevent_initial_call=True,
     )
     def retry(clicks, job):
         # The job store comes back from the page: checked here, as the job itself checks it.
-        checked = panel_job(inputs.page_bounds(state.snapshot), job)
-        return panels.retry_job(inputs.whole(clicks, 0, 2**53, default=0), checked)
+        snapshot = state.snapshot
+        checked = panel_job(inputs.page_bounds(snapshot), job)
+        again = panels.retry_job(inputs.whole(clicks, 0, 2**53, default=0), checked)
+        return again, panels.computing_line(snapshot, state.cache_dir, again)
 
     app.clientside_callback(
         browser("hideRetry"),
@@ -354,10 +369,13 @@ def register_map_job(app: Dash, state: AppState, panel: int) -> None:
                 {"display": "flex"},
                 {"display": "none"},
             ),
+            # Until the job's first report: not the label of the job before.
+            (Output(ids.panel(ids.PANEL_PROGRESS_TEXT, panel), "children"), "starting…", ""),
         ],
         progress=[
             Output(ids.panel(ids.PANEL_PROGRESS, panel), "value"),
             Output(ids.panel(ids.PANEL_PROGRESS, panel), "label"),
+            Output(ids.panel(ids.PANEL_PROGRESS_TEXT, panel), "children"),
         ],
         cancel=[Input(ids.cancel_button(panel), "n_clicks")],
         prevent_initial_call=True,

@@ -269,7 +269,7 @@ def draw_panel(
         return (
             no_update,
             (
-                f"{len(points.segment_ids):,} segments now; this map shows the earlier ones "
+                f"{point_count(points)} now; this map shows the earlier ones "
                 "and is redrawn when extraction ends"
             ),
             no_update,
@@ -348,11 +348,9 @@ def compute_panel_map(
         job.get("window", 1), subset=not job.get("fresh"),
     )  # fmt: skip
     if not points.ready:
-
-        def report(fraction: float) -> None:
-            set_progress((round(100 * fraction), f"{100 * fraction:.0f} %"))
-
-        set_progress((0, "starting"))
+        progress = JobProgress(set_progress, job_title(settings, points))
+        progress.report(0.0)
+        report = progress.report
         key = points_key(snapshot, settings, points)
         # One computation of a map at a time: the maps computed ahead, or another panel or
         # app process, may be computing this one now (explore_dash/maps_ahead.py).
@@ -360,7 +358,7 @@ def compute_panel_map(
             if held:
                 error = _compute_and_store(settings, points, cache_dir, key, report)
         if not held:
-            set_progress((0, "waiting for this map, being computed in the background"))
+            progress.waiting()
             with waiting_for_map(cache_dir, key):
                 points.xy = cached_map(cache_dir, key, points.segment_ids)
                 error = None if points.ready else _compute_and_store(
@@ -369,6 +367,27 @@ def compute_panel_map(
             return no_update, error, no_update
     look = MapLook(*job["look"])
     return draw(snapshot, settings, points, highlight, anonymize, look, cache_dir)
+
+
+class JobProgress:
+    """A map job's progress bar and its label: what runs, on how many points, at what stage.
+
+    The projections report a fraction done (0 until their neighbours are found, then rising
+    with their iterations); ``set_progress`` is Dash's, taking (bar value, bar text, label).
+    """
+
+    def __init__(self, set_progress: Callable[[tuple], None], title: str) -> None:
+        self.set_progress = set_progress
+        self.title = title
+
+    def report(self, fraction: float) -> None:
+        stage = "finding neighbours" if fraction <= 0 else "placing the points"
+        percent = round(100 * fraction)
+        self.set_progress((percent, f"{percent} %" if percent else "",
+                           f"{self.title} · {stage}"))  # fmt: skip
+
+    def waiting(self) -> None:
+        self.set_progress((0, "", f"{self.title} · being computed in the background: waiting"))
 
 
 def _compute_and_store(settings: PanelSettings, points: PanelPoints, cache_dir: Path, key: str,
@@ -486,8 +505,18 @@ def with_view(figure: dict, view: dict | None) -> dict:
     return figure
 
 
-def say_cancelled(_clicks) -> str:
-    return "map cancelled: choose a projection to try again"
+def say_cancelled(job: dict | None) -> tuple[str, object]:
+    """(count line, style of the panel's *Try again*) once a map job is cancelled.
+
+    The old map stays and the projection menu still names the cancelled one, so the line says
+    how to try again: *Recompute* (shown beside it) for a selection's own map, else *Try again*.
+    """
+    if not job:
+        return "map cancelled", no_update
+    name = PROJECTION_LABELS.get(job["settings"][3], job["settings"][3])
+    if job.get("fresh"):
+        return f"{name} cancelled: Recompute to try again", no_update
+    return f"{name} cancelled:", {"display": "inline"}
 
 
 def retry_job(clicks, job: dict | None) -> object:
@@ -495,6 +524,18 @@ def retry_job(clicks, job: dict | None) -> object:
     if not job:
         return no_update
     return {**job, "attempt": clicks}
+
+
+def computing_line(snapshot: Snapshot, cache_dir: Path, job: object) -> object:
+    """The count line while ``job`` (a new one, or no update) computes: as :func:`draw_panel`
+    says it, so that a retried or recomputed map does not keep "cancelled" or "placed on the
+    whole collection's map" meanwhile."""
+    if not isinstance(job, dict):
+        return no_update
+    settings = PanelSettings(*job["settings"])
+    points = visible_points(snapshot, cache_dir, settings, job["artists"], job["tags"],
+                            job["every_n"], job.get("window", 1), subset=False)  # fmt: skip
+    return f"computing {job_title(settings, points)}…"
 
 
 def find(snapshot: Snapshot, query: str) -> tuple[object, object, str]:

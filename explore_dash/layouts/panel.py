@@ -68,7 +68,7 @@ def _hidden_link(text: str, component_id: dict, **extra) -> dbc.Button:
         id=component_id,
         size="sm",
         color="link",
-        className="p-0 ms-2 align-baseline",
+        className="p-0 ms-2 align-baseline text-nowrap flex-shrink-0",
         style={"display": "none"},
         **extra,
     )
@@ -99,6 +99,11 @@ def panel_layout(index: int, options: dict[str, list[dict]], settings: PanelSett
     )
     progress = html.Div(
         [
+            # What runs, on how many points, and its stage: set by the job from its start
+            # (explore_dash/callbacks/panels.py: JobProgress), outside the bar so that it shows
+            # at 0 %.
+            html.Span(id=ids.panel(ids.PANEL_PROGRESS_TEXT, index),
+                      className="panel-progress-text small me-2"),  # fmt: skip
             dbc.Progress(
                 id=ids.panel(ids.PANEL_PROGRESS, index),
                 value=0,
@@ -114,9 +119,12 @@ def panel_layout(index: int, options: dict[str, list[dict]], settings: PanelSett
         className="panel-progress align-items-center",
         style={"display": "none"},
     )
+    # One line: the count ellipsizes (its whole text in its title) before the links and Reset
+    # zoom are pushed off it.
     footer = html.Div(
         [
-            html.Span(id=ids.panel(ids.PANEL_COUNT, index), className="small text-muted"),
+            html.Span(id=ids.panel(ids.PANEL_COUNT, index),
+                      className="small text-muted panel-note"),  # fmt: skip
             # Shown when the map's job was lost with its worker (explore_dash/jobs.py).
             _hidden_link("Try again", ids.panel(ids.PANEL_RETRY, index)),
             # Shown while the panel shows a subset placed on the whole collection's map.
@@ -130,9 +138,10 @@ def panel_layout(index: int, options: dict[str, list[dict]], settings: PanelSett
                 id=ids.panel(ids.PANEL_RESET, index),
                 size="sm",
                 color="link",
-                className="float-end p-0",
+                className="ms-auto ps-2 p-0 text-nowrap flex-shrink-0",
             ),
-        ]
+        ],
+        className="d-flex align-items-baseline panel-footer",
     )
     graph = dcc.Graph(
         id=ids.panel(ids.PANEL_GRAPH, index),
