@@ -105,7 +105,7 @@ def starting_colour(artists: list[str]) -> str:
     """What "Colour by" starts at: artist when at least two artists are tagged, else the
     strongest auto-tag (every analysed segment has one), so that a first look at the maps
     shows how the collection spreads over them rather than grey dots."""
-    return "none"
+    return "artist" if len(artists) >= ARTISTS_TO_COLOUR_BY else "autotag"
 
 
 def map_card(colour_by: str = NONE) -> dbc.Card:
