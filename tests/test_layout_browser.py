@@ -92,20 +92,20 @@ def test_layout_browser001_at_1600x1000_maps_player_radio_path_and_playlist_in_v
 
     def boxes():
         found = app_duo.driver.execute_script(BOXES, IN_VIEW)
-        return found if all(b and b["inView"] for b in found.values()) else None
+        if not all(b and b["inView"] for b in found.values()):
+            return None
+        # Maps a user can read, each plot area at least 400 x 400 px (once the maps have
+        # followed the new viewport: dcc.Graph resizes after the window does).
+        maps = [found[n]["box"] for n in IN_VIEW if "plot area" in n]
+        return found if all(b[3] - b[1] >= 400 and b[2] - b[0] >= 400 for b in maps) else None
 
     try:
-        wait_until(boxes, message="every listening control and both maps in view")
+        found = wait_until(boxes, message="every listening control and both maps in view")
     except AssertionError:
         raise AssertionError(
             f"not in view: {app_duo.driver.execute_script(BOXES, IN_VIEW)}"
         ) from None
     assert app_duo.driver.execute_script("return window.scrollY") == 0
-    found = boxes()
-    # Maps a user can read: each plot area at least 400 px tall.
-    for name in ("left map's plot area", "right map's plot area"):
-        left, top, right, bottom = found[name]["box"]
-        assert bottom - top >= 400 and right - left >= 400, found[name]
     # The listening row is under the maps, not beside or over them.
     maps_bottom = max(found[n]["box"][3] for n in IN_VIEW if "plot area" in n)
     assert found["player"]["box"][1] > maps_bottom
