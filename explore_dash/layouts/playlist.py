@@ -25,30 +25,41 @@ def playlist_card() -> dbc.Card:
                         style={"maxHeight": "30vh", "overflowY": "auto"},
                     ),
                     _undo_controls(),
-                    dbc.Input(
-                        id=ids.PLAYLIST_NAME,
-                        value="explore-dash playlist",
-                        size="sm",
-                        className="mt-2",
-                    ),
-                    dbc.Checkbox(
-                        id=ids.PLAYLIST_KEEP_MOMENTS,
-                        label="Start at the radio's or path's moments (VLC)",
-                        value=False,
-                        className="small mt-1",
-                    ),
-                    dbc.Checkbox(
-                        id=ids.PLAYLIST_RELATIVE,
-                        label="Paths relative to the music folder",
-                        value=False,
-                        className="small mt-1",
-                    ),
+                    # The name and Export on one line, the rarely changed options folded: the
+                    # card sits under the maps, and the rows are what it is for.
                     html.Div(
-                        "Only for a playlist you keep at the music folder's root; otherwise "
-                        "leave it off: absolute paths open wherever the file is saved.",
-                        className="form-text mt-0",
+                        [
+                            dbc.Input(id=ids.PLAYLIST_NAME, value="explore-dash playlist",
+                                      size="sm", className="me-1"),
+                            dbc.Button("Export M3U8", id=ids.PLAYLIST_EXPORT, size="sm",
+                                       className="text-nowrap"),
+                        ],  # fmt: skip
+                        className="d-flex mt-2",
                     ),
-                    dbc.Button("Export M3U8", id=ids.PLAYLIST_EXPORT, size="sm", className="mt-1"),
+                    html.Details(
+                        [
+                            html.Summary("Export options", className="small text-muted"),
+                            dbc.Checkbox(
+                                id=ids.PLAYLIST_KEEP_MOMENTS,
+                                label="Start at the radio's or path's moments (VLC)",
+                                value=False,
+                                className="small mt-1",
+                            ),
+                            dbc.Checkbox(
+                                id=ids.PLAYLIST_RELATIVE,
+                                label="Paths relative to the music folder",
+                                value=False,
+                                className="small mt-1",
+                            ),
+                            html.Div(
+                                "Only for a playlist you keep at the music folder's root; "
+                                "otherwise leave it off: absolute paths open wherever the file "
+                                "is saved.",
+                                className="form-text mt-0",
+                            ),
+                        ],
+                        className="mt-1",
+                    ),
                     dcc.Download(id=ids.PLAYLIST_DOWNLOAD),
                     html.Div(id=ids.PLAYLIST_MESSAGE, className="small text-muted mt-1"),
                 ]
