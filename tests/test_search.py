@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
-from dash import no_update
 
-from explore_dash.callbacks import panels
 from explore_dash.search import find_answer, folded, search_tracks
-from explore_dash.snapshot import Snapshot
-from tests.fake_collection import write_fake_collection
 
 TRACKS = pd.DataFrame(
     {
@@ -43,16 +37,6 @@ def test_search001_words_match_artist_album_title_ignoring_case_and_accents(quer
 def test_search002_folding():
     assert folded("Étude Straße") == "etude strasse"
     assert search_tracks(TRACKS, "bjork", limit=1) == [40]
-
-
-def test_search003_the_page_gets_the_tracks_a_place_to_fly_to_and_a_message(tmp_path: Path):
-    snapshot = Snapshot.load(write_fake_collection(tmp_path).data_dir)
-    tracks, fly, text = panels.find(snapshot, "ETUDE")
-    assert tracks == [2] and fly == {"tracks": [2], "query": "ETUDE"}
-    assert text.startswith("1 track:")
-    tracks, fly, text = panels.find(snapshot, "nothing like it")
-    assert tracks is no_update and fly is no_update and "Nothing matches" in text
-    assert panels.find(snapshot, "") == ([], no_update, "")  # cleared: highlight cleared
 
 
 def test_search004_find_gives_back_the_highlight_and_the_zoom_it_took():

@@ -49,7 +49,6 @@ from explore_dash.map_cache import cached_map, map_key, store_map
 from explore_dash.maps_ahead import map_lock
 from explore_dash.options import PROJECTION_LABELS
 from explore_dash.projections import STORED_PROJECTIONS
-from explore_dash.search import MAX_RESULTS, search_tracks
 from explore_dash.snapshot import Snapshot
 from explore_dash.tags import AUTO_TAG_SPACES
 from explore_dash.windows import SEGMENT_LENGTHS, WHOLE_TRACK
@@ -536,15 +535,3 @@ def computing_line(snapshot: Snapshot, cache_dir: Path, job: object) -> object:
     points = visible_points(snapshot, cache_dir, settings, job["artists"], job["tags"],
                             job["every_n"], job.get("window", 1), subset=False)  # fmt: skip
     return f"computing {job_title(settings, points)}…"
-
-
-def find(snapshot: Snapshot, query: str) -> tuple[object, object, str]:
-    """(highlighted tracks, where both maps fly to, message) of the search box."""
-    if not query.strip():
-        return [], no_update, ""
-    found = search_tracks(snapshot.tracks, query)
-    if not found:
-        return no_update, no_update, f"Nothing matches “{query.strip()}”."
-    shown = "1 track" if len(found) == 1 else f"{len(found):,} tracks"
-    more = f" (the first {MAX_RESULTS})" if len(found) == MAX_RESULTS else ""
-    return found, {"tracks": found, "query": query}, f"{shown}{more}: highlighted, maps zoomed"
