@@ -2,6 +2,9 @@
 
     python -m explore_dash --library LIB --data DATA --no-extract --port 8060 &
     python docs/screenshots.py --url http://127.0.0.1:8060/ --highlight-artist "Warzone 2100"
+    python docs/screenshots.py --colour-by artist --captions --select-fraction 0 --no-hint \
+        --out docs/screenshot-map.png
+    python docs/screenshots.py --radio --select-fraction 0 --no-hint --out docs/screenshot-radio.png
 
 Uses headless Chromium through selenium (the test extra), like the browser tests.
 """
@@ -28,6 +31,9 @@ def main(argv=None) -> int:
     parser.add_argument("--search", default=None, help="text for the search box")
     parser.add_argument("--trajectories", action="store_true", help="tick Trajectories")
     parser.add_argument("--captions", action="store_true", help="tick Captions")
+    parser.add_argument("--no-hint", action="store_true", help="close the newcomer's hint")
+    parser.add_argument("--radio", action="store_true",
+                        help="hover a point of the left map, start a radio from it")  # fmt: skip
     args = parser.parse_args(argv)
 
     from selenium import webdriver
@@ -35,10 +41,13 @@ def main(argv=None) -> int:
     from selenium.webdriver.support.ui import Select
 
     from tests.browser_options import chrome_options
-    from tests.pointer import drag
+    from tests.pointer import drag, move_to
 
     driver = webdriver.Chrome(options=chrome_options())
-    driver.set_window_size(1600, 1000)
+    # The page's own size, not the window's (which includes the browser's frame).
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": 1600, "height": 1000, "deviceScaleFactor": 1,
+                            "mobile": False})  # fmt: skip
     try:
         driver.get(args.url)
         graph = GRAPH.format(0) + "?.querySelector('.js-plotly-plot')"
@@ -47,12 +56,21 @@ def main(argv=None) -> int:
                 break
             time.sleep(0.1)
         time.sleep(1)
+        if args.no_hint:
+            driver.execute_script(
+                "document.documentElement.dataset.hintSeen = '1';"
+                "localStorage.setItem('explore-dash.hint-seen', '1');"
+            )
         if args.colour_by:
             Select(driver.find_element(By.ID, "colour-by")).select_by_value(args.colour_by)
             time.sleep(2)
         if args.captions:
             driver.execute_script("document.getElementById('captions').click()")
-            time.sleep(2)
+            for _ in range(300):  # k-means and the tags of every region: seconds on a busy machine
+                if driver.execute_script(f"return ({graph}.layout.annotations || []).length"):
+                    break
+                time.sleep(0.1)
+            time.sleep(1)
         if args.trajectories:
             driver.execute_script("document.getElementById('trajectories').click()")
         if args.search:
@@ -77,6 +95,18 @@ def main(argv=None) -> int:
             x1 = left + width * (0.55 + args.select_fraction)
             drag(driver, (left + width * 0.55, top + 5), (x1, top + height * 0.6))
             time.sleep(3)
+        if args.radio:
+            x, y = driver.execute_script(
+                f"const gd = {graph}; const r = gd.getBoundingClientRect();"
+                "const t = gd._fullData[0], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;"
+                "const i = Math.floor(t.x.length / 3);"
+                "return [r.left + xa._offset + xa.l2p(t.x[i]),"
+                " r.top + ya._offset + ya.l2p(t.y[i])];"
+            )
+            move_to(driver, x, y)
+            time.sleep(1)
+            driver.find_element(By.ID, "radio-start").click()
+            time.sleep(8)
         driver.save_screenshot(str(args.out))
         print(args.out)
     finally:
