@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explore_dash.callbacks.playlist import move_up
+from explore_dash.callbacks.playlist import move
 from explore_dash.collection import Collection
 from explore_dash.figures import (
     HIGHLIGHT_COLOR,
@@ -76,10 +76,12 @@ def test_figures004_no_highlight_gives_an_empty_overlay(collection: Collection):
     assert len(highlight_rows(points, collection.tracks, {}, empty)) == 0
 
 
-def test_figures005_move_up():
-    assert move_up([1, 2, 3], 3) == [1, 3, 2]
-    assert move_up([1, 2, 3], 1) == [1, 2, 3]
-    assert move_up([1, 2, 3], 9) == [1, 2, 3]
+def test_figures005_move_up_and_down_within_the_list():
+    assert move([1, 2, 3], 3, -1) == [1, 3, 2]
+    assert move([1, 2, 3], 1, -1) == [1, 2, 3]  # the first cannot go up
+    assert move([1, 2, 3], 1, 1) == [2, 1, 3]
+    assert move([1, 2, 3], 3, 1) == [1, 2, 3]  # nor the last down
+    assert move([1, 2, 3], 9, -1) == [1, 2, 3]
 
 
 def test_figures006_points_carry_their_top_tag_indices_for_hover_labels(collection: Collection):
