@@ -307,3 +307,36 @@ def test_callbacks011_a_panels_job_store_is_checked_before_the_job_runs(snapshot
                    {**job, "fresh": "yes"}, [job], "job"):  # fmt: skip
         with pytest.raises(inputs.InvalidInput):
             panel_job(bounds, broken)
+
+
+def test_callbacks016_undo_then_a_selection_keeps_the_users_playlist_within_reach(snapshot):
+    tracks = snapshot.tracks
+    first = [segment_id(2, 0.0), segment_id(0, 0.0), segment_id(5, 0.0)]
+    run = playlist.edit_playlist(tracks, ids.SELECTION, False, first, playlist.PlaylistState([]),
+                                 playlist.Edits())  # fmt: skip
+    made = run.state
+    run = playlist.edit_playlist(tracks, {"type": ids.PLAYLIST_REMOVE, "track": 0}, True, first,
+                                 run.state, run.edits)  # fmt: skip
+    assert run.offer == ""  # an offer's count was about the playlist before the edit
+    mine = run.state
+    undone = playlist.edit_playlist(tracks, ids.PLAYLIST_UNDO, True, first, mine, run.edits)
+    assert undone.state == made and not undone.state.edited and undone.edits.future == [mine]
+    # A new selection now meets a playlist a selection made, but Redo holds the user's own:
+    # it offers instead of replacing (it replaced, and emptied Redo, before).
+    second = [segment_id(7, 0.0)]
+    offered = playlist.edit_playlist(tracks, ids.SELECTION, False, second, undone.state,
+                                     undone.edits)  # fmt: skip
+    assert offered.state == made and offered.edits.future == [mine]
+    assert offered.offer.startswith("Selection: 1 track")
+    redone = playlist.edit_playlist(tracks, ids.PLAYLIST_REDO, True, second, offered.state,
+                                    offered.edits)  # fmt: skip
+    assert redone.state == mine
+
+
+def test_callbacks017_adding_nothing_new_changes_nothing(snapshot):
+    tracks = snapshot.tracks
+    mine = playlist.PlaylistState([0, 2], edited=True)
+    edits = playlist.Edits(True, [], [playlist.PlaylistState([0], edited=True)])
+    same = [segment_id(2, 0.0)]
+    done = playlist.edit_playlist(tracks, ids.PLAYLIST_ADD, True, same, mine, edits)
+    assert done.state == mine and done.edits == edits and done.offer == ""

@@ -158,6 +158,12 @@ def _offer(tracks, selected: list[int], current: PlaylistState) -> str:
     return f"Selection: {len(chosen)} track{plural} ({new} not in the playlist)."
 
 
+def _work_ahead(edits: Edits) -> bool:
+    """Whether Redo holds a playlist the user made: after an Undo back to what a selection put
+    there, a new selection must not drop it silently."""
+    return any(state.edited and state.tracks for state in edits.future)
+
+
 def _restore(current: PlaylistState, edits: Edits, steps: int) -> Edited | None:
     """``steps`` states back (Undo, or a kept state picked from the menu); forward if negative."""
     past, future = list(edits.past), list(edits.future)
@@ -198,7 +204,7 @@ def edit_playlist(
     if trigger == ids.SELECTION:
         if not selected:  # cleared: the playlist stays; only the offer goes
             return Edited(current, edits, offer="")
-        if current.edited and current.tracks:
+        if (current.edited and current.tracks) or _work_ahead(edits):
             return Edited(current, edits, offer=_offer(tracks, selected, current))
         return _replaced(current, edits, PlaylistState(_tracks_of(selected, tracks)))
     if not clicked:
@@ -214,25 +220,34 @@ def edit_playlist(
     if trigger == ids.PLAYLIST_ADD:
         listed = set(current.tracks)
         added = [t for t in _tracks_of(selected, tracks) if t not in listed]
+        if not added:  # nothing new: Redo's states stay
+            return Edited(current, edits, offer="")
         new = PlaylistState(current.tracks + added, current.starts, True)
         return Edited(new, Edits(True, edits.past, []), offer="", message="")
-    if trigger == ids.PLAYLIST_UNDO:
-        return _restore(current, edits, 1)
-    if trigger == ids.PLAYLIST_REDO:
-        return _restore(current, edits, -1)
+    if trigger in (ids.PLAYLIST_UNDO, ids.PLAYLIST_REDO):
+        done = _restore(current, edits, 1 if trigger == ids.PLAYLIST_UNDO else -1)
+        return None if done is None else _offer_hidden(done)
     if not isinstance(trigger, dict):
         return None
     kind, track = trigger.get("type"), trigger.get("track")
     if kind == ids.PLAYLIST_RESTORE:
-        return _restore(current, edits, inputs.whole(trigger.get("index"), 1, MAX_KEPT))
+        done = _restore(current, edits, inputs.whole(trigger.get("index"), 1, MAX_KEPT))
+        return None if done is None else _offer_hidden(done)
     if kind == ids.PLAYLIST_REMOVE and track in current.tracks:
         new = PlaylistState([t for t in current.tracks if t != track], current.starts, True)
-        return Edited(new, Edits(True, keep(edits.past, current), []), message="")
+        done = Edited(new, Edits(True, keep(edits.past, current), []), message="")
+        return _offer_hidden(done)
     if kind in (ids.PLAYLIST_UP, ids.PLAYLIST_DOWN):
         order = move(current.tracks, track, -1 if kind == ids.PLAYLIST_UP else 1)
         if order != current.tracks:
-            return _changed(edits, PlaylistState(order, current.starts, True))
+            return _offer_hidden(_changed(edits, PlaylistState(order, current.starts, True)))
     return None
+
+
+def _offer_hidden(done: Edited) -> Edited:
+    """``done`` with the selection's offer hidden: its count of tracks "not in the playlist"
+    was about the playlist before the edit (the next selection offers again)."""
+    return Edited(done.state, done.edits, "", done.message)
 
 
 def edit(tracks, bounds: inputs.PageBounds, trigger, clicked: bool, selection, current,
