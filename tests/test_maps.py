@@ -226,3 +226,22 @@ def test_map006_the_progress_label_says_what_runs_from_the_start_and_the_bar_adv
     assert values == sorted(values) and values[-1] == 100 and len(set(values)) > 3
     assert all(text == f"{value} %" for value, text, _ in progress if value)
     assert progress[-1][2] == "UMAP for 20 segments · placing the points"
+
+
+def test_map007_a_map_that_cannot_be_drawn_says_why_on_lines_that_wrap(tmp_path):
+    from dash import html, no_update
+
+    from explore_dash.callbacks import panels
+
+    snapshot = job_snapshot(tmp_path)
+    cache = tmp_path / "cache"
+    tsne = PanelSettings("musicnn", "msd", "taggram", "tsne")
+    _, _, job, _ = panels.draw_panel(snapshot, cache, tsne, ["Gamma"], [], 1, ([], [], [], []),
+                                     new_tables=False, view=None,
+                                     extraction_running=lambda: False)  # fmt: skip
+    figure, note, _ = panels.compute_panel_map(snapshot, cache, job, ([], [], [], []), print)
+    assert figure is no_update
+    # Its own class, which the stylesheet lets wrap: the count line is cut to one line, and the
+    # advice comes at the error's end.
+    assert isinstance(note, html.Span) and note.className == "panel-note-error"
+    assert "needs at least" in note.children and note.children.endswith("handful of points")

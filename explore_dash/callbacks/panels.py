@@ -363,7 +363,8 @@ def compute_panel_map(
                 error = None if points.ready else _compute_and_store(
                     settings, points, cache_dir, key, report)  # fmt: skip
         if error is not None:
-            return no_update, error, no_update
+            # Wrapped, not cut to the count line's one line: the advice is at its end.
+            return no_update, html.Span(error, className="panel-note-error"), no_update
     look = MapLook(*job["look"])
     return draw(snapshot, settings, points, highlight, anonymize, look, cache_dir)
 
