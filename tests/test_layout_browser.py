@@ -203,3 +203,21 @@ def test_layout_browser006_a_drag_on_the_map_pans_and_selects_nothing(app_duo): 
     assert not [o for o in updated_outputs(app_duo) if "playlist" in str(o.get("id"))]
     assert app_duo.driver.find_elements("css selector", ".playlist-entry") == []
     assert_no_console_errors(app_duo)
+
+
+def test_layout_browser007_the_listening_cards_never_scroll_sideways_on_laptop_widths(app_duo):  # noqa: F811
+    """The Path row needs about 360 px: on 1200-1500 px screens its button went past the Radio
+    card's edge (76 px at 1200, 35 px at 1366), the card scrolling sideways."""
+    for width in (1200, 1280, 1366, 1440, 1600):
+        set_viewport(app_duo, width, 900)
+        overflow = app_duo.driver.execute_script(
+            "const button = document.getElementById('path-button').getBoundingClientRect();"
+            "const body = document.getElementById('path-button').closest('.card-body');"
+            "const cards = Array.from(document.querySelectorAll('.listening-row .card-body'));"
+            "return [button.right - body.getBoundingClientRect().right,"
+            " cards.map(c => c.scrollWidth - c.clientWidth)];"
+        )
+        past_edge, sideways = overflow
+        assert past_edge <= 0, f"Path button {past_edge:.0f} px past the card at {width} px"
+        assert max(sideways) <= 0, f"a listening card scrolls sideways at {width} px: {sideways}"
+    assert_no_console_errors(app_duo)

@@ -169,7 +169,9 @@ def flow_card(artists: list[str], tracks: list[dict], tags: list[str]) -> dbc.Ca
                             ),
                             dbc.Button("Path", id=ids.PATH_BUTTON, size="sm", className="ms-1"),
                         ],
-                        className="d-flex align-items-center mt-1",
+                        # Wraps where the card is narrow (1200-1500 px screens): the Path
+                        # button went past the card's edge.
+                        className="d-flex flex-wrap align-items-center row-gap-1 mt-1",
                     ),
                     html.Details(
                         [
