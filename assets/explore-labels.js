@@ -139,7 +139,10 @@
       return;
     }
     const stride = core.settings.segmentIdStride;
-    const index = Math.round(Number(audio.dataset.offset) / core.settings.segmentSeconds);
+    // Where the player is, not the moment the item started from: after a seek (the player's
+    // own scrubber too) it plays on from where it went ("playing" follows "seeked" there).
+    // A hair past a segment's start counts as in it.
+    const index = Math.floor((audio.currentTime + 0.01) / core.settings.segmentSeconds);
     const segment = Number(audio.dataset.track) * stride + index;
     labelEverywhere(core.pointOfSegment(segment), core.segmentTitle(trackNames, segment));
   }
@@ -158,7 +161,10 @@
     trackNames = names;
     watchPlayer();
     const event = core.triggered();
-    const id = event ? core.firstPointId(event.value, event.id.panel) : null;
+    if (!event || typeof event.id !== "object") {
+      return; // the page's first call, or the track names changed: kept for what plays
+    }
+    const id = core.firstPointId(event.value, event.id.panel);
     if (id === null || playing()) {
       return; // while something plays, the labels name it, not the next seed
     }

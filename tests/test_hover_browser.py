@@ -229,3 +229,29 @@ def test_hover006_labels_sit_under_the_legend_and_the_chain(app_duo):  # noqa: F
     selection, label, chain, legend = order
     assert selection < label < chain and label <= legend  # the legend comes later in the page
     assert_no_console_errors(app_duo)
+
+
+def test_hover007_after_a_seek_in_the_player_the_labels_name_where_it_went(app_duo):  # noqa: F811
+    """The labels named the moment an item started from, though the player's own scrubber
+    had moved it on (the player line said one moment, the label another)."""
+
+    def playing_point():
+        state = app_duo.driver.execute_script("return window.exploreDash.flow.state()")
+        chain = app_duo.driver.execute_script("return window.exploreDash.flow.shown(0)")
+        return str(chain[state["position"]]) if state["mode"] == "chain" else None
+
+    hover_plays_and_labels(app_duo, 0, 0)
+    move_to(app_duo.driver, 2, 2)
+    app_duo.driver.execute_script("arguments[0].click()", app_duo.find_element("#radio-start"))
+    wait_until(lambda: playing_point(), message="the radio to play")
+    wait_until(lambda: shown_labels(app_duo) == [playing_point()] * 2, message="what plays")
+    now = int(playing_point())
+    track, index = divmod(now, SEGMENT_ID_STRIDE)
+    shown = set(trace_ids(app_duo, 0))
+    # Another segment of the same track that the map shows, as the scrubber would reach it.
+    other = next(track * SEGMENT_ID_STRIDE + i for i in (index + 1, index - 1, index + 2)
+                 if i >= 0 and track * SEGMENT_ID_STRIDE + i in shown)  # fmt: skip
+    seconds = (other - track * SEGMENT_ID_STRIDE) * SEGMENT_SECONDS + 0.5
+    app_duo.driver.execute_script(f"document.getElementById('player').currentTime = {seconds}")
+    wait_until(lambda: shown_labels(app_duo) == [str(other)] * 2, message="the label of the seek")
+    assert_no_console_errors(app_duo)

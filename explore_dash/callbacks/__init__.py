@@ -406,8 +406,9 @@ def register_listening(app: Dash) -> None:
     app.clientside_callback(
         browser("labelHover"),
         Input(ids.panel(ids.PANEL_GRAPH, ALL), "hoverData"),
-        State(ids.TRACK_NAMES, "data"),
-        prevent_initial_call=True,
+        # An input, and called at load: a radio or path started before any hover (a path
+        # from the two boxes) names its tracks too.
+        Input(ids.TRACK_NAMES, "data"),
     )
 
 
