@@ -621,7 +621,7 @@ def test_panel007_the_browser_code_reads_its_settings_from_python(app_duo):
     assert functions == sorted(
         ["collectSelection", "controlFlow", "flyTo", "itemLength", "keepView", "labelHover",
          "listen", "playChain", "playWhole", "resetZoom", "setUpPanel",
-         "showRecompute", "hideRetry"]  # fmt: skip
+         "showRecompute", "hideRetry", "wholeText"]  # fmt: skip
     )
     assert_no_console_errors(app_duo)
 
