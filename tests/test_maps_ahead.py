@@ -108,7 +108,7 @@ def test_ahead003_a_panel_waits_for_a_map_being_computed_instead_of_computing_it
     figure, count, _ = panels.compute_panel_map(snapshot, cache, job, NONE, progress.append)
     thread.join()
     assert count == "20 segments" and computations(cache) == 1  # computed once, not twice
-    assert any("waiting" in text for _, text in progress)
+    assert any("waiting" in label for _, _, label in progress)  # (bar, its text, the label)
     assert not map_being_computed(cache, key)
 
 

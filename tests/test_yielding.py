@@ -128,7 +128,7 @@ def test_yield005_the_real_process_pauses_and_a_waiting_panel_still_gets_its_map
             maps.tick()  # ...and the server keeps ticking
             time.sleep(0.1)
         assert not panel.is_alive(), "the panel waited for a paused process"
-        assert any("waiting" in text for _, text in progress)
+        assert any("waiting" in label for _, _, label in progress)  # (bar, its text, the label)
         assert result["drawn"][1] == "6,000 segments"
         assert computations(cache) == 1  # the process's map, not a second one
         assert list((cache / "map-locks").glob("*.wanted")) == []
