@@ -28,18 +28,15 @@
       return;
     }
     flow.pausedLabel = paused;
-    const label = paused ? button.dataset.resumeLabel : button.dataset.pauseLabel;
-    if (label) {
-      window.dash_clientside.set_props(ids.flowPause, { children: label });
-    }
+    const label = paused ? look.texts.resume : look.texts.pause;
+    window.dash_clientside.set_props(ids.flowPause, { children: label });
   }
 
-  // The line under the two buttons of the player, found by its data attribute, which holds
-  // what it says when they have no hovered point to play.
+  // The line under the two buttons of the player: what to do when they have no hovered point.
   function showHint(shown) {
-    const hint = document.querySelector("[data-listen-hint]");
-    if (hint && hint.id && (hint.textContent !== "") !== shown) {
-      window.dash_clientside.set_props(hint.id, { children: shown ? hint.dataset.listenHint : "" });
+    const hint = document.getElementById(ids.pinHint);
+    if (hint && (hint.textContent !== "") !== shown) {
+      window.dash_clientside.set_props(ids.pinHint, { children: shown ? look.texts.pinHint : "" });
     }
   }
 

@@ -25,12 +25,12 @@
     }
   }
 
-  // The Listen choices are wrapped in an element whose data-stops-player names the choice
-  // that stops (layouts/listening.py). A change event, not a callback: it acts at once.
+  // Choosing Listen = Off stops whatever plays. A change event, not a callback: it acts at once.
   document.addEventListener("change", (event) => {
     const target = event.target;
-    const group = target && target.closest ? target.closest("[data-stops-player]") : null;
-    if (group && target.checked && target.value === group.dataset.stopsPlayer) {
+    const mode = core.settings.ids.listenMode;
+    const group = target && target.closest ? target.closest("#" + mode) : null;
+    if (group && target.checked && target.value === core.settings.listenOff) {
       stopPlayer();
     }
   });

@@ -23,7 +23,13 @@ from explore_dash.figures import (
     SELECTED_OPACITY,
     UNSELECTED_OPACITY,
 )
-from explore_dash.layouts.listening import ITEM_SECONDS
+from explore_dash.layouts.listening import (
+    ITEM_SECONDS,
+    LISTEN_OFF,
+    PAUSE_LABEL,
+    PIN_HINT_TEXT,
+    RESUME_LABEL,
+)
 from explore_dash.yielding import PRESENCE_EVERY_SECONDS, PRESENCE_PATH
 from extraction.contract import SEGMENT_ID_STRIDE, SEGMENT_SECONDS
 
@@ -52,7 +58,12 @@ def client_settings() -> dict:
             "flowSkip": ids.FLOW_SKIP,
             "flowPause": ids.FLOW_PAUSE,
             "flowStop": ids.FLOW_STOP,
+            "pinHint": ids.PIN_HINT,
+            "listenMode": ids.LISTEN_MODE,
         },
+        # The Listen choice that stops whatever plays, and words the browser code shows.
+        "listenOff": LISTEN_OFF,
+        "texts": {"pause": PAUSE_LABEL, "resume": RESUME_LABEL, "pinHint": PIN_HINT_TEXT},
         "itemSeconds": {key: seconds for key, seconds in ITEM_SECONDS.items()},
         "colours": {
             "chain": CHAIN_COLOR,

@@ -18,19 +18,16 @@ def listen_card() -> dbc.Card:
             dbc.CardHeader("Listen"),
             dbc.CardBody(
                 [
-                    html.Div(
-                        dbc.RadioItems(
-                            id=ids.LISTEN_MODE,
-                            options=[
-                                {"label": "Hover", "value": "hover"},
-                                {"label": "Click", "value": "click"},
-                                {"label": "Off", "value": LISTEN_OFF},
-                            ],
-                            value="hover",
-                            inline=True,
-                        ),
-                        # Choosing this value stops whatever plays (assets/explore-listening.js).
-                        **{"data-stops-player": LISTEN_OFF},
+                    dbc.RadioItems(
+                        id=ids.LISTEN_MODE,
+                        options=[
+                            {"label": "Hover", "value": "hover"},
+                            {"label": "Click", "value": "click"},
+                            # Stops whatever plays (assets/explore-listening.js).
+                            {"label": "Off", "value": LISTEN_OFF},
+                        ],
+                        value="hover",
+                        inline=True,
                     ),
                     html.Audio(id=ids.PLAYER, controls=True, className="w-100 mt-1"),
                     html.Div(
@@ -60,7 +57,6 @@ def listen_card() -> dbc.Card:
                             html.Div(
                                 id=ids.PIN_HINT,
                                 className="small text-muted",
-                                **{"data-listen-hint": PIN_HINT_TEXT},
                             ),
                         ],
                     ),
@@ -214,14 +210,9 @@ def flow_card(artists: list[str], tracks: list[dict], tags: list[str]) -> dbc.Ca
                     html.Div(
                         [
                             dbc.Button(f"{glyphs.SKIP} Skip", id=ids.FLOW_SKIP, **_SMALL_LINK),
-                            # A plain button: it carries its two labels for the browser, which
-                            # shows "Resume" while paused (assets/explore-flow.js).
-                            html.Button(
-                                PAUSE_LABEL, id=ids.FLOW_PAUSE,
-                                className="btn btn-link btn-sm p-0 me-2",
-                                **{"data-pause-label": PAUSE_LABEL,
-                                   "data-resume-label": RESUME_LABEL},
-                            ),  # fmt: skip
+                            # Reads "Resume" while paused (assets/explore-flow.js).
+                            html.Button(PAUSE_LABEL, id=ids.FLOW_PAUSE,
+                                        className="btn btn-link btn-sm p-0 me-2"),  # fmt: skip
                             dbc.Button(f"{glyphs.STOP} Stop", id=ids.FLOW_STOP, **_SMALL_LINK),
                             dbc.Button(
                                 "→ Playlist", id=ids.CHAIN_TO_PLAYLIST, **_SMALL_LINK,
