@@ -58,8 +58,8 @@ def user_env(home: Path) -> dict[str, str]:
 
 def make_library(folder: Path) -> None:
     """Three short tracks in three formats, one of them untagged."""
-    sys.path.insert(0, str(REPO))  # tests/synth.py only; the app runs from site-packages
-    from tests.synth import write_audio
+    sys.path.insert(0, str(REPO))  # tests/support/synth.py only; the app runs from site-packages
+    from tests.support.synth import write_audio
 
     write_audio(
         folder / "Artist A" / "01 tone.ogg",

@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from extraction.contract import list_column_to_matrix, segment_spaces  # noqa: E402
-from tests.synth import write_audio  # noqa: E402
+from tests.support.synth import write_audio  # noqa: E402
 
 TOLERANCE = 1e-4
 

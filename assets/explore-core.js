@@ -1,7 +1,7 @@
 // Shared by the explorer's browser code (explore-labels, -listening, -selection, -view): the
 // settings the page carries from Python, and helpers for panels, segment ids and times. Dash
 // loads assets in alphabetical order, so this file comes first. Clientside callbacks live in
-// window.dash_clientside.explore (explore_dash/client.py: NAMESPACE).
+// window.dash_clientside.explore (explore_dash/layouts/client.py: NAMESPACE).
 (function () {
   "use strict";
 
@@ -16,7 +16,7 @@
     return getContext.call(this, type, attributes);
   };
 
-  // From explore_dash/client.py (client_settings), set in the page before the assets run.
+  // From explore_dash/layouts/client.py (client_settings), set in the page before the assets run.
   const settings = window.exploreDashSettings;
   if (!settings) {
     throw new Error("explore-dash: window.exploreDashSettings is missing from the page");
@@ -72,7 +72,7 @@
   }
 
   // The id of the point that shows segment `id` now: itself, or the window (Each point is …)
-  // or whole track holding it, named by its first segment (explore_dash/windows.py).
+  // or whole track holding it, named by its first segment (explore_dash/data/windows.py).
   function pointOfSegment(id) {
     const menu = document.getElementById(settings.ids.segmentLength);
     const size = menu ? Number(menu.value) : 1;

@@ -1,5 +1,5 @@
 // Tells the server someone is at the page, so the maps computed ahead stay paused while it is
-// used (explore_dash/yielding.py). Much of using it sends no request of its own: a box or lasso
+// used (explore_dash/maps/yielding.py). Much of using it sends no request of its own: a box or lasso
 // drag, a zoom or a pan, a panel being drawn, reading the map with the pointer on it.
 (function () {
   "use strict";

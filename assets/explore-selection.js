@@ -19,7 +19,7 @@
   }
 
   // The colour Plotly gives point i of `trace`: one colour, or its value on the colour scale
-  // (coloured maps: explore_dash/colouring.py sends stepped category scales and a position
+  // (coloured maps: explore_dash/data/colouring.py sends stepped category scales and a position
   // scale). The step below the value is close enough for points drawn over a veil.
   function colourOf(trace) {
     const marker = trace.marker || {};

@@ -29,7 +29,7 @@
   // on a reset), the drag tool and the selection outline, with the map's uirevision so a view
   // is only ever re-applied to the same map (explore_dash/callbacks/panels.py: with_view).
   // Plotly's own uirevision did not keep a zoom across figure replacements here (Dash 4,
-  // scattergl): tested in tests/test_live_app.py.
+  // scattergl): tested in tests/system/test_live_app.py.
   function keepView(relayout, view, figure) {
     if (!relayout || !figure) {
       return core.noUpdate();

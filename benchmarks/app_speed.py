@@ -35,8 +35,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.fake_collection import FakeTrack, write_fake_collection  # noqa: E402
-from tests.pointer import drag, move_to  # noqa: E402
+from tests.support.fake_collection import FakeTrack, write_fake_collection  # noqa: E402
+from tests.support.pointer import drag, move_to  # noqa: E402
 
 GRAPH = 'document.getElementById(\'{{"panel":{0},"type":"panel-graph"}}\')'
 
@@ -102,8 +102,8 @@ def serve_baseline(fake, port: int) -> http.server.ThreadingHTTPServer:
 
     from explore_dash.callbacks.panels import draw, visible_points
     from explore_dash.config import AppConfig
-    from explore_dash.layouts.panel import DEFAULT_PANELS
-    from explore_dash.state import AppState
+    from explore_dash.data.state import AppState
+    from explore_dash.maps.figures import DEFAULT_PANELS
 
     state = AppState.load(AppConfig(fake.library, fake.data_dir))
     snapshot = state.snapshot
@@ -138,7 +138,7 @@ def graph(panel: int) -> str:
 def start_browser():
     from selenium import webdriver
 
-    from tests.browser_options import chrome_options
+    from tests.support.browser_options import chrome_options
 
     driver = webdriver.Chrome(options=chrome_options())
     driver.set_script_timeout(120)
@@ -259,10 +259,10 @@ def cached_whole_maps(fake, url: str) -> dict[str, float]:
     """Seconds for the server to answer a panel asking for each space's t-SNE and UMAP
     whole-collection map, once the maps computed ahead are done (from the cache)."""
     from benchmarks.million import panel_request, post_panel
-    from explore_dash.app import create_app
     from explore_dash.config import AppConfig
-    from explore_dash.snapshot import Snapshot
-    from tests.load import layout_values
+    from explore_dash.data.snapshot import Snapshot
+    from explore_dash.server.app import create_app
+    from tests.support.load import layout_values
 
     # The app object only builds the requests (its callback map and first values).
     app = create_app(AppConfig(fake.library, fake.data_dir, extract=False))
@@ -279,7 +279,7 @@ def cached_whole_maps(fake, url: str) -> dict[str, float]:
 
 def maps_paused(cache: Path) -> str:
     """Whether the maps-ahead process is paused by the page now ("yes", "no", "-": none)."""
-    from explore_dash.maps_ahead import read_ahead_status
+    from explore_dash.maps.ahead import read_ahead_status
 
     status = read_ahead_status(cache)
     try:
@@ -300,7 +300,7 @@ def during_maps_ahead(args) -> int:
 
     The "busy" runs count only while ``cache/maps-ahead.json`` names a map being computed; the
     "idle" runs come once every map is ready, in the same process and browser. The page pauses
-    the maps while it is used (explore_dash/yielding.py): each run's hover and selection follow
+    the maps while it is used (explore_dash/maps/yielding.py): each run's hover and selection follow
     a page load (paused), and a further hover comes after a quiet spell long enough for the maps
     to have gone on (the worst case: the first move after a pause).
 
@@ -308,8 +308,8 @@ def during_maps_ahead(args) -> int:
     selections): a fresh browser's first two page loads and hovers are slower (empty HTTP
     cache), and they would otherwise always fall in the busy phase.
     """
-    from explore_dash.maps_ahead import read_ahead_status
-    from explore_dash.yielding import QUIET_SECONDS
+    from explore_dash.maps.ahead import read_ahead_status
+    from explore_dash.maps.yielding import QUIET_SECONDS
 
     root = Path(tempfile.mkdtemp(prefix="explore-dash-bench-"))
     fake = make_collection(root, args.segments)
@@ -346,7 +346,7 @@ def during_maps_ahead(args) -> int:
                 time.sleep(0.5)
                 hover = measure_hover(driver, 1000 + run * 7919)
                 # The first hover after a quiet spell: the maps were let go on meanwhile
-                # (explore_dash/yielding.py), so this one meets them running.
+                # (explore_dash/maps/yielding.py), so this one meets them running.
                 time.sleep(QUIET_SECONDS + 1.0)
                 first = measure_hover(driver, 2000 + run * 7919)
                 paused_before = maps_paused(cache)

@@ -8,7 +8,7 @@ the same at ``SCHED_IDLE`` (Linux). The process multiplies matrices and gathers 
 array, as UMAP's and t-SNE's loops load the cores and the shared cache. Per condition: a page
 load, three hovers (pointer onto a point to the audio element requesting it) and a 10k box
 selection mirrored. Medians per condition; the condition "none" is the baseline of the same run.
-What it decided: the maps ahead keep nice 19 (explore_dash/maps_ahead.py, _lower_priority).
+What it decided: the maps ahead keep nice 19 (explore_dash/maps/ahead.py, _lower_priority).
 """
 
 from __future__ import annotations

@@ -28,15 +28,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from explore_dash.callbacks.panels import caption_inputs  # noqa: E402
-from explore_dash.captions import (  # noqa: E402
+from explore_dash.data.snapshot import Snapshot  # noqa: E402
+from explore_dash.maps.captions import (  # noqa: E402
     SEPARATOR,
     TAGS_PER_CAPTION,
     find_regions,
     region_count,
     region_tags,
 )
-from explore_dash.projections import compute_projection, project_stored, projection_input  # noqa: E402
-from explore_dash.snapshot import Snapshot  # noqa: E402
+from explore_dash.maps.projections import compute_projection, project_stored, projection_input  # noqa: E402
 
 #: Tags that name each style of the shared library (either of the MSD and MTT vocabularies).
 ORCHESTRAL = {"classical", "classic", "strings", "violin", "cello", "harp", "orchestra", "choir",

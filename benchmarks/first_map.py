@@ -73,7 +73,7 @@ def main() -> None:
     from selenium import webdriver
 
     from extraction.contract import read_status
-    from tests.browser_options import chrome_options
+    from tests.support.browser_options import chrome_options
 
     data = Path(tempfile.mkdtemp(prefix="explore-dash-bench-"))
     port = free_port()

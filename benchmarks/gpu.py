@@ -74,7 +74,7 @@ def gpu_memory_mb(pids: set[int]) -> int:
 
 def make_tracks(folder: Path, minutes: float) -> float:
     """Four FLAC tracks totalling ``minutes``; returns their audio seconds."""
-    from tests.synth import write_audio
+    from tests.support.synth import write_audio
 
     seconds = minutes * 60 / 4
     for i, signal in enumerate(("chirp", "noise", "chirp", "noise")):

@@ -6,7 +6,7 @@ Synthetic clustered segments (benchmarks/projections.py: 200-dim Gaussian cluste
 32 principal components). Each variant runs in its own fresh process, as a panel's background
 job does, with numba's disk cache already filled (as after the app's warm-up):
 
-- ``tsne``, ``umap``: what the app computes (:func:`explore_dash.projections.compute_projection`);
+- ``tsne``, ``umap``: what the app computes (``maps.projections.compute_projection``);
 - ``umap-parallel``: umap-learn without a seed, so its numba code uses every core;
 - ``umap-twice``: the app's UMAP twice in one process, the second time without compiling;
 - ``umap-whole``: umap-learn on the whole set as the app ran it before it mapped a sample
@@ -33,13 +33,13 @@ sys.path.insert(0, str(REPO))
 
 
 def one(n: int, variant: str, numba_cache: Path) -> dict:
-    from explore_dash.projections import configure_numba_cache
+    from explore_dash.maps.projections import configure_numba_cache
 
     configure_numba_cache(numba_cache)
     from sklearn.manifold import trustworthiness
 
     from benchmarks.projections import clustered_features
-    from explore_dash.projections import compute_projection
+    from explore_dash.maps.projections import compute_projection
 
     features = clustered_features(n)
     sample = np.random.default_rng(1).choice(n, min(n, 5000), replace=False)

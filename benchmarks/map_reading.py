@@ -33,9 +33,9 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.app_speed import make_collection  # noqa: E402
 from explore_dash.callbacks import panels  # noqa: E402
-from explore_dash.colouring import COLOUR_BY, NONE  # noqa: E402
-from explore_dash.figures import PanelSettings  # noqa: E402
-from explore_dash.snapshot import Snapshot  # noqa: E402
+from explore_dash.data.colouring import COLOUR_BY, NONE  # noqa: E402
+from explore_dash.data.snapshot import Snapshot  # noqa: E402
+from explore_dash.maps.figures import PanelSettings  # noqa: E402
 
 SETTINGS = PanelSettings("musicnn", "msd", "embedding", "pca")
 

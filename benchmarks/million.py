@@ -51,7 +51,7 @@ def synthesize(data_dir: Path, n_segments: int) -> None:
     import pyarrow.parquet as pq
 
     from extraction.contract import PCA_COMPONENTS, SEGMENT_SECONDS
-    from tests.fake_collection import (
+    from tests.support.fake_collection import (
         ALL_SPACES,
         EMBEDDING_DIMS,
         N_LABELS,
@@ -132,7 +132,7 @@ def panel_request(app, initial: dict, panel: int, **changed) -> bytes:
     ``changed`` names a panel setting by its last word (``architecture="vgg"``) or a page
     control by its id (``**{"colour-by": "artist"}``); the rest keeps the page's first values.
     """
-    from tests.load import callback_body
+    from tests.support.load import callback_body
 
     key = next(k for k in app.callback_map if "panel-graph" in k and "panel-count" in k
                and "callback" in app.callback_map[k])  # fmt: skip
@@ -169,9 +169,9 @@ def post_panel(base: str, body: bytes) -> tuple[float, int]:
 
 def measure(data_dir: Path) -> dict:
     """One run, in this (fresh) process: start the app as the CLI does and drive it over HTTP."""
-    from explore_dash.app import create_app
     from explore_dash.config import AppConfig
-    from tests.load import layout_values, serving
+    from explore_dash.server.app import create_app
+    from tests.support.load import layout_values, serving
 
     library = data_dir / "library"
     library.mkdir(exist_ok=True)
@@ -213,7 +213,7 @@ def main(argv=None) -> int:
     for run in range(args.runs + 1):
         # A fresh process each run: start-up and memory are what a new server sees. The tables
         # stay in the OS page cache between runs, as they do between two starts of the app.
-        # Run 0 is cold: no app has opened these tables yet (explore_dash/space_files.py).
+        # Run 0 is cold: no app has opened these tables yet (explore_dash/data/space_files.py).
         if run == 0:
             shutil.rmtree(args.data / "cache", ignore_errors=True)
         done = subprocess.run([sys.executable, __file__, "--measure", "--data", str(args.data)],

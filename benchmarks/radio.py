@@ -5,8 +5,8 @@ reads better: waypoints on the straight line (ours) or the shortest route in a k
 
 Synthetic clustered space: tracks of 50 segments around their own centre, tracks around 40
 style centres, 400 artists on 800 albums. Reported: building the exact index
-(:class:`explore_dash.neighbours.SpaceIndex`), the next radio moment, a 12-step path (medians of
-``--rounds``), pynndescent's index build and query at the same size, and for 20 random
+(:class:`~explore_dash.data.neighbours.SpaceIndex`), the next radio moment, a 12-step path
+(medians of ``--rounds``), pynndescent's index build and query at the same size, and for 20 random
 start/end pairs both path methods' step evenness: the coefficient of variation of the 11 step
 lengths between consecutive track centroids (lower reads smoother) and the largest step over the
 mean step.
@@ -27,9 +27,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from explore_dash.collection import Space  # noqa: E402
-from explore_dash.neighbours import SpaceIndex  # noqa: E402
-from explore_dash.radio import Diversity, path, radio  # noqa: E402
+from explore_dash.data.collection import Space  # noqa: E402
+from explore_dash.data.neighbours import SpaceIndex  # noqa: E402
+from explore_dash.listening.radio import Diversity, path, radio  # noqa: E402
 from extraction.contract import PCA_COMPONENTS, SEGMENT_SECONDS, segment_ids  # noqa: E402
 
 SEGMENTS_PER_TRACK = 50

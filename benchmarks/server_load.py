@@ -5,10 +5,10 @@
     python benchmarks/server_load.py --merges             # 20 clients, 60 s, tables growing
 
 Prints p50/p99 latency per request kind and the error counts; exits 1 on any server error.
-The load itself is tests/load.py (shared with tests/test_server.py). ``--merges``: the same
-clients also redraw panels, ask for a cached t-SNE map and poll for new tables, while an
+The load itself is tests/support/load.py (shared with tests/unit/test_server.py). ``--merges``:
+the same clients also redraw panels, ask for a cached t-SNE map and poll for new tables, while an
 extraction merges new tracks every ``--merge-every`` seconds; every answer is checked against
-the table versions the data folder went through (tests/load_with_merges.py), and any answer
+the table versions the data folder went through (tests/support/load_with_merges.py), and any answer
 that mixes versions counts as an error.
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.load import run_load  # noqa: E402
+from tests.support.load import run_load  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,12 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.merges:
         return load_with_merges(args)
-    from explore_dash.app import create_app
     from explore_dash.config import AppConfig
+    from explore_dash.server.app import create_app
 
     with tempfile.TemporaryDirectory() as scratch:
         if args.data is None:
-            from tests.fake_collection import write_fake_collection
+            from tests.support.fake_collection import write_fake_collection
 
             fake = write_fake_collection(Path(scratch))
             args.library, args.data = fake.library, fake.data_dir
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def load_with_merges(args: argparse.Namespace) -> int:
-    from tests.load_with_merges import run_load_with_merges
+    from tests.support.load_with_merges import run_load_with_merges
 
     seconds = args.seconds if "--seconds" in sys.argv else 60.0
     with tempfile.TemporaryDirectory() as scratch:

@@ -26,8 +26,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from explore_dash.projections import compute_projection, projection_input  # noqa: E402
-from explore_dash.snapshot import Snapshot  # noqa: E402
+from explore_dash.data.snapshot import Snapshot  # noqa: E402
+from explore_dash.maps.projections import compute_projection, projection_input  # noqa: E402
 
 
 def main(argv=None) -> int:

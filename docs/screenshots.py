@@ -40,8 +40,8 @@ def main(argv=None) -> int:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
-    from tests.browser_options import chrome_options
-    from tests.pointer import drag, move_to
+    from tests.support.browser_options import chrome_options
+    from tests.support.pointer import drag, move_to
 
     driver = webdriver.Chrome(options=chrome_options())
     # The page's own size, not the window's (which includes the browser's frame).

@@ -69,7 +69,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def is_loopback(host: str) -> bool:
     """Whether ``host`` is reachable from this machine only (127.0.0.0/8, ::1, localhost)."""
-    from explore_dash.access import is_loopback_address
+    from explore_dash.server.access import is_loopback_address
 
     # A host name other than localhost may resolve to anything: not loopback.
     return host.lower() in ("localhost", "localhost.") or is_loopback_address(host)
@@ -81,7 +81,7 @@ def allowed_hosts(names: Sequence[str]) -> tuple[str, ...]:
     :class:`StartupError` for one that is not a host name (a URL, a path, a space), which
     would never match and leave the user wondering why.
     """
-    from explore_dash.access import host_name
+    from explore_dash.server.access import host_name
 
     allowed = []
     for name in names:
@@ -111,7 +111,7 @@ def access_token(host: str, given: str | None, environ: dict[str, str]) -> str |
 
     :class:`StartupError` for a token too short to be a secret.
     """
-    from explore_dash.access import MIN_TOKEN_LENGTH, TOKEN_VARIABLE, new_token
+    from explore_dash.server.access import MIN_TOKEN_LENGTH, TOKEN_VARIABLE, new_token
 
     token = given or environ.get(TOKEN_VARIABLE) or None
     if token is not None and len(token) < MIN_TOKEN_LENGTH:
@@ -123,7 +123,7 @@ def access_token(host: str, given: str | None, environ: dict[str, str]) -> str |
 
 def visitor_url(host: str, port: int, token: str | None) -> str:
     """The address to open: this machine's LAN address for a wildcard host, with the token."""
-    from explore_dash.access import TOKEN_PARAMETER
+    from explore_dash.server.access import TOKEN_PARAMETER
 
     shown = host
     if host in ("", "0.0.0.0", "::", "[::]"):
@@ -291,7 +291,7 @@ def check_jobs_backend(redis_url: str | None) -> None:
         import redis  # noqa: F401
     except ImportError:
         raise StartupError(CELERY_HINT) from None
-    from explore_dash.jobs import check_redis
+    from explore_dash.server.jobs import check_redis
 
     try:
         check_redis(redis_url)
@@ -341,10 +341,10 @@ def run(
         hosts = allowed_hosts(allow_hosts)
         try:
             with stops_held():
-                from explore_dash.app import create_app
                 from explore_dash.config import AppConfig
-                from explore_dash.maps_ahead import start_maps_ahead
-                from explore_dash.projections import start_warm_up
+                from explore_dash.maps.ahead import start_maps_ahead
+                from explore_dash.maps.projections import start_warm_up
+                from explore_dash.server.app import create_app
             config = AppConfig(
                 library, data_dir, host=host, port=port, anonymize=anonymize,
                 extract=not no_extract, redis=redis_url, token=token, allow_hosts=hosts,
@@ -382,7 +382,7 @@ def run(
         pass
     finally:
         if app is not None:
-            # The maps may be paused for the page (explore_dash/yielding.py): let them go on,
+            # The maps may be paused for the page (explore_dash/maps/yielding.py): let them go on,
             # or the stop signal would wait.
             app.server.config["EXPLORE_DASH_MAPS_YIELD"].release()
         for helper in (warm_up, ahead):
@@ -398,7 +398,7 @@ def run(
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    # Request lines only when debugging (explore_dash/access.py keeps the token out of them).
+    # Request lines only when debugging (explore_dash/server/access.py keeps the token out of them).
     logging.getLogger("werkzeug").setLevel(logging.INFO if args.debug else logging.WARNING)
     logging.getLogger("dash").setLevel(logging.WARNING)
     return run(

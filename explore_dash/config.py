@@ -25,9 +25,9 @@ class AppConfig:
         Run the extraction for new or changed files when the app starts.
     redis : str or None
         ``redis://HOST:PORT/DB``: run the t-SNE/UMAP jobs on Celery workers through this Redis
-        (explore_dash/jobs.py); None runs them in processes of this server.
+        (explore_dash/server/jobs.py); None runs them in processes of this server.
     token : str or None
-        The access token every request must carry (explore_dash/access.py); None: none asked.
+        The access token every request must carry (explore_dash/server/access.py); None: none asked.
     allow_hosts : tuple of str
         Host names answered besides localhost and loopback addresses when there is no token
         (``--allow-host``: a name of this machine, a reverse proxy's); any other ``Host`` gets a

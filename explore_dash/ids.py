@@ -11,7 +11,7 @@ REDUCTION = "music-reduction"
 REDUCTION_BOX = "music-reduction-box"
 SEGMENT_LENGTH = "segment-length"
 
-# Reading the map (explore_dash/colouring.py)
+# Reading the map (explore_dash/data/colouring.py)
 COLOUR_BY = "colour-by"
 TRAJECTORIES = "trajectories"
 CAPTIONS = "captions"
@@ -100,7 +100,7 @@ PLAYLIST_REDO = "playlist-redo"
 PLAYLIST_KEPT = "playlist-kept"
 PLAYLIST_RESTORE = "playlist-restore"
 
-# Radio, paths and whole-track listening (explore_dash/radio.py, assets/explore-flow.js)
+# Radio, paths and whole-track listening (explore_dash/listening/radio.py, assets/explore-flow.js)
 LAST_SEGMENT = "last-segment-store"
 CHAIN = "chain-store"
 CHAIN_MORE = "chain-more-store"

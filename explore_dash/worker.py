@@ -6,7 +6,7 @@ It builds the same app as ``python -m explore_dash`` (so Dash registers the same
 as Celery tasks, under the same names) on the same data folder, which it must see: a local
 disk on the app's machine, or a shared folder. Each of its ``--concurrency`` processes
 runs one job at a time. Beside them it runs the maps computed ahead
-(:mod:`explore_dash.maps_ahead`) at the lowest priority, so a deployment with ``--redis`` gets
+(:mod:`explore_dash.maps.ahead`) at the lowest priority, so a deployment with ``--redis`` gets
 its whole-collection maps from the workers, not from each app process; the map locks
 (``flock`` on files in the data folder) keep two workers from computing the same map.
 """
@@ -57,7 +57,7 @@ def warm_each_process(cache_dir: Path) -> None:
     """
     from celery.signals import worker_process_init
 
-    from explore_dash.projections import warm_up
+    from explore_dash.maps.projections import warm_up
 
     @worker_process_init.connect(weak=False)
     def warm(**_):
@@ -86,10 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"explore-dash worker: error: {error}", file=sys.stderr)
         return 2
 
-    from explore_dash.app import create_app
     from explore_dash.config import AppConfig
-    from explore_dash.jobs import install_heartbeat
-    from explore_dash.maps_ahead import start_maps_ahead
+    from explore_dash.maps.ahead import start_maps_ahead
+    from explore_dash.server.app import create_app
+    from explore_dash.server.jobs import install_heartbeat
 
     app = create_app(AppConfig(library, data_dir, extract=False, redis=args.redis))
     celery = app.server.config["EXPLORE_DASH_JOBS"].handle

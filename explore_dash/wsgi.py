@@ -16,7 +16,7 @@ Configured from the environment (a WSGI server passes no arguments):
 ``EXPLORE_DASH_ANONYMIZE``
     ``1`` for neutral codes instead of the model names;
 ``EXPLORE_DASH_TOKEN``
-    the access token every visitor needs (explore_dash/access.py). This module cannot see the
+    the access token every visitor needs (explore_dash/server/access.py). This module cannot see the
     address the WSGI server listens on: without a token it answers clients on this machine
     only (403 to any other), so sharing it needs one;
 ``EXPLORE_DASH_ALLOW_HOSTS``
@@ -76,8 +76,8 @@ def config_from_environment(environ: dict[str, str]) -> AppConfig:
 
 def create_server(environ: dict[str, str]):
     """The Flask server of the app configured by ``environ``."""
-    from explore_dash.access import install_loopback_only
-    from explore_dash.app import create_app
+    from explore_dash.server.access import install_loopback_only
+    from explore_dash.server.app import create_app
 
     config = config_from_environment(environ)
     server = create_app(config).server

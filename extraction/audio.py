@@ -30,7 +30,7 @@ COMM, M4A mdhd, and the Ogg last-page granule. This also catches audio lost mid-
 FFmpeg skips without a word (a damaged FLAC frame, an Ogg page failing its CRC): "corrupt or
 truncated: decoded 5.8 s of 6.0 s". An Ogg file ending inside a page is cut too ("truncated at
 3.1 s: last Ogg page incomplete"). Left undetectable: a cut CBR MP3 without a Xing/Info header,
-and damage inside PCM data. ``tests/test_audio.py`` pins each format's behaviour.
+and damage inside PCM data. ``tests/unit/test_audio.py`` pins each format's behaviour.
 """
 
 from __future__ import annotations

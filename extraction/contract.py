@@ -35,7 +35,8 @@ PROGRESS_FILE = "progress.json"
 #: Derived data (maps, compiled code, job state): safe to delete.
 CACHE_DIR = "cache"
 PLAYLISTS_DIR = "playlists"
-#: The app's secret for its access cookies (explore_dash/access.py), readable by the owner only.
+#: The app's secret for its access cookies (explore_dash/server/access.py), readable by the owner
+#: only.
 ACCESS_KEY_FILE = "access.key"
 
 

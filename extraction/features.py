@@ -14,7 +14,7 @@ validFrameThresholdRatio=0 (MTG/essentia tensorflowpredictmusicnn.cpp, framecutt
 
 Patches are 187 consecutive frames without overlap (the reference run with
 ``patchHopSize=187``, ``lastPatchMode="discard"``), so patch ``i`` starts at
-``i × SEGMENT_SECONDS``. ``tests/test_features.py`` checks that, with Essentia's own mel
+``i × SEGMENT_SECONDS``. ``tests/unit/test_features.py`` checks that, with Essentia's own mel
 (:func:`essentia_log_mel`), the patches are bit-identical to the ones ``TensorflowPredictMusiCNN``
 builds, digital silence included; the pipeline computes the same bands in numpy
 (:mod:`extraction.mel`, equal within 2e-5, 2.4 times cheaper).

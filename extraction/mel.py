@@ -8,7 +8,7 @@ are stored in ``mel_filterbank.npz``, read from Essentia itself by :func:`essent
 (``python -m extraction.mel --write`` regenerates the file), because a float64 rebuild from the
 formulas differs by up to 1.6 % on a few weights at the triangles' feet, which moves some log-mel
 values by 4e-4. With the stored weights the bands equal Essentia's to about 2e-5
-(``tests/test_mel.py``).
+(``tests/unit/test_mel.py``).
 """
 
 from __future__ import annotations

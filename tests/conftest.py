@@ -44,8 +44,8 @@ def redis_url():
     """A Redis on loopback for this test module: ``EXPLORE_DASH_TEST_REDIS`` when set (``.ci/run``
     starts Debian's ``redis-server``), else a ``redis-server`` of our own, in memory only."""
     redis = pytest.importorskip("redis", reason="Redis' client comes with explore-dash[cluster]")
-    from tests.doubles import free_port
-    from tests.test_maps_ahead import wait_for
+    from tests.support.doubles import free_port
+    from tests.unit.test_maps_ahead import wait_for
 
     url = os.environ.get("EXPLORE_DASH_TEST_REDIS")
     server = None
@@ -116,6 +116,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
 if importlib.util.find_spec("dash") and importlib.util.find_spec("selenium"):
 
     def pytest_setup_options():
-        from tests.browser_options import chrome_options
+        from tests.support.browser_options import chrome_options
 
         return chrome_options()

@@ -18,23 +18,23 @@ from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State, ctx
 from explore_dash import ids
 from explore_dash.callbacks import flow, inputs, library, panels, playlist
 from explore_dash.callbacks.library import EXTRACTION_OUTPUTS, LIBRARY_OUTPUTS
-from explore_dash.client import NAMESPACE
-from explore_dash.colouring import COLOUR_BY, NONE
-from explore_dash.figures import MapLook, PanelSettings
-from explore_dash.layouts.sidebar import REDUCTION_MAX
-from explore_dash.maps_ahead import read_ahead_status
-from explore_dash.options import (
+from explore_dash.data.colouring import COLOUR_BY, NONE
+from explore_dash.data.options import (
     ARCHITECTURES,
     DATASETS,
     LAYER_LABELS,
     PROJECTION_LABELS,
     model_name,
 )
-from explore_dash.progress import process_alive
-from explore_dash.radio import MAX_PATH_STEPS, diversity_from
-from explore_dash.search import find_answer, search_tracks
-from explore_dash.state import AppState
-from explore_dash.windows import SEGMENT_LENGTHS
+from explore_dash.data.progress import process_alive
+from explore_dash.data.search import find_answer, search_tracks
+from explore_dash.data.state import AppState
+from explore_dash.data.windows import SEGMENT_LENGTHS
+from explore_dash.layouts.client import NAMESPACE
+from explore_dash.layouts.sidebar import REDUCTION_MAX
+from explore_dash.listening.radio import MAX_PATH_STEPS, diversity_from
+from explore_dash.maps.ahead import read_ahead_status
+from explore_dash.maps.figures import MapLook, PanelSettings
 
 SETTING_KINDS = (ids.PANEL_ARCHITECTURE, ids.PANEL_DATASET, ids.PANEL_LAYER, ids.PANEL_PROJECTION)
 HIGHLIGHT_INPUTS = (

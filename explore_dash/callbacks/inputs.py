@@ -18,8 +18,8 @@ import flask
 from dash import Dash
 from dash.exceptions import DependencyException, PreventUpdate
 
-from explore_dash.radio import MAX_PATH_STEPS
-from explore_dash.snapshot import Snapshot
+from explore_dash.data.snapshot import Snapshot
+from explore_dash.listening.radio import MAX_PATH_STEPS
 
 #: More items than any control of the page holds (a 1M-segment selection's tracks included);
 #: the bound of a list the collection does not bound (:class:`PageBounds` bounds the rest).
@@ -380,7 +380,7 @@ def guard_callback_requests(app: Dash, most_bytes: Callable[[], int]) -> None:
             return flask.Response(problem, status=400, mimetype="text/plain")
         if unsent_trigger(body):
             return flask.Response(status=204)  # no update, as Dash answers PreventUpdate
-        flask.g.callback_body = body  # parsed once per request (explore_dash/yielding.py reads it)
+        flask.g.callback_body = body  # parsed once per request (maps/yielding.py reads it)
         return None
 
     @app.server.errorhandler(DependencyException)

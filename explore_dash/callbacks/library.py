@@ -5,16 +5,16 @@ from __future__ import annotations
 from dash import no_update
 
 from explore_dash import ids
-from explore_dash.layouts.page import extraction_props, library_summary
-from explore_dash.maps_ahead import AheadStatus
-from explore_dash.progress import (
+from explore_dash.data.progress import (
     POLL_IDLE_MS,
     POLL_RUNNING_MS,
     ExtractionView,
     extraction_view,
     process_alive,
 )
-from explore_dash.snapshot import Snapshot, library_choices
+from explore_dash.data.snapshot import Snapshot, library_choices
+from explore_dash.layouts.page import extraction_props, library_summary
+from explore_dash.maps.ahead import AheadStatus
 from extraction.contract import ExtractionStatus
 
 #: The Library box's outputs, in the order of extraction_props.

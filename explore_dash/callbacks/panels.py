@@ -12,15 +12,7 @@ from pathlib import Path
 import numpy as np
 from dash import Patch, html, no_update
 
-from explore_dash.captions import (
-    cached_captions,
-    caption_annotations,
-    captions,
-    find_regions,
-    region_count,
-    store_captions,
-)
-from explore_dash.colouring import (
+from explore_dash.data.colouring import (
     COLOUR_BY,
     NONE,
     POSITION,
@@ -30,7 +22,22 @@ from explore_dash.colouring import (
     position_marker,
     track_positions,
 )
-from explore_dash.figures import (
+from explore_dash.data.filters import tracks_matching
+from explore_dash.data.options import PROJECTION_LABELS
+from explore_dash.data.snapshot import Snapshot
+from explore_dash.data.tags import AUTO_TAG_SPACES
+from explore_dash.data.windows import SEGMENT_LENGTHS, WHOLE_TRACK
+from explore_dash.maps.ahead import map_lock
+from explore_dash.maps.cache import cached_map, map_key, store_map
+from explore_dash.maps.captions import (
+    cached_captions,
+    caption_annotations,
+    captions,
+    find_regions,
+    region_count,
+    store_captions,
+)
+from explore_dash.maps.figures import (
     PLAIN_LOOK,
     MapLook,
     PanelPoints,
@@ -44,15 +51,8 @@ from explore_dash.figures import (
     trajectory_paths,
     typed_array,
 )
-from explore_dash.filters import tracks_matching
-from explore_dash.map_cache import cached_map, map_key, store_map
-from explore_dash.maps_ahead import map_lock
-from explore_dash.options import PROJECTION_LABELS
-from explore_dash.projections import STORED_PROJECTIONS
-from explore_dash.snapshot import Snapshot
-from explore_dash.tags import AUTO_TAG_SPACES
-from explore_dash.windows import SEGMENT_LENGTHS, WHOLE_TRACK
-from explore_dash.yielding import waiting_for_map
+from explore_dash.maps.projections import STORED_PROJECTIONS
+from explore_dash.maps.yielding import waiting_for_map
 from extraction.contract import SEGMENT_SECONDS
 
 #: (artists, albums, tracks, tags) picked in the Highlight card.
@@ -352,7 +352,7 @@ def compute_panel_map(
         report = progress.report
         key = points_key(snapshot, settings, points)
         # One computation of a map at a time: the maps computed ahead, or another panel or
-        # app process, may be computing this one now (explore_dash/maps_ahead.py).
+        # app process, may be computing this one now (explore_dash/maps/ahead.py).
         with map_lock(cache_dir, key, wait=False) as held:
             if held:
                 error = _compute_and_store(settings, points, cache_dir, key, report)
@@ -393,7 +393,7 @@ class JobProgress:
 def _compute_and_store(settings: PanelSettings, points: PanelPoints, cache_dir: Path, key: str,
                        report: Callable[[float], None]) -> str | None:  # fmt: skip
     """Compute the map of ``points`` into ``points.xy`` and the cache; the error, if any."""
-    from explore_dash.projections import compute_projection
+    from explore_dash.maps.projections import compute_projection
 
     try:
         points.xy = compute_projection(settings.projection, points.features(settings.projection),

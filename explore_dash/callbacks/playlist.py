@@ -14,7 +14,7 @@ from explore_dash.callbacks import inputs
 from explore_dash.callbacks.flow import chain_playlist
 from explore_dash.formatting import format_time
 from explore_dash.layouts import glyphs
-from explore_dash.playlist import (
+from explore_dash.listening.playlist import (
     PlaylistError,
     entries_for_tracks,
     export_playlist,

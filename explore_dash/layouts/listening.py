@@ -8,7 +8,7 @@ from dash import dcc, html
 from explore_dash import ids
 from explore_dash.layouts import glyphs
 from explore_dash.layouts.slots import multi_dropdown, slot
-from explore_dash.radio import DEFAULT_ARTIST_GAP, DEFAULT_PATH_STEPS, MAX_PATH_STEPS
+from explore_dash.listening.radio import DEFAULT_ARTIST_GAP, DEFAULT_PATH_STEPS, MAX_PATH_STEPS
 from extraction.contract import SEGMENT_SECONDS
 
 

@@ -6,11 +6,12 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from explore_dash import ids
+from explore_dash.data.progress import ExtractionView
 from explore_dash.layouts.listening import flow_card, listen_card
-from explore_dash.layouts.panel import DEFAULT_PANELS, panel_layout
+from explore_dash.layouts.panel import panel_layout
 from explore_dash.layouts.playlist import playlist_card
 from explore_dash.layouts.sidebar import highlight_card, map_card, music_card, starting_colour
-from explore_dash.progress import ExtractionView
+from explore_dash.maps.figures import DEFAULT_PANELS
 
 
 def empty_state(library: str, data_dir: str, extracting: bool, visible: bool) -> dbc.Alert:
@@ -206,7 +207,7 @@ def page_layout(
                 dbc.NavbarBrand("explore-dash", className="py-0"),
                 html.Span(
                     [
-                        # The whole collection's maps computed ahead (explore_dash/maps_ahead.py).
+                        # The whole collection's maps computed ahead (explore_dash/maps/ahead.py).
                         html.Span(id=ids.MAPS_AHEAD, className="text-secondary me-3"),
                         html.Span(library_summary(n_tracks, library), id=ids.LIBRARY_SUMMARY),
                     ],

@@ -6,13 +6,8 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from explore_dash import ids
-from explore_dash.figures import PanelSettings
 from explore_dash.layouts.slots import slot
-
-DEFAULT_PANELS = (
-    PanelSettings("musicnn", "msd", "embedding", "pca"),
-    PanelSettings("musicnn", "msd", "taggram", "pca"),
-)
+from explore_dash.maps.figures import PanelSettings
 
 GRAPH_CONFIG = {
     "displaylogo": False,
@@ -32,7 +27,7 @@ GRAPH_CONFIG = {
 
 #: Twelfths of the panel's width each setting takes when the four share one row (from 1400 px
 #: wide): the dataset's codes are short, the layer's names long. Below that they sit two by two,
-#: so that no option is cut short on a laptop's screen (checked in tests/test_browser.py).
+#: so that no option is cut short on a laptop's screen (checked in tests/browser/test_browser.py).
 ONE_ROW_WIDTHS = {
     ids.PANEL_ARCHITECTURE: 3,
     ids.PANEL_DATASET: 2,
@@ -125,7 +120,7 @@ def panel_layout(index: int, options: dict[str, list[dict]], settings: PanelSett
         [
             html.Span(id=ids.panel(ids.PANEL_COUNT, index),
                       className="small text-muted panel-note"),  # fmt: skip
-            # Shown when the map's job was lost with its worker (explore_dash/jobs.py).
+            # Shown when the map's job was lost with its worker (explore_dash/server/jobs.py).
             _hidden_link("Try again", ids.panel(ids.PANEL_RETRY, index)),
             # Shown while the panel shows a subset placed on the whole collection's map.
             _hidden_link(

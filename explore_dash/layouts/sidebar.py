@@ -6,10 +6,10 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from explore_dash import ids
-from explore_dash.colouring import COLOUR_BY, NONE
+from explore_dash.data.colouring import COLOUR_BY, NONE
+from explore_dash.data.windows import SEGMENT_LENGTHS
 from explore_dash.layouts import glyphs
 from explore_dash.layouts.slots import multi_dropdown, slot
-from explore_dash.windows import SEGMENT_LENGTHS
 
 #: The thinning slider's largest step: keep every 30th segment of each track.
 REDUCTION_MAX = 30

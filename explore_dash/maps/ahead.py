@@ -1,0 +1,292 @@
+"""The whole collection's t-SNE and UMAP maps, computed ahead in a low-priority process.
+
+    python -m explore_dash.maps.ahead --data DATA
+
+Started by ``python -m explore_dash`` beside the server. It waits while an extraction runs
+(the tables still change), then computes every (model, layer) space's whole-collection map,
+UMAP then t-SNE, the spaces the panels show first first, into the same cache the panels read
+(:mod:`explore_dash.maps.cache`), and starts over when a later merge changes the tables. A new
+extraction, Ctrl-C or SIGTERM stops it between two optimisation steps; nothing half-done is
+stored, and the next start resumes with the maps still missing.
+
+Each map is computed under a lock (:func:`map_lock`, an ``flock`` on a file named after the
+map's cache key, released by the kernel if the process dies): a panel that asks for a map being
+computed here waits for it instead of computing it a second time
+(:func:`explore_dash.callbacks.panels.compute_panel_map`). What it has done is written to
+``cache/maps-ahead.json`` for the page ("maps: 5 of 16 ready").
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import fcntl
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from explore_dash.data.options import ARCHITECTURES, DATASETS, model_name
+from explore_dash.data.progress import process_alive
+from explore_dash.maps.figures import DEFAULT_PANELS, PanelSettings
+from extraction.contract import TRACKS_FILE, read_status, read_version
+
+log = logging.getLogger(__name__)
+
+#: The projections computed ahead, in order (UMAP first: the faster one).
+PROJECTIONS_AHEAD = ("umap", "tsne")
+STATUS_FILE = "maps-ahead.json"
+LOCK_DIR = "map-locks"
+#: How often the process looks whether an extraction still runs (seconds).
+WAIT_SECONDS = 2.0
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+@dataclass
+class AheadStatus:
+    """What ``maps-ahead.json`` says: maps ready of those to compute, for one table version."""
+
+    version: int = -1
+    ready: int = 0
+    total: int = 0
+    computing: str = ""
+    waiting: bool = False
+    pid: int = field(default_factory=os.getpid)
+
+    def text(self) -> str:
+        """The page's quiet line; empty once every map is ready or when nothing is known."""
+        if self.total == 0 or (self.ready >= self.total and not self.computing):
+            return ""
+        if self.waiting:
+            return f"maps: {self.ready} of {self.total} ready, the rest after the analysis"
+        return f"maps: {self.ready} of {self.total} ready"
+
+
+def read_ahead_status(cache_dir: Path) -> AheadStatus | None:
+    """The last status the process wrote, if it is still running; None otherwise."""
+    try:
+        raw = json.loads((Path(cache_dir) / STATUS_FILE).read_text(encoding="utf-8"))
+        status = AheadStatus(**{k: raw[k] for k in AheadStatus.__dataclass_fields__ if k in raw})
+    except (OSError, ValueError, TypeError):
+        return None
+    return status if process_alive(status.pid) else None
+
+
+def _write_status(cache_dir: Path, status: AheadStatus) -> None:
+    path = Path(cache_dir) / STATUS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".tmp")
+    partial.write_text(json.dumps(asdict(status)), encoding="utf-8")
+    partial.replace(path)
+
+
+def space_order(available: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``available`` spaces, those the panels open with first (left, then right)."""
+    first = [(s.model, s.layer) for s in DEFAULT_PANELS]
+    ordered = [space for space in dict.fromkeys(first) if space in available]
+    return ordered + [space for space in available if space not in ordered]
+
+
+def whole_map_settings(model: str, layer: str, projection: str) -> PanelSettings | None:
+    """The panel settings that show ``model``'s whole map; None for a model no panel can choose
+    (a user's model from ``--models-dir``: the panels offer the shipped architectures and
+    datasets). Looked up, not split on ``-``: a model's name need not have one."""
+    for architecture in ARCHITECTURES:
+        for dataset in DATASETS:
+            if model_name(architecture, dataset) == model:
+                return PanelSettings(architecture, dataset, layer, projection)
+    return None
+
+
+@contextmanager
+def map_lock(cache_dir: Path, key: str, *, wait: bool) -> Iterator[bool]:
+    """Hold the lock of the map ``key``; yields whether it is held (False: someone else has it).
+
+    With ``wait``, blocks until it is free.
+    """
+    folder = Path(cache_dir) / LOCK_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / key, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def map_being_computed(cache_dir: Path, key: str) -> bool:
+    """Whether another process holds the lock of the map ``key`` now."""
+    with map_lock(cache_dir, key, wait=False) as held:
+        return not held
+
+
+def extraction_running(data_dir: Path) -> bool:
+    status = read_status(data_dir)
+    return status is not None and status.running and process_alive(status.pid)
+
+
+def compute_pending(
+    data_dir: Path,
+    cache_dir: Path,
+    should_stop: Callable[[], bool],
+    projections: Sequence[str] = PROJECTIONS_AHEAD,
+) -> bool:
+    """Compute every whole-collection map missing for the tables as they are now.
+
+    Returns
+    -------
+    bool
+        True when every map is in the cache; False when stopped (or when the tables changed
+        underneath, so the caller starts over with the new version).
+    """
+    from explore_dash.callbacks.panels import points_key, visible_points
+    from explore_dash.data.snapshot import Snapshot
+    from explore_dash.maps.cache import cached_map, store_map
+    from explore_dash.maps.projections import (
+        ProjectionCancelled,
+        ProjectionError,
+        compute_projection,
+    )
+
+    snapshot = Snapshot.load(data_dir)
+    spaces = space_order(snapshot.collection.available_spaces())
+    # Every space's memory-mapped files first (explore_dash/data/space_files.py: seconds each, even
+    # at a million segments): the next start of the app maps them instead of reading the tables.
+    for model, layer in spaces:
+        if should_stop():
+            return False
+        snapshot.segment_tags(model, layer)
+    todo = [(model, layer, projection, settings)
+            for model, layer in spaces for projection in projections
+            if (settings := whole_map_settings(model, layer, projection)) is not None]  # fmt: skip
+    status = AheadStatus(version=snapshot.version, total=len(todo))
+    for model, layer, projection, settings in todo:
+        if should_stop():
+            return False
+        points = visible_points(snapshot, cache_dir, settings, [], [], 1, subset=False)
+        if points.ready or len(points.rows) == 0:
+            status.ready += 1
+            continue
+        key = points_key(snapshot, settings, points)
+        status.computing = f"{model} {layer} {projection}"
+        _write_status(cache_dir, status)
+        with map_lock(cache_dir, key, wait=True):
+            # A panel may have computed it meanwhile (it holds the same lock while it does).
+            if cached_map(cache_dir, key, points.segment_ids) is None:
+                log.info("maps ahead: %s of %d segments", status.computing, len(points.rows))
+                try:
+                    xy = compute_projection(
+                        projection, points.features(projection), should_stop=should_stop
+                    )
+                except ProjectionCancelled:
+                    return False
+                except ProjectionError as error:
+                    log.warning("maps ahead: %s: %s", status.computing, error)
+                    continue
+                store_map(cache_dir, key, points.segment_ids, xy)
+        status.ready += 1
+        status.computing = ""
+        _write_status(cache_dir, status)
+        if read_version(data_dir) != snapshot.version:
+            return False  # merged tables: the next round maps the new version
+    _write_status(cache_dir, status)
+    return True
+
+
+def run(data_dir: Path, cache_dir: Path, projections: Sequence[str] = PROJECTIONS_AHEAD) -> int:
+    """Wait for the analysis, compute what is missing, repeat when the tables change; 0 on stop."""
+    stopping = {"asked": False}
+
+    def stop(signum, frame) -> None:
+        stopping["asked"] = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    def should_stop() -> bool:
+        return stopping["asked"] or extraction_running(data_dir)
+
+    done_version = None
+    while not stopping["asked"]:
+        if extraction_running(data_dir):
+            previous = read_ahead_status(cache_dir) or AheadStatus()
+            _write_status(cache_dir, AheadStatus(previous.version, previous.ready,
+                                                 previous.total, waiting=True))  # fmt: skip
+            time.sleep(WAIT_SECONDS)
+            continue
+        version = read_version(data_dir)
+        if version == done_version or not (Path(data_dir) / TRACKS_FILE).exists():
+            time.sleep(WAIT_SECONDS)  # done, or no tables yet
+            continue
+        if compute_pending(data_dir, cache_dir, should_stop, projections):
+            done_version = version
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--projections", default=",".join(PROJECTIONS_AHEAD))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    return run(args.data, args.data / "cache", tuple(args.projections.split(",")))
+
+
+def background_cores(available: Sequence[int]) -> set[int]:
+    """The cores the process may use: all but one (at least one), the first left to the page.
+
+    At nice 10 on both of 2 cores, hover-to-audio took 1.59x and a 10k selection 1.51x as long
+    while maps were computed (benchmarks/app_speed.py --during-maps-ahead); on one core at nice
+    19, 1.34-1.62x and 1.56-1.57x over two runs: a core stays free for the server, but the
+    browser renders WebGL in software and wants both cores. What brought the ratios down was
+    pausing the process while the page is used (explore_dash/maps/yielding.py).
+    """
+    cores = sorted(available)
+    return set(cores[1:] or cores)
+
+
+def _lower_priority() -> None:
+    # Die with the app: paused by the page (explore_dash/maps/yielding.py) when the app is killed,
+    # the process would otherwise stay paused forever, holding a map's lock.
+    _die_with_parent()
+    # Not SCHED_IDLE: beside a CPU-bound process on the second of 2 cores, hover and a 10k
+    # selection took 1.14x and 1.13x as long at SCHED_IDLE, 1.09x and 1.17x at nice 19
+    # (benchmarks/background_priority.py): no better, and it could starve the maps outright.
+    os.nice(19)
+    os.sched_setaffinity(0, background_cores(os.sched_getaffinity(0)))
+
+
+def _die_with_parent() -> None:
+    """Have the kernel kill this process when its parent exits (Linux; elsewhere a no-op)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
+def start_maps_ahead(data_dir: Path) -> subprocess.Popen[bytes]:
+    """Start the process at the lowest priority on all cores but one, in its own session
+    (Ctrl-C reaches the app only)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "explore_dash.maps.ahead", "--data", str(data_dir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        preexec_fn=_lower_priority,
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

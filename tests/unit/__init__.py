@@ -1,0 +1,1 @@
+"""Tests of the pieces, in this process: fast, no server, no browser."""
