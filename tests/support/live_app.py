@@ -11,13 +11,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+# Run as a script, so the repository is not on sys.path yet to import tests.support.paths from.
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from explore_dash import cli  # noqa: E402
-
-SLOW_EXTRACTOR = REPO / "tests" / "slow_extractor.py"
+from tests.support.paths import SLOW_EXTRACTOR  # noqa: E402
 
 
 def main(argv: list[str]) -> int:

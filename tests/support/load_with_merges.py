@@ -42,10 +42,9 @@ from tests.support.load import (
     selection_request_maker,
     serving,
 )
+from tests.support.paths import REPO, SLOW_EXTRACTOR
 from tests.support.synth import write_audio
 
-REPO = Path(__file__).resolve().parents[2]
-EXTRACTOR = REPO / "tests" / "slow_extractor.py"
 MODELS = "musicnn-msd"
 #: The artist of the tracks there before the load: their t-SNE map is the one in the cache.
 EARLY_ARTIST = "Early Artist"
@@ -66,7 +65,7 @@ def write_tracks(library: Path, artist: str, numbers: range) -> None:
 def extraction_command(library: Path, data: Path, seconds_per_track: float = 0.0,
                        merge_every: float | None = None) -> list[str]:  # fmt: skip
     merging = ["--merge-every-seconds", str(merge_every)] if merge_every is not None else []
-    return [sys.executable, str(EXTRACTOR), "--seconds-per-track", str(seconds_per_track),
+    return [sys.executable, str(SLOW_EXTRACTOR), "--seconds-per-track", str(seconds_per_track),
             *merging, "--library", str(library), "--data", str(data), "--models", MODELS,
             "--quiet"]  # fmt: skip
 
@@ -342,13 +341,13 @@ def run_load_with_merges(root: Path, clients: int = 20, seconds: float = 60.0,
                          early: int = 24) -> MergeLoadReport:  # fmt: skip
     """Build a growing collection under ``root`` and load the app while it grows."""
     from explore_dash.config import AppConfig
-    from explore_dash.server.app import create_app
+    from explore_dash.server.app import build_app
 
     seconds_per_track = 0.25
     later = int((seconds + 20) / seconds_per_track)  # still extracting when the load ends
     library, data = growing_collection(root, early, later)
-    app = create_app(AppConfig(library, data, extract=False))
-    state = app.server.config["EXPLORE_DASH_STATE"]
+    built = build_app(AppConfig(library, data, extract=False))
+    app, state = built.dash, built.state
     tracks = state.snapshot.tracks
     files = {int(t): library_file_path(library, tracks.at[t, "path"]) for t in tracks.index}
     sizes = {t: path.stat().st_size for t, path in files.items()}

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+# Run as a script, so the repository is not on sys.path yet to import tests.support.paths from.
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from explore_dash import ids
-from explore_dash.cli import StartupError, access_token, visitor_url
+from explore_dash.cli import visitor_url
 from explore_dash.config import AppConfig
 from explore_dash.server.access import (
     COOKIE_NAME,
@@ -28,11 +28,12 @@ from explore_dash.server.access import (
 )
 from explore_dash.server.app import create_app
 from explore_dash.server.failed_tries import FAILURE_WINDOW_SECONDS, MAX_FAILURES, MemoryTries
+from explore_dash.server.startup import StartupError, access_token, allowed_hosts
 from tests.support.doubles import FakeClock, free_port, wait_for_port
 from tests.support.fake_collection import write_fake_collection
 from tests.support.load import callback_body, layout_values, selection_callback_key
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 TOKEN = "correct-horse-battery-staple"
 
 
@@ -316,15 +317,13 @@ def test_access010_allow_host_for_the_command_and_for_gunicorn(tmp_path):
     from explore_dash.wsgi import config_from_environment
 
     fake = write_fake_collection(tmp_path)
-    assert parse_args(["--library", "m"]).allow_host == []
+    assert parse_args(["--library", "m"]).allow_hosts == []
     environ = {"EXPLORE_DASH_LIBRARY": str(fake.library), "EXPLORE_DASH_DATA": str(fake.data_dir),
                "EXPLORE_DASH_ALLOW_HOSTS": "music.example, Proxy.Example.:443"}  # fmt: skip
     assert config_from_environment(environ).allow_hosts == ("music.example", "proxy.example")
     with pytest.raises(StartupError, match="--allow-host"):
         parse_and_check = ["--library", "m", "--allow-host", "a b/c"]
-        from explore_dash.cli import allowed_hosts
-
-        allowed_hosts(parse_args(parse_and_check).allow_host)
+        allowed_hosts(parse_args(parse_and_check).allow_hosts)
     port = free_port()
     command = [sys.executable, "-m", "explore_dash", "--library", str(fake.library), "--data",
                str(fake.data_dir), "--no-extract", "--no-maps-ahead", "--port", str(port),
@@ -355,8 +354,8 @@ def test_access011_an_ipv4_client_of_a_dual_stack_socket_is_on_loopback():
     # gunicorn -b [::]:8050 sees IPv4 clients as ::ffff:a.b.c.d; 127.0.0.1 is still this machine.
     import flask
 
-    from explore_dash.cli import is_loopback
     from explore_dash.server.access import install_loopback_only
+    from explore_dash.server.startup import is_loopback
 
     server = flask.Flask("loopback")
     server.add_url_rule("/", "page", lambda: "the page")

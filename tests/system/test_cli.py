@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from explore_dash import cli
-
-REPO = Path(__file__).resolve().parents[2]
+from explore_dash.server import startup
+from tests.support.paths import REPO
 
 
 def start_command(
@@ -67,10 +67,10 @@ def test_cli003_an_unreadable_library_is_one_line(tmp_path: Path, monkeypatch, c
     def refuse(path):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(cli.os, "scandir", refuse)
+    monkeypatch.setattr(startup.os, "scandir", refuse)
     started = []
     monkeypatch.setattr(cli, "start_extraction", lambda *a: started.append(a))
-    status = cli.run(tmp_path, tmp_path / "data", "127.0.0.1", 0, False, False)
+    status = cli.run(library=tmp_path, data=tmp_path / "data", host="127.0.0.1", port=0)
     err = capsys.readouterr().err
     assert status == 2
     assert err.strip().startswith(f"explore-dash: error: music library not readable: {tmp_path}")
@@ -179,10 +179,9 @@ def test_cli010_the_maps_ahead_start_with_the_app_unless_told_not_to(tmp_path, m
     monkeypatch.setattr(cli, "start_extraction", lambda *a: None)
     monkeypatch.setattr("explore_dash.maps.projections.start_warm_up", lambda *a: None)
     monkeypatch.setattr("dash.Dash.run", lambda *a, **k: None)  # serve nothing: return at once
-    args = cli.parse_args(["--library", str(library), "--data", str(tmp_path / "d"), "--port",
-                           "0", *(["--no-maps-ahead"] if flag else [])])  # fmt: skip
-    assert cli.run(args.library, args.data, args.host, args.port, True, False, False,
-                   not args.no_maps_ahead) == 0  # fmt: skip
+    args = cli.parse_args(["--library", str(library), "--data", str(tmp_path / "d"), "--port", "0",
+                           "--no-extract", *(["--no-maps-ahead"] if flag else [])])  # fmt: skip
+    assert cli.run(**vars(args)) == 0
     # Stopped, then resumed in case the page had paused it (it acts on SIGTERM once resumed).
     expected = [tmp_path / "d", "terminated", signal.SIGCONT]
     assert launched == (expected if started else [])

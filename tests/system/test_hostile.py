@@ -39,6 +39,7 @@ from extraction.library import read_tags, scan_library
 from extraction.pipeline import run_extraction
 from extraction.registry import load_registry, resolve_models
 from extraction.store import DataStore, read_segment_table
+from tests.support.paths import REPO
 from tests.support.synth import make_signal, write_audio, write_random_bytes, write_truncated
 
 FAST_MODEL = "vgg-mtt"
@@ -451,7 +452,6 @@ def test_hostile011_slow_hostile011_a_two_hour_file_is_extracted_in_bounded_memo
     import subprocess
     import sys
 
-    repo = Path(__file__).resolve().parents[2]
     peaks = {}
     for name, seconds in (("short", 60.0), ("long", 2 * 3600.0)):
         library, data = tmp_path / name, tmp_path / f"{name}-data"
@@ -463,7 +463,7 @@ def test_hostile011_slow_hostile011_a_two_hour_file_is_extracted_in_bounded_memo
             "print('maxrss', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)"
         )
         done = subprocess.run(
-            [sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, timeout=1800
+            [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=1800
         )
         assert done.returncode == 0, done.stderr
         assert "failed: 0" in done.stdout

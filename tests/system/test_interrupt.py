@@ -26,10 +26,10 @@ from extraction.errors import LibraryError
 from extraction.pipeline import run_extraction
 from extraction.registry import load_registry, resolve_models
 from extraction.store import DataStore, read_segment_table
+from tests.support.paths import REPO
 from tests.support.synth import write_audio
 
 FAST_MODEL = "vgg-mtt"
-REPO = Path(__file__).resolve().parents[2]
 KILLS = 10
 
 

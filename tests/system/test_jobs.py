@@ -41,13 +41,13 @@ from explore_dash.server.jobs import (
     lost_job_message,
 )
 from tests.support.doubles import FakeClock, free_port
+from tests.support.paths import REPO
 from tests.unit.test_maps_ahead import wait_for
 from tests.unit.test_subset_maps import computations
 
 pytest.importorskip("celery", reason="the Celery jobs need explore-dash[cluster]")
 redis = pytest.importorskip("redis", reason="the Celery jobs need explore-dash[cluster]")
 
-REPO = Path(__file__).resolve().parents[2]
 TSNE = PanelSettings("musicnn", "msd", "embedding", "tsne")
 
 
@@ -371,7 +371,7 @@ def test_jobs006_a_worker_keeps_a_heartbeat_while_a_task_runs(redis_url):
 
 def test_jobs007_an_unreachable_redis_is_one_line_at_start(tmp_path, capsys):
     from explore_dash import worker
-    from explore_dash.cli import StartupError, check_jobs_backend
+    from explore_dash.server.startup import StartupError, check_jobs_backend
     from explore_dash.wsgi import config_from_environment
 
     nowhere = f"redis://127.0.0.1:{free_port()}/0"
@@ -390,7 +390,7 @@ def test_jobs007_an_unreachable_redis_is_one_line_at_start(tmp_path, capsys):
 
 
 def test_jobs008_the_wsgi_configuration_mirrors_the_command_line(tmp_path):
-    from explore_dash.cli import data_dir_for
+    from explore_dash.server.startup import data_dir_for
     from explore_dash.wsgi import config_from_environment
 
     library = tmp_path / "music"

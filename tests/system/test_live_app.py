@@ -27,12 +27,10 @@ from extraction.contract import ExtractionStatus, read_status
 from extraction.store import DataStore
 from tests.support.doubles import free_port
 from tests.support.fake_collection import DEFAULT_TRACKS, write_fake_collection
+from tests.support.paths import LIVE_APP, REPO
 from tests.support.slow_extractor import GATE_VARIABLE
 from tests.support.synth import write_audio
 from tests.system.test_progressive_extraction import assert_consistent
-
-REPO = Path(__file__).resolve().parents[2]
-
 
 # -- what the page says ---------------------------------------------------------------------------
 
@@ -162,9 +160,8 @@ def test_live007_a_merge_halfway_is_never_shown_and_a_version_reads_its_own_tabl
     assert Collection.load(fake.data_dir, wait_seconds=0).settled is False
 
 
-def _poll(client, page_version: int) -> dict:
-    """Call the library poll as the page does; returns {component id: {prop: value}}."""
-    app = client.application.config["EXPLORE_DASH_APP"]
+def _poll(app, client, page_version: int) -> dict:
+    """Call ``app``'s library poll as the page does; returns {component id: {prop: value}}."""
     key = next(k for k, v in app.callback_map.items() if "library-poll.n_intervals" in str(v))
     outputs = [
         {"id": part.split(".")[0], "property": part.split(".")[1]}
@@ -185,9 +182,8 @@ def _poll(client, page_version: int) -> dict:
 def test_live004_poll_sends_new_tracks_and_progress_to_the_page(tmp_path: Path):
     fake = write_fake_collection(tmp_path, tracks=DEFAULT_TRACKS[:2], version=1)
     app = create_app(AppConfig(fake.library, fake.data_dir))
-    app.server.config["EXPLORE_DASH_APP"] = app
     client = app.server.test_client()
-    quiet = _poll(client, page_version=1)
+    quiet = _poll(app, client, page_version=1)
     assert "data-version-store" not in quiet  # up to date: the panels are left alone
     assert quiet["extraction-box"]["style"] == {"display": "none"}
 
@@ -201,7 +197,7 @@ def test_live004_poll_sends_new_tracks_and_progress_to_the_page(tmp_path: Path):
         eta_seconds=20,
     )
     (fake.data_dir / "progress.json").write_text(json.dumps(status.__dict__))
-    update = _poll(client, page_version=1)
+    update = _poll(app, client, page_version=1)
     assert update["data-version-store"]["data"] == 2
     artists = {a for t in DEFAULT_TRACKS if t.status == "ok" for a in [t.artist]}
     assert set(update["music-artists"]["options"]) == artists
@@ -222,7 +218,7 @@ def make_library(root: Path, n: int) -> Path:
 def start_app(library: Path, data: Path, port: int, seconds_per_track: float, gate=None):
     command = [
         sys.executable,
-        str(REPO / "tests" / "live_app.py"),
+        str(LIVE_APP),
         str(seconds_per_track),
         "musicnn-msd",
         "--library",

@@ -29,10 +29,10 @@ from extraction.missing import (
 )
 from extraction.store import DataStore, read_segment_table, tracks_frame
 from tests.support.doubles import free_port
+from tests.support.paths import LIVE_APP
 from tests.support.synth import write_audio
 
 FAST_MODEL = "vgg-mtt"
-REPO = Path(__file__).resolve().parents[2]
 NOW = 1_800_000_000.0
 
 
@@ -297,7 +297,7 @@ def start_app(library: Path, data: Path, port: int) -> subprocess.Popen:
     """The real ``explore_dash`` command, its extraction child the real pipeline with fake
     networks (tests/support/live_app.py)."""
     return subprocess.Popen(
-        [sys.executable, str(REPO / "tests" / "live_app.py"), "0", FAST_MODEL,
+        [sys.executable, str(LIVE_APP), "0", FAST_MODEL,
          "--library", str(library), "--data", str(data), "--port", str(port),
          "--no-maps-ahead"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

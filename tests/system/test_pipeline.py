@@ -20,10 +20,10 @@ from extraction.features import SEGMENT_SECONDS
 from extraction.pipeline import run_extraction
 from extraction.registry import load_registry, resolve_models
 from extraction.store import DataStore, read_segment_table
+from tests.support.paths import REPO, SMALL_LIBRARY_SCRIPT
 from tests.support.synth import write_audio, write_random_bytes, write_truncated
 
 FAST_MODEL = "vgg-mtt"
-REPO = Path(__file__).resolve().parents[2]
 
 
 def specs(names=(FAST_MODEL,)):
@@ -268,7 +268,6 @@ def test_cli002_summary_and_exit_0_with_failures(tmp_path: Path, capsys):
     assert "realtime factor" in out
 
 
-SMALL_LIBRARY_SCRIPT = REPO.parent / "shared" / "music" / "make-library.sh"
 
 
 @pytest.mark.slow

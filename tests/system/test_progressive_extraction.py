@@ -28,10 +28,10 @@ from extraction.registry import load_registry, resolve_models
 from extraction.status import MAX_LISTED_FAILURES, StatusFile, estimate_eta
 from extraction.store import DataStore, SegmentBlock
 from extraction.task import TrackResult, TrackTask, track_row
+from tests.support.paths import REPO, SLOW_EXTRACTOR
 from tests.support.slow_extractor import slow_fake_extract_tracks
 from tests.support.synth import write_audio
 
-REPO = Path(__file__).resolve().parents[2]
 SPACE = ("m1", "embedding")
 
 
@@ -193,7 +193,7 @@ def _library(root: Path, n: int = 12) -> Path:
 def _fake_cli(library: Path, data: Path, seconds: float) -> list[str]:
     return [
         sys.executable,
-        str(REPO / "tests" / "slow_extractor.py"),
+        str(SLOW_EXTRACTOR),
         "--seconds-per-track",
         str(seconds),
         "--library",

@@ -10,8 +10,9 @@ import pytest
 
 from explore_dash.cli import build_parser as app_parser
 from extraction.cli import build_parser as extraction_parser
+from tests.support.paths import REPO
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = REPO / "README.md"
 FLAG = re.compile(r"(?<![\w-])(--?[a-z][a-z-]*)")
 # "[--port 8050]": a flag with a literal value (not a METAVAR) documents its default.
 FLAG_WITH_DEFAULT = re.compile(r"\[(--[a-z-]+) ([^\]A-Z][^\]]*)\]")

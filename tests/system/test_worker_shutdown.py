@@ -11,10 +11,9 @@ from pathlib import Path
 
 from explore_dash.data.progress import process_alive
 from extraction.contract import read_status
+from tests.support.paths import REPO
 from tests.support.synth import write_audio
 from tests.system.test_progressive_extraction import assert_consistent
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def children_of(pid: int) -> set[int]:

@@ -14,9 +14,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from explore_dash.config import AppConfig
-from explore_dash.data.collection import TRACK_FIELDS, Collection, DataError, Space
+from explore_dash.data.collection import Collection, Space
 from explore_dash.data.filters import highlight_mask, reduction_mask, tracks_matching, visible_mask
 from explore_dash.data.options import model_name, option_labels
+from explore_dash.data.tables import TRACK_FIELDS, DataError
 from explore_dash.data.tags import (
     all_tags,
     genre_tags,
@@ -45,8 +46,8 @@ from tests.support.fake_collection import (
     write_segment_table,
     write_tracks_table,
 )
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 OK_IDS = [0, 1, 2, 5, 7]
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO
+
 #: What the app may import from the extraction.
 APP_SIDE_OF_EXTRACTION = {"contract", "errors", "signals", "__init__"}
 

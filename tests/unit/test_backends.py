@@ -30,6 +30,7 @@ from extraction.pipeline import run_extraction
 from extraction.registry import DEFAULT_MODEL_NAMES, load_registry, resolve_models
 from extraction.store import DataStore
 from tests.support.make_model_reference import reference_patches
+from tests.support.paths import REPO
 from tests.support.synth import write_audio
 from tests.unit.test_models import assert_layers_close, assert_matches_checkpoint_reference
 
@@ -236,7 +237,7 @@ def test_backends011_openvino_starts_no_usage_telemetry(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     result = subprocess.run(
         [sys.executable, "-c", code],
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=REPO,
         env=env,
         capture_output=True,
         text=True,

@@ -25,9 +25,10 @@ from extraction.features import (
     patches_from_signal,
     segment_offsets,
 )
+from tests.support.paths import REPO
 from tests.support.synth import make_signal, write_audio
 
-MUSICNN_GRAPH = Path(__file__).resolve().parents[2] / "extraction" / "models" / "musicnn-msd.pb"
+MUSICNN_GRAPH = REPO / "extraction" / "models" / "musicnn-msd.pb"
 
 
 def _noise(seconds: float, seed: int = 0) -> np.ndarray:

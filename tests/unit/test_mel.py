@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 
 from extraction import features, mel
+from tests.support.paths import REPO
 from tests.support.synth import make_signal
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def mixed_signal() -> np.ndarray:

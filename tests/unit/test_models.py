@@ -34,9 +34,9 @@ from tests.support.make_model_reference import (
     reference_key,
     reference_patches,
 )
+from tests.support.paths import REPO
 from tools import convert
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 TAGGRAM_ATOL = 1e-5
 EMBEDDING_ATOL = 1e-4
 EMBEDDING_RTOL = 1e-4
@@ -223,7 +223,7 @@ def test_models010_frozen_graph_matches_checkpoint(tensorflow, unpacked_wheel, t
 def test_models011_convert_check_is_byte_exact(tensorflow, musicnn_wheel):
     result = subprocess.run(
         [sys.executable, "-m", "tools.convert", "--check", "--wheel", str(musicnn_wheel)],
-        cwd=REPO_ROOT,
+        cwd=REPO,
         capture_output=True,
         text=True,
         timeout=300,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,8 +26,8 @@ from explore_dash.maps.projections import (
     umap_epochs,
     umap_neighbours,
 )
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 N_POINTS = 300
 
 
