@@ -106,7 +106,7 @@ def _fsync_dir(path: Path) -> None:
 
 
 #: Rows per parquet row group. The app decodes a large table one group at a time
-#: (explore_dash.data.collection.read_rows), so its memory at a million segments stays bounded; a
+#: (explore_dash.data.tables.read_rows), so its memory at a million segments stays bounded; a
 #: single group of a million rows would be decoded whole.
 ROW_GROUP_ROWS = 65_536
 

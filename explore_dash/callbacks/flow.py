@@ -23,8 +23,8 @@ import numpy as np
 from dash import html, no_update
 
 from explore_dash import ids
-from explore_dash.data.collection import DataError
 from explore_dash.data.snapshot import Snapshot, track_names
+from explore_dash.data.tables import DataError
 from explore_dash.formatting import format_time
 from explore_dash.layouts import glyphs
 from explore_dash.listening.radio import Diversity, Moment, RadioError, path, radio

@@ -1,17 +1,16 @@
 """The loaded data folder: playable tracks, and segment spaces read on first use.
 
-Reads the tables with pyarrow through the data folder's contract (:mod:`extraction.contract`),
-never through the extraction's pipeline, which may pull in Essentia.
+What the app holds: a :class:`Collection` (one version of the data folder) and the
+:class:`Space` of each (model, layer). The tables are opened, one version at a time, by
+:mod:`explore_dash.data.table_files` and read by :mod:`explore_dash.data.tables`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
 import os
 import threading
-import time
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,86 +23,28 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from explore_dash.data.space_files import SpaceFiles, space_key
+from explore_dash.data.table_files import close_all, file_stamp, open_version
+from explore_dash.data.tables import (
+    BY_COLUMN,
+    DataError,
+    read_space_columns,
+    read_tracks,
+    read_vector_rows,
+    release_decoded,
+)
 from extraction.contract import (
     CACHE_DIR,
     PCA_COMPONENTS,
     SEGMENT_ID_STRIDE,
     STATE_FILE,
-    STATUS_OK,
     TRACKS_FILE,
-    ContractError,
-    list_column_to_matrix,
-    read_version,
-    segment_ids,
     segment_path,
-    segment_spaces,
-    table_version,
 )
 
 log = logging.getLogger(__name__)
 
-
-class DataError(Exception):
-    """The data folder exists but cannot be read (a damaged or foreign table)."""
-
-
-TRACK_FIELDS = ("artist", "album", "title", "genre", "duration", "path")
 #: How long a load waits for a merge it came upon halfway to finish (see Collection.load).
 SETTLE_SECONDS = 10.0
-_TEXT_FIELDS = ("artist", "album", "title", "genre", "path")
-
-
-def _empty_tracks() -> pd.DataFrame:
-    frame = pd.DataFrame({name: pd.Series([], dtype=str) for name in _TEXT_FIELDS})
-    frame["duration"] = pd.Series([], dtype=np.float64)
-    frame.index = pd.Index([], dtype=np.int64, name="track")
-    return frame[list(TRACK_FIELDS)]
-
-
-def read_tracks(path: Path, opened: BinaryIO | None = None) -> pd.DataFrame:
-    """The playable tracks of a ``tracks.parquet``: status ``ok`` and not missing from the
-    library (``missing_since`` null), indexed by track id.
-
-    ``opened``: the file, already open (the version :meth:`Collection.load` checked).
-
-    Returns
-    -------
-    pd.DataFrame
-        Index ``track`` (int64); columns artist, album, title, genre, path (str, missing tags
-        as ``""``) and duration (float64 seconds, NaN when unknown). Empty when the file is absent.
-    """
-    if opened is None and not path.exists():
-        return _empty_tracks()
-    try:
-        table = pq.read_table(opened if opened is not None else path)
-    except (OSError, pa.ArrowException) as error:
-        raise DataError(
-            f"cannot read {path}: {error}; delete the data folder to start over"
-        ) from error
-    names = set(table.column_names)
-    if not {"track", "path"} <= names:
-        raise DataError(f"{path} has no track/path columns: not an explore-dash tracks table")
-    frame = table.to_pandas()
-    if "status" in names:
-        frame = frame[frame["status"] == STATUS_OK]
-    if "missing_since" in names:  # kept for when the file returns; nothing to play or map now
-        frame = frame[frame["missing_since"].isna()]
-    result = pd.DataFrame(index=pd.Index(frame["track"].to_numpy(np.int64), name="track"))
-    for name in _TEXT_FIELDS:
-        column = frame[name] if name in names else pd.Series([""] * len(frame))
-        result[name] = column.fillna("").astype(str).to_numpy(dtype=object)
-    duration = frame["duration"] if "duration" in names else pd.Series([np.nan] * len(frame))
-    result["duration"] = pd.to_numeric(duration, errors="coerce").to_numpy(np.float64)
-    result = result[~result.index.duplicated(keep="last")].sort_index()
-    return result[list(TRACK_FIELDS)]
-
-
-def _matrix(column: pa.ChunkedArray) -> np.ndarray:
-    """A list column as a float32 matrix; a malformed one is a :class:`DataError`."""
-    try:
-        return list_column_to_matrix(column)
-    except ContractError as error:
-        raise DataError(str(error)) from error
 
 
 @dataclass(eq=False)
@@ -174,33 +115,13 @@ class Space:
         kept = self.files.load("vector", len(self)) if self.files is not None else None
         if kept is not None:
             return kept
-        vectors = self._read_vector_from_table()
+        vectors = read_vector_rows(self.source, self.segment_ids)
         if self.files is None:
             return vectors
         mapped = self.files.save("vector", vectors)
         del vectors  # mapped now (or, if it could not be kept, still referenced by ``mapped``)
         release_decoded()
         return mapped
-
-    def _read_vector_from_table(self) -> np.ndarray:
-        try:
-            with open(self.source, "rb") as handle:  # one open file: one version of the table
-                parquet = pq.ParquetFile(handle)
-                table = parquet.read(columns=["track", "offset"])
-                # Align by id rather than trusting row order: the file may have been rewritten.
-                ids = segment_ids(table.column("track").to_numpy(),
-                                  table.column("offset").to_numpy())  # fmt: skip
-                order = np.argsort(ids, kind="stable")
-                positions = np.searchsorted(ids[order], self.segment_ids)
-                top = max(len(ids) - 1, 0)
-                rows = order[np.minimum(positions, top)] if len(ids) else positions
-                if len(self) and (len(ids) == 0 or np.any(ids[rows] != self.segment_ids)):
-                    raise DataError(
-                        f"{self.source} changed since it was loaded; reload the collection"
-                    )
-                return read_rows(parquet, "vector", rows)
-        except (OSError, pa.ArrowException) as error:
-            raise DataError(f"cannot read {self.source}: {error}") from error
 
     def rows_of(self, ids: Iterable[int] | np.ndarray) -> np.ndarray:
         """Row of each segment id in this space, -1 for ids it does not hold.
@@ -221,19 +142,8 @@ class Space:
         return np.where(self.segment_ids[clipped] == ids, clipped, -1).astype(np.int64)
 
 
-def release_decoded() -> None:
-    """Give the memory of decoded tables back to the system.
-
-    Arrow's allocator keeps freed memory for reuse: after one million-row space was read, about
-    630 MB stayed resident though nothing used it (benchmarks/million.py).
-    """
-    pa.default_memory_pool().release_unused()
-
-
 #: The columns of a space kept in its files (the vector too, once read; see :mod:`space_files`).
 SPACE_COLUMNS = ("segment_ids", "track", "offset", "pca", "std_pca")
-#: Matrices stored column by column: a 2-D map reads two of their 32 columns.
-BY_COLUMN = ("pca", "std_pca")
 
 
 def read_space(
@@ -268,20 +178,7 @@ def read_space(
                 if kept is not None:
                     return kept
             # One open file is one version, whatever replaces the name meanwhile.
-            parquet = pq.ParquetFile(handle)
-            table = parquet.read(columns=["track", "offset"])
-            track = table.column("track").to_numpy().astype(np.int32)
-            offset = table.column("offset").to_numpy().astype(np.float32)
-            ids = segment_ids(track, offset)
-            keep = np.ones(len(ids), bool) if track_ids is None else np.isin(track, track_ids)
-            rows = np.flatnonzero(keep)
-            rows = rows[np.argsort(ids[rows], kind="stable")]
-            # Duplicate ids would make selection ambiguous; the contract has none, keep the first.
-            _, first = np.unique(ids[rows], return_index=True)
-            rows = rows[first]
-            columns = {"segment_ids": ids[rows], "track": track[rows], "offset": offset[rows]}
-            for name in BY_COLUMN:
-                columns[name] = read_rows(parquet, name, rows, by_column=True)
+            columns = read_space_columns(pq.ParquetFile(handle), track_ids)
     except (OSError, pa.ArrowException) as error:
         raise DataError(
             f"cannot read {path}: {error}; delete the data folder to start over"
@@ -290,41 +187,6 @@ def read_space(
         columns = {name: files.save(name, array, name in BY_COLUMN)
                    for name, array in columns.items()}  # fmt: skip
     return Space(model, layer, **columns, source=path, files=files)
-
-
-def read_rows(
-    parquet: pq.ParquetFile, name: str, rows: np.ndarray, by_column: bool = False
-) -> np.ndarray:
-    """Rows ``rows`` (in that order) of the list column ``name``, as a float32 matrix.
-
-    Read one row group at a time: a million rows' principal components or network outputs are
-    decoded a group at a time, never whole beside their copy.
-
-    Returns
-    -------
-    np.ndarray, shape (len(rows), n_dims), float32
-        Fortran-ordered with ``by_column``, else C-ordered.
-    """
-    out = None
-    start = 0
-    order = np.argsort(rows, kind="stable")  # the output rows in table order
-    in_table_order = rows[order]
-    for group in range(parquet.num_row_groups):
-        end = start + parquet.metadata.row_group(group).num_rows
-        first, last = np.searchsorted(in_table_order, [start, end])
-        wanted = order[first:last]
-        if len(wanted):
-            matrix = _matrix(parquet.read_row_group(group, columns=[name]).column(name))
-            if out is None:
-                out = np.empty((len(rows), matrix.shape[1]), np.float32,
-                               order="F" if by_column else "C")  # fmt: skip
-            out[wanted] = matrix[rows[wanted] - start]
-        start = end
-    if out is None:  # no rows wanted: the width from the schema
-        width = parquet.schema_arrow.field(name).type
-        dims = width.list_size if pa.types.is_fixed_size_list(width) else 0
-        out = np.zeros((0, dims), np.float32, order="F" if by_column else "C")
-    return out
 
 
 def _kept_space(files: SpaceFiles, model: str, layer: str, path: Path) -> Space | None:
@@ -336,14 +198,6 @@ def _kept_space(files: SpaceFiles, model: str, layer: str, path: Path) -> Space 
     if any(column is None for column in columns.values()):
         return None
     return Space(model, layer, **columns, source=path, files=files)
-
-
-def _stamp(path: Path) -> tuple[int, int, int] | None:
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
 class Collection:
@@ -376,7 +230,7 @@ class Collection:
         # The open segment tables of this version, read when a space is first asked for.
         self._tables = tables or {}
         if self._tables:
-            weakref.finalize(self, _close_all, list(self._tables.values()))
+            weakref.finalize(self, close_all, list(self._tables.values()))
 
     @classmethod
     def load(cls, data_dir: Path, wait_seconds: float = SETTLE_SECONDS) -> Collection:
@@ -393,34 +247,20 @@ class Collection:
             When ``tracks.parquet`` exists but cannot be read.
         """
         data_dir = Path(data_dir)
-        deadline = time.monotonic() + wait_seconds
-        while True:
-            # Stamp, then version, then tables: a merge landing meanwhile is seen by the next
-            # check, or by the tables' own versions.
-            stamp = _stamp(data_dir / STATE_FILE)
-            version = read_version(data_dir)
-            tracks_file = _open_table(data_dir / TRACKS_FILE)
-            opened = {space: _open_table(segment_path(data_dir, *space))
-                      for space in segment_spaces(data_dir)}  # fmt: skip
-            spaces = {space: table for space, table in opened.items() if table is not None}
-            everything = [*spaces.values(), *([tracks_file] if tracks_file else [])]
-            settled = all(v is None or v <= version for v in map(_opened_version, everything))
-            if settled or time.monotonic() >= deadline:
-                break
-            _close_all(everything)
-            time.sleep(0.05)
-        if not settled and wait_seconds > 0:
+        opened = open_version(data_dir, wait_seconds)
+        if not opened.settled and wait_seconds > 0:
             log.warning("%s: a merge seems to have stopped halfway; showing its tables as they "
                         "are (the next extraction finishes it)", data_dir)  # fmt: skip
         try:
-            tracks = read_tracks(data_dir / TRACKS_FILE, tracks_file)
+            tracks = read_tracks(data_dir / TRACKS_FILE, opened.tracks)
         except BaseException:
-            _close_all(spaces.values())
+            close_all(opened.spaces.values())
             raise
         finally:
-            if tracks_file is not None:
-                tracks_file.close()
-        return cls(data_dir, tracks, version, stamp, spaces, settled)
+            if opened.tracks is not None:
+                opened.tracks.close()
+        return cls(data_dir, tracks, opened.version, opened.state_stamp, opened.spaces,
+                   opened.settled)  # fmt: skip
 
     @property
     def state_path(self) -> Path:
@@ -463,74 +303,8 @@ class Collection:
 
     def changed_on_disk(self) -> bool:
         """Whether ``state.json`` looks different from when this collection was read (a stat)."""
-        return _stamp(self.state_path) != self._state_stamp
+        return file_stamp(self.state_path) != self._state_stamp
 
     def mark_seen(self, other: Collection) -> None:
         """Remember ``other``'s look at ``state.json`` (same version: nothing to reload)."""
         self._state_stamp = other._state_stamp
-
-
-def _open_table(path: Path) -> TableFile | None:
-    """``path``, opened; None when it is not there (removed meanwhile: not in this version)."""
-    try:
-        return TableFile(path)
-    except FileNotFoundError:
-        return None
-
-
-class TableFile(io.RawIOBase):
-    """A table opened once, read at positions (``os.pread``) from a position of its own.
-
-    The background jobs are forked from the server: an ordinary file object there would share
-    its offset with the server's, and a read in one process would move the other's.
-    """
-
-    def __init__(self, path: Path) -> None:
-        super().__init__()
-        self.name = str(path)
-        self._fd = os.open(path, os.O_RDONLY)
-        self._position = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def fileno(self) -> int:
-        return self._fd
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position,
-                io.SEEK_END: os.fstat(self._fd).st_size}[whence]  # fmt: skip
-        self._position = max(0, base + offset)
-        return self._position
-
-    def readinto(self, buffer) -> int:
-        data = os.pread(self._fd, len(buffer), self._position)
-        buffer[: len(data)] = data
-        self._position += len(data)
-        return len(data)
-
-    def close(self) -> None:
-        if not self.closed:
-            os.close(self._fd)
-        super().close()
-
-
-def _opened_version(handle: BinaryIO) -> int | None:
-    """The version an open table was written for (footer metadata); None if unmarked/unreadable."""
-    try:
-        version = table_version(pq.ParquetFile(handle).schema_arrow)
-    except (OSError, pa.ArrowException):
-        return None  # a damaged table is reported when it is read
-    handle.seek(0)
-    return version
-
-
-def _close_all(handles: Iterable[BinaryIO]) -> None:
-    for handle in handles:
-        handle.close()
