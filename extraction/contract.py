@@ -1,7 +1,8 @@
 """The data folder's contract: what each of its files means; ``extraction`` writes, the app reads.
 
 Both halves import this module, and only it, to agree on the data folder: file and folder
-names, table schemas and column names, track statuses, model and layer names, the segment
+names, table schemas and column names, track statuses, model and layer names, a model's
+record (its ``.json``: the registry validates it whole, the app reads its labels), the segment
 length, the PCA width, the one segment-id scheme, list-column reading, ``state.json``'s
 version, ``progress.json``'s fields, and how undecodable file-name bytes are stored. It needs
 numpy and pyarrow only, so importing it never loads the extraction's pipeline, Essentia or
@@ -15,8 +16,10 @@ import json
 import os
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -175,6 +178,56 @@ def list_column_to_matrix(
     if len(flat) != n_rows * n_dims:
         raise ContractError("list column rows have different lengths")
     return flat.reshape(n_rows, n_dims)
+
+
+# -- model records --------------------------------------------------------------------------------
+
+#: The shipped models: a ``<name>.json`` record (layers, labels, provenance) beside each frozen
+#: ``<name>.pb`` graph. The extraction's registry validates the records whole
+#: (``extraction/registry.py``); the app reads their labels, for a track's auto-tags.
+DEFAULT_MODELS_DIR = Path(__file__).resolve().parent / "models"
+
+
+def model_records(models_dir: Path) -> list[Path]:
+    """The model records (``*.json``) of a models folder, sorted by name."""
+    return sorted(Path(models_dir).glob("*.json"))
+
+
+def read_model_record(json_path: Path) -> dict[str, Any]:
+    """One model's ``<name>.json``, parsed.
+
+    Raises
+    ------
+    ContractError
+        When the file cannot be read, is not JSON, or does not hold a JSON object.
+    """
+    try:
+        record = json.loads(Path(json_path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ContractError(f"cannot read model metadata {json_path}: {error}") from error
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ContractError(f"{json_path} is not valid JSON: {error}") from error
+    if not isinstance(record, dict):
+        raise ContractError(f"{json_path}: expected a JSON object, got {type(record).__name__}")
+    return record
+
+
+def record_labels(record: Mapping[str, Any], source: Path) -> tuple[str, ...]:
+    """The name of each taggram column, from a model's record (``source`` names it in errors).
+
+    Raises
+    ------
+    ContractError
+        When the record has no ``labels`` list, or one that is not all strings.
+    """
+    if "labels" not in record:
+        raise ContractError(f"{source}: missing field 'labels'")
+    labels = record["labels"]
+    if not isinstance(labels, list):
+        raise ContractError(f"{source}: field 'labels' should be list, got {type(labels).__name__}")
+    if not all(isinstance(label, str) for label in labels):
+        raise ContractError(f"{source}: labels should all be strings")
+    return tuple(labels)
 
 
 # -- segment ids ----------------------------------------------------------------------------------

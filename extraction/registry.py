@@ -7,16 +7,20 @@ dropping a compatible ``<name>.pb`` + ``<name>.json`` pair into a directory of t
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from extraction.contract import LAYERS
+from extraction.contract import (
+    DEFAULT_MODELS_DIR,
+    LAYERS,
+    ContractError,
+    model_records,
+    read_model_record,
+    record_labels,
+)
 from extraction.errors import ModelError
-
-DEFAULT_MODELS_DIR = Path(__file__).resolve().parent / "models"
 
 # The layers every model must expose; ModelRunner fetches both in one session run.
 
@@ -129,7 +133,7 @@ def parse_model_record(record: Mapping[str, Any], source: Path) -> ModelSpec:
     Parameters
     ----------
     record : mapping
-        The parsed JSON object.
+        The parsed JSON object (:func:`extraction.contract.read_model_record`).
     source : Path
         The JSON file it came from; the graph file is looked up beside it and errors name it.
 
@@ -143,8 +147,6 @@ def parse_model_record(record: Mapping[str, Any], source: Path) -> ModelSpec:
         On a missing or mistyped field, a missing layer, labels that do not match the taggram
         width, an incompatible front end, a missing graph file or a graph whose sha256 differs.
     """
-    if not isinstance(record, Mapping):
-        raise ModelError(f"{source}: expected a JSON object, got {type(record).__name__}")
     for key in _REQUIRED_FIELDS:
         if key not in record:
             raise ModelError(f"{source}: missing field {key!r}")
@@ -170,9 +172,10 @@ def parse_model_record(record: Mapping[str, Any], source: Path) -> ModelSpec:
     if missing_layers:
         raise ModelError(f"{source}: missing layers {missing_layers} (needs {list(LAYERS)})")
 
-    labels = _field(record, "labels", list, source)
-    if not all(isinstance(label, str) for label in labels):
-        raise ModelError(f"{source}: labels should all be strings")
+    try:
+        labels = record_labels(record, source)
+    except ContractError as error:
+        raise ModelError(str(error)) from error
     if len(labels) != layers["taggram"].dims:
         raise ModelError(
             f"{source}: {len(labels)} labels but the taggram has {layers['taggram'].dims} dims"
@@ -205,7 +208,7 @@ def parse_model_record(record: Mapping[str, Any], source: Path) -> ModelSpec:
         patch_frames=patch_frames,
         mel_bands=mel_bands,
         layers=layers,
-        labels=tuple(labels),
+        labels=labels,
     )
 
 
@@ -227,11 +230,9 @@ def load_model_spec(json_path: Path) -> ModelSpec:
         If the file cannot be read or parsed, or the record is invalid.
     """
     try:
-        record = json.loads(json_path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ModelError(f"cannot read model metadata {json_path}: {error}") from error
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ModelError(f"{json_path} is not valid JSON: {error}") from error
+        record = read_model_record(json_path)
+    except ContractError as error:
+        raise ModelError(str(error)) from error
     return parse_model_record(record, json_path)
 
 
@@ -258,7 +259,7 @@ def load_registry(extra_dirs: Sequence[Path] = ()) -> dict[str, ModelSpec]:
     for models_dir in (DEFAULT_MODELS_DIR, *map(Path, extra_dirs)):
         if not models_dir.is_dir():
             raise ModelError(f"models directory not found: {models_dir}")
-        for json_path in sorted(models_dir.glob("*.json")):
+        for json_path in model_records(models_dir):
             spec = load_model_spec(json_path)
             registry[spec.name] = spec
     return registry

@@ -7,8 +7,6 @@ names come from the shipped model metadata). Segments get their own top labels f
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -19,7 +17,14 @@ import numpy as np
 
 from explore_dash.data.collection import Collection, Space
 from explore_dash.data.space_files import kept
-from extraction.contract import LAYER_TAGGRAM
+from extraction.contract import (
+    DEFAULT_MODELS_DIR,
+    LAYER_TAGGRAM,
+    ContractError,
+    model_records,
+    read_model_record,
+    record_labels,
+)
 
 log = logging.getLogger(__name__)
 
@@ -30,35 +35,28 @@ AUTO_TAG_SPACES = {
 }
 
 
-def default_models_dir() -> Path:
-    """The shipped model metadata folder (``extraction/models``), found without importing it."""
-    spec = importlib.util.find_spec("extraction")
-    if spec is not None and spec.submodule_search_locations:
-        return Path(next(iter(spec.submodule_search_locations))) / "models"
-    return Path(__file__).resolve().parents[2] / "extraction" / "models"
-
-
 @lru_cache(maxsize=8)
 def _labels_in(models_dir: Path) -> tuple[tuple[str, tuple[str, ...]], ...]:
     found = []
-    for path in sorted(models_dir.glob("*.json")):
+    for path in model_records(models_dir):
         try:
-            meta = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            log.warning("skipping model metadata %s: %s", path, error)
+            record = read_model_record(path)
+            labels = record_labels(record, path)
+        except ContractError as error:
+            log.warning("skipping a model record: %s", error)
             continue
-        labels = meta.get("labels") if isinstance(meta, dict) else None
-        if isinstance(labels, list) and all(isinstance(label, str) for label in labels):
-            found.append((str(meta.get("name") or path.stem), tuple(labels)))
+        found.append((str(record.get("name") or path.stem), labels))
     return tuple(found)
 
 
 def load_model_labels(models_dir: Path | None = None) -> dict[str, list[str]]:
     """The taggram labels of every model described in ``models_dir``, by model name.
 
-    Reads the ``labels`` field of each ``*.json``; a file without one is skipped.
+    Reads each record's labels as the extraction's registry does
+    (:func:`extraction.contract.record_labels`); a record without them is skipped. The shipped
+    models when ``models_dir`` is None.
     """
-    directory = Path(models_dir) if models_dir is not None else default_models_dir()
+    directory = Path(models_dir) if models_dir is not None else DEFAULT_MODELS_DIR
     return {name: list(labels) for name, labels in _labels_in(directory.resolve())}
 
 

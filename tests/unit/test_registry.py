@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from explore_dash.data.tags import load_model_labels
+from extraction.contract import ContractError, model_records, read_model_record, record_labels
 from extraction.errors import ModelError
 from extraction.registry import (
     DEFAULT_MODEL_NAMES,
@@ -154,3 +156,29 @@ def test_registry010_bad_json_is_refused(tmp_path):
 def test_registry011_missing_models_dir_is_refused(tmp_path):
     with pytest.raises(ModelError, match="models directory not found"):
         load_registry([tmp_path / "absent"])
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [(None, "missing field 'labels'"), ("rock", "'labels' should be list, got str"),
+     (["rock", 1], "labels should all be strings")],  # fmt: skip
+)
+def test_registry012_labels_are_checked_by_the_one_reader(tmp_path, labels, message):
+    record = read_record("vgg-mtt")
+    json_path = write_model(tmp_path, record)
+    if labels is None:
+        del record["labels"]
+    else:
+        record["labels"] = labels
+    json_path.write_text(json.dumps(record), encoding="utf-8")
+    with pytest.raises(ContractError, match=message):
+        record_labels(read_model_record(json_path), json_path)
+    with pytest.raises(ModelError, match=message):  # the registry says the same
+        load_model_spec(json_path)
+    assert load_model_labels(tmp_path) == {}  # the app leaves the model out
+
+
+def test_registry013_the_app_reads_the_labels_the_registry_checked():
+    registry = load_registry()
+    assert load_model_labels() == {name: list(spec.labels) for name, spec in registry.items()}
+    assert [path.stem for path in model_records(DEFAULT_MODELS_DIR)] == sorted(registry)
