@@ -45,7 +45,7 @@ def redis_url():
     starts Debian's ``redis-server``), else a ``redis-server`` of our own, in memory only."""
     redis = pytest.importorskip("redis", reason="Redis' client comes with explore-dash[cluster]")
     from tests.support.doubles import free_port
-    from tests.unit.test_maps_ahead import wait_for
+    from tests.support.waiting import wait_until
 
     url = os.environ.get("EXPLORE_DASH_TEST_REDIS")
     server = None
@@ -69,7 +69,7 @@ def redis_url():
         except redis.ConnectionError:
             return False
 
-    wait_for(answers, 10, f"Redis at {url}")
+    wait_until(answers, 10, f"Redis at {url}")
     redis.Redis.from_url(url).flushdb()  # a test database: no jobs of an earlier run
     yield url
     if server is not None:

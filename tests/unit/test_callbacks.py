@@ -13,10 +13,9 @@ from explore_dash.data.snapshot import Snapshot
 from explore_dash.maps.figures import PanelSettings
 from extraction.contract import ExtractionStatus, segment_id
 from tests.support.fake_collection import FakeCollection, write_fake_collection
+from tests.support.maps import NONE, TSNE
 
 PCA = PanelSettings("musicnn", "msd", "embedding", "pca")
-TSNE = PanelSettings("musicnn", "msd", "embedding", "tsne")
-NONE = ([], [], [], [])
 #: Bounds no test input reaches, for checks of an input's type rather than its length.
 WIDE = inputs.PageBounds(tracks=1000, segments=1000, choices=1000, moments=1000)
 
