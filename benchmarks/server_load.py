@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.merges:
         return load_with_merges(args)
     from explore_dash.config import AppConfig
-    from explore_dash.server.app import create_app
+    from explore_dash.server.app import build_app
 
     with tempfile.TemporaryDirectory() as scratch:
         if args.data is None:
@@ -45,8 +45,8 @@ def main(argv: list[str] | None = None) -> int:
 
             fake = write_fake_collection(Path(scratch))
             args.library, args.data = fake.library, fake.data_dir
-        app = create_app(AppConfig(args.library, args.data))
-        report = run_load(app, args.clients, args.seconds)
+        built = build_app(AppConfig(args.library, args.data))
+        report = run_load(built, args.clients, args.seconds)
     print(report.summary())
     for line in (report.server_errors + report.unexpected)[:10]:
         print("  ", line)

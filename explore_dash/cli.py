@@ -6,7 +6,6 @@ import argparse
 import errno
 import logging
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -16,6 +15,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlencode
 
+from explore_dash.server.startup import (
+    StartupError,
+    access_token,
+    allowed_hosts,
+    check_data_dir,
+    check_jobs_backend,
+    check_library,
+    data_dir_for,
+    is_loopback,
+)
 from extraction.signals import stops_held
 
 log = logging.getLogger("explore_dash")
@@ -34,13 +43,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--host", default="127.0.0.1", help="address to serve on (default: %(default)s)"
     )
     parser.add_argument("--port", type=int, default=8050, help="port (default: %(default)s)")
-    parser.add_argument("--no-extract", action="store_true", help="serve the tables as they are")
+    # Each option's dest is the keyword of run() it becomes: main() passes them all as they are.
     parser.add_argument(
-        "--no-maps-ahead", action="store_true", help="no whole-collection maps in the background"
+        "--no-extract", dest="extract", action="store_false", help="serve the tables as they are"
+    )
+    parser.add_argument(
+        "--no-maps-ahead",
+        dest="maps_ahead",
+        action="store_false",
+        help="no whole-collection maps in the background",
     )
     parser.add_argument("--anonymize", action="store_true", help="neutral codes for model names")
     parser.add_argument(
         "--redis",
+        dest="redis_url",
         default=None,
         metavar="URL",
         help="run t-SNE/UMAP jobs on Celery workers through Redis, e.g. redis://HOST:6379/0",
@@ -53,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--allow-host",
+        dest="allow_hosts",
         action="append",
         default=[],
         metavar="NAME",
@@ -67,34 +84,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return build_parser().parse_args(argv)
 
 
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` is reachable from this machine only (127.0.0.0/8, ::1, localhost)."""
-    from explore_dash.server.access import is_loopback_address
-
-    # A host name other than localhost may resolve to anything: not loopback.
-    return host.lower() in ("localhost", "localhost.") or is_loopback_address(host)
-
-
-def allowed_hosts(names: Sequence[str]) -> tuple[str, ...]:
-    """The ``--allow-host`` names as the Host check compares them (lower case, no port).
-
-    :class:`StartupError` for one that is not a host name (a URL, a path, a space), which
-    would never match and leave the user wondering why.
-    """
-    from explore_dash.server.access import host_name
-
-    allowed = []
-    for name in names:
-        normal = host_name(name)
-        if not re.fullmatch(r"[a-z0-9_-][a-z0-9._-]*|\[[0-9a-f:.]+\]", normal):
-            raise StartupError(
-                f"--allow-host {name!r} is not a host name: give a name such as music.example "
-                "or an address, without scheme or path"
-            )
-        allowed.append(normal)
-    return tuple(allowed)
-
-
 def exposure_warning(host: str) -> str | None:
     """The warning to log when serving on ``host`` lets other machines in, else None."""
     if is_loopback(host):
@@ -104,21 +93,6 @@ def exposure_warning(host: str) -> str | None:
         "browse and play your library once they have the address with its token (use --host "
         "127.0.0.1 to keep it to this machine)"
     )
-
-
-def access_token(host: str, given: str | None, environ: dict[str, str]) -> str | None:
-    """The token visitors need: ``--token``, else the environment's, else a new one off loopback.
-
-    :class:`StartupError` for a token too short to be a secret.
-    """
-    from explore_dash.server.access import MIN_TOKEN_LENGTH, TOKEN_VARIABLE, new_token
-
-    token = given or environ.get(TOKEN_VARIABLE) or None
-    if token is not None and len(token) < MIN_TOKEN_LENGTH:
-        raise StartupError(f"the access token must have at least {MIN_TOKEN_LENGTH} characters")
-    if token is None and not is_loopback(host):
-        token = new_token()
-    return token
 
 
 def visitor_url(host: str, port: int, token: str | None) -> str:
@@ -142,16 +116,6 @@ def lan_address() -> str:
             return probe.getsockname()[0]
         except OSError:
             return socket.gethostname()
-
-
-def data_dir_for(library: Path, data: Path | None) -> Path:
-    """The data folder the extraction uses for ``library`` (same default as the extractor)."""
-    if data is not None:
-        return data.expanduser().resolve()
-    # Only the small path helper; the extraction package's heavy modules stay unimported.
-    from extraction.contract import default_data_dir
-
-    return default_data_dir(library)
 
 
 def extraction_command(library: Path, data: Path) -> list[str]:
@@ -198,25 +162,6 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-class StartupError(Exception):
-    """A problem found before serving, said in one line a user can act on."""
-
-
-def check_library(library: Path) -> Path:
-    """The library folder, resolved; :class:`StartupError` if it is missing or unreadable."""
-    library = library.expanduser()
-    if not library.is_dir():
-        raise StartupError(f"music library not found: {library}")
-    try:
-        with os.scandir(library) as entries:
-            next(entries, None)
-    except OSError as error:
-        raise StartupError(
-            f"music library not readable: {library} ({error.strerror}; check its permissions)"
-        ) from None
-    return library.resolve()
-
-
 def library_or_its_analysis(library: Path, data: Path | None) -> Path:
     """The library folder (:func:`check_library`); when it is missing or unreadable but was
     analysed before, its path all the same, with a warning: an unmounted share or an unplugged
@@ -259,15 +204,6 @@ def check_port(host: str, port: int) -> None:
             raise StartupError(f"cannot listen on {host}:{port}: {error.strerror}") from None
 
 
-def check_data_dir(data_dir: Path) -> None:
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise StartupError(f"cannot create the data folder {data_dir}: {error.strerror}") from None
-    if not os.access(data_dir, os.W_OK):
-        raise StartupError(f"the data folder is not writable: {data_dir} (choose one with --data)")
-
-
 def missing_package(error: ImportError) -> StartupError | ImportError:
     """A one-line message for a module the install should have brought; other errors as they are."""
     from extraction.errors import REINSTALL_HINT
@@ -279,49 +215,31 @@ def missing_package(error: ImportError) -> StartupError | ImportError:
     return StartupError(f"a required package is missing (no module {name}); {REINSTALL_HINT}")
 
 
-CELERY_HINT = "--redis needs Celery and the Redis client: pip install 'explore-dash[cluster]'"
-
-
-def check_jobs_backend(redis_url: str | None) -> None:
-    """:class:`StartupError` if ``--redis`` is given but Celery is missing or Redis is away."""
-    if redis_url is None:
-        return
-    try:
-        import celery  # noqa: F401
-        import redis  # noqa: F401
-    except ImportError:
-        raise StartupError(CELERY_HINT) from None
-    from explore_dash.server.jobs import check_redis
-
-    try:
-        check_redis(redis_url)
-    except ConnectionError as error:
-        raise StartupError(str(error)) from None
-
-
 def worker_command(library: Path, redis_url: str) -> str:
     return f"python -m explore_dash.worker --library {library} --redis {redis_url}"
 
 
 def run(
+    *,
     library: Path,
     data: Path | None,
     host: str,
     port: int,
-    no_extract: bool,
-    anonymize: bool,
-    debug: bool = False,
+    extract: bool = True,
     maps_ahead: bool = True,
+    anonymize: bool = False,
     redis_url: str | None = None,
     token: str | None = None,
     allow_hosts: Sequence[str] = (),
+    debug: bool = False,
 ) -> int:
     """Serve the app (and run the extraction beside it) until Ctrl-C or SIGTERM.
 
-    Everything that can fail at start (the library, the port, the data folder, the installed
-    packages, Redis, loading the tables) is checked before the extraction process starts, so a
-    failure is one line and leaves nothing running. With ``redis_url`` the maps are computed by
-    Celery workers (``python -m explore_dash.worker``, which also computes the maps ahead).
+    The keywords are the command line's options (:func:`build_parser`'s dests). Everything that
+    can fail at start (the library, the port, the data folder, the installed packages, Redis,
+    loading the tables) is checked before the extraction process starts, so a failure is one
+    line and leaves nothing running. With ``redis_url`` the maps are computed by Celery workers
+    (``python -m explore_dash.worker``, which also computes the maps ahead).
     """
     # SIGTERM stops the app like Ctrl-C, so the extraction is stopped cleanly too. SIGINT is
     # set explicitly: a shell starting us in the background would have it ignored.
@@ -330,7 +248,7 @@ def run(
     extraction = None
     warm_up = None
     ahead = None
-    app = None
+    built = None
     try:
         library = library_or_its_analysis(library, data)
         data_dir = data_dir_for(library, data)
@@ -344,15 +262,15 @@ def run(
                 from explore_dash.config import AppConfig
                 from explore_dash.maps.ahead import start_maps_ahead
                 from explore_dash.maps.projections import start_warm_up
-                from explore_dash.server.app import create_app
+                from explore_dash.server.app import build_app
             config = AppConfig(
                 library, data_dir, host=host, port=port, anonymize=anonymize,
-                extract=not no_extract, redis=redis_url, token=token, allow_hosts=hosts,
+                extract=extract, redis=redis_url, token=token, allow_hosts=hosts,
             )  # fmt: skip
-            app = create_app(config)
+            built = build_app(config)
         except ImportError as error:
             raise missing_package(error) from None
-        extraction = None if no_extract else start_extraction(library, data_dir)
+        extraction = start_extraction(library, data_dir) if extract else None
         if redis_url is None:
             # The whole collection's t-SNE and UMAP maps, once the analysis has finished.
             ahead = reaped_when_done(start_maps_ahead(data_dir)) if maps_ahead else None
@@ -369,7 +287,7 @@ def run(
         if warning:
             log.warning(warning)
         print(f"explore-dash: serving {library} at {visitor_url(host, port, token)}", flush=True)
-        app.run(
+        built.dash.run(
             host=host, port=port, debug=debug, use_reloader=False,
             dev_tools_silence_routes_logging=not debug,
             # Werkzeug's debugger answers before any request hook, so before the token's.
@@ -381,10 +299,10 @@ def run(
     except KeyboardInterrupt:
         pass
     finally:
-        if app is not None:
+        if built is not None:
             # The maps may be paused for the page (explore_dash/maps/yielding.py): let them go on,
             # or the stop signal would wait.
-            app.server.config["EXPLORE_DASH_MAPS_YIELD"].release()
+            built.maps_yield.release()
         for helper in (warm_up, ahead):
             if helper is not None and helper.poll() is None:
                 helper.terminate()
@@ -401,7 +319,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Request lines only when debugging (explore_dash/server/access.py keeps the token out of them).
     logging.getLogger("werkzeug").setLevel(logging.INFO if args.debug else logging.WARNING)
     logging.getLogger("dash").setLevel(logging.WARNING)
-    return run(
-        args.library, args.data, args.host, args.port, args.no_extract, args.anonymize, args.debug,
-        not args.no_maps_ahead, args.redis, args.token, args.allow_host,
-    )  # fmt: skip
+    return run(**vars(args))

@@ -67,7 +67,7 @@ def warm_each_process(cache_dir: Path) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from explore_dash.cli import (
+    from explore_dash.server.startup import (
         StartupError,
         check_data_dir,
         check_jobs_backend,
@@ -88,11 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from explore_dash.config import AppConfig
     from explore_dash.maps.ahead import start_maps_ahead
-    from explore_dash.server.app import create_app
+    from explore_dash.server.app import build_app
     from explore_dash.server.jobs import install_heartbeat
 
-    app = create_app(AppConfig(library, data_dir, extract=False, redis=args.redis))
-    celery = app.server.config["EXPLORE_DASH_JOBS"].handle
+    celery = build_app(AppConfig(library, data_dir, extract=False, redis=args.redis)).jobs.handle
     install_heartbeat(celery)
     warm_each_process(data_dir / "cache" / "numba")
     ahead = None if args.no_maps_ahead else start_maps_ahead(data_dir)

@@ -32,7 +32,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from explore_dash.cli import (
+from explore_dash.config import AppConfig
+from explore_dash.server.startup import (
     StartupError,
     access_token,
     allowed_hosts,
@@ -41,7 +42,6 @@ from explore_dash.cli import (
     check_library,
     data_dir_for,
 )
-from explore_dash.config import AppConfig
 
 LIBRARY_VARIABLE = "EXPLORE_DASH_LIBRARY"
 DATA_VARIABLE = "EXPLORE_DASH_DATA"

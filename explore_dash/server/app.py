@@ -1,11 +1,13 @@
-"""The Dash application factory."""
+"""The Dash application factory, and the parts of a built app its entry points hold on to."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from dash import Dash, set_props
+from dash.background_callback.managers import BaseBackgroundCallbackManager
 
 from explore_dash import ids
 from explore_dash.callbacks import register_callbacks
@@ -17,12 +19,13 @@ from explore_dash.layouts.client import install_settings
 from explore_dash.layouts.page import page_layout
 from explore_dash.listening.audio import register_audio_route
 from explore_dash.maps.figures import DEFAULT_PANELS
-from explore_dash.maps.yielding import install_maps_yield
+from explore_dash.maps.yielding import MapsYield, install_maps_yield
 from explore_dash.server.access import access_key, install_access_token, install_host_check
 from explore_dash.server.failed_tries import shared_tries
 from explore_dash.server.jobs import job_manager, lost_job_message
 
 log = logging.getLogger(__name__)
+
 
 def assets_dir() -> Path:
     """The page's JS and CSS: ``assets/`` of a source checkout, else the installed package.
@@ -115,7 +118,33 @@ def background_manager(cache_dir: Path, redis_url: str | None = None):
     return job_manager(cache_dir, redis_url)
 
 
-def create_app(config: AppConfig, state: AppState | None = None) -> Dash:
+@dataclass(frozen=True)
+class BuiltApp:
+    """A built app and the parts of it that its entry points hold on to while it serves.
+
+    Attributes
+    ----------
+    dash : Dash
+        The app: its Flask server is ``dash.server``.
+    config : AppConfig
+        What it was built for.
+    state : AppState
+        The tables it serves, refreshed as the extraction merges new tracks.
+    jobs : BaseBackgroundCallbackManager
+        The t-SNE/UMAP jobs' manager (server/jobs.py); with ``config.redis``, its ``handle`` is
+        the Celery app a worker runs.
+    maps_yield : MapsYield
+        Pauses the maps computed ahead while the page is in use; released when the server stops.
+    """
+
+    dash: Dash
+    config: AppConfig
+    state: AppState
+    jobs: BaseBackgroundCallbackManager
+    maps_yield: MapsYield
+
+
+def build_app(config: AppConfig, state: AppState | None = None) -> BuiltApp:
     """Build the app for one library's data folder (tables are loaded once, here)."""
     state = state or AppState.load(config)
     state.preload(DEFAULT_PANELS)
@@ -138,9 +167,11 @@ def create_app(config: AppConfig, state: AppState | None = None) -> Dash:
     app.layout = lambda: build_layout(state)
     register_callbacks(app, state)
     register_audio_route(app.server, lambda: state.snapshot.collection, Path(config.library))
-    app.server.config["EXPLORE_DASH_STATE"] = state
-    app.server.config["EXPLORE_DASH_JOBS"] = jobs
-    app.server.config["EXPLORE_DASH_MAPS_YIELD"] = install_maps_yield(
-        app.server, state.cache_dir, app.config.requests_pathname_prefix
-    )
-    return app
+    maps_yield = install_maps_yield(app.server, state.cache_dir,
+                                    app.config.requests_pathname_prefix)  # fmt: skip
+    return BuiltApp(app, config, state, jobs, maps_yield)
+
+
+def create_app(config: AppConfig, state: AppState | None = None) -> Dash:
+    """The app alone, for a caller that needs none of its parts (:func:`build_app`)."""
+    return build_app(config, state).dash

@@ -24,6 +24,7 @@ import numpy as np
 from dash import Dash
 from werkzeug.serving import make_server
 
+from explore_dash.server.app import BuiltApp
 from extraction.contract import library_file_path
 
 Request = tuple[str, str, str, dict[str, str], bytes | None]
@@ -287,9 +288,9 @@ def serving(app: Dash) -> Iterator[int]:
         thread.join(timeout=10)
 
 
-def run_load(app: Dash, clients: int, seconds: float, seed: int = 0) -> LoadReport:
-    """Load ``app`` (built by ``create_app``) with hover-audio and selection requests."""
-    state = app.server.config["EXPLORE_DASH_STATE"]
+def run_load(built: BuiltApp, clients: int, seconds: float, seed: int = 0) -> LoadReport:
+    """Load the app ``built`` with hover-audio and selection requests."""
+    app, state = built.dash, built.state
     tracks = state.snapshot.tracks
     library = Path(state.config.library)
     files = {int(t): library_file_path(library, tracks.at[t, "path"]) for t in tracks.index}

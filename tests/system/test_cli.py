@@ -187,6 +187,17 @@ def test_cli010_the_maps_ahead_start_with_the_app_unless_told_not_to(tmp_path, m
     assert launched == (expected if started else [])
 
 
+def test_cli012_every_option_of_the_command_line_is_a_keyword_of_run():
+    import inspect
+
+    # main() passes the parsed options to run() as they are: a dest run() lacks would be a
+    # TypeError at every start, a keyword no option gives would never be set from the command.
+    options = vars(cli.parse_args(["--library", "music"]))
+    parameters = inspect.signature(cli.run).parameters
+    assert set(options) == set(parameters)
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters.values())
+
+
 def test_cli011_a_helper_that_finishes_before_the_app_leaves_no_zombie():
     process = cli.reaped_when_done(subprocess.Popen([sys.executable, "-c", "pass"]))
     deadline = time.monotonic() + 30

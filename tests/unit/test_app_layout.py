@@ -187,3 +187,17 @@ def test_layout011_colour_by_starts_at_artist_from_two_artists_else_at_the_auto_
     fake = write_fake_collection(tmp_path)  # four artists
     (menu,) = find(create_app(AppConfig(fake.library, fake.data_dir)).layout, ids.COLOUR_BY)
     assert menu.value == "artist"
+
+
+def test_layout012_a_built_app_hands_its_parts_to_the_entry_points_not_through_flask(tmp_path):
+    from explore_dash.maps.yielding import MapsYield
+    from explore_dash.server.app import build_app
+
+    fake = write_fake_collection(tmp_path)
+    config = AppConfig(fake.library, fake.data_dir, extract=False)
+    built = build_app(config)
+    assert built.config is config and built.state.config is config
+    assert built.jobs is built.dash._background_manager  # the manager its map jobs run on
+    assert isinstance(built.maps_yield, MapsYield)
+    # Nothing for the entry points to look up by name in Flask's settings (they read the parts).
+    assert not [key for key in built.dash.server.config if key.startswith("EXPLORE_DASH")]

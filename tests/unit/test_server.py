@@ -9,10 +9,12 @@ import time
 from pathlib import Path
 
 import pytest
+from dash import Dash
 
-from explore_dash.cli import exposure_warning, is_loopback, parse_args
+from explore_dash.cli import exposure_warning, parse_args
 from explore_dash.config import AppConfig
-from explore_dash.server.app import create_app
+from explore_dash.server.app import BuiltApp, build_app
+from explore_dash.server.startup import is_loopback
 from tests.support.fake_collection import FakeCollection, write_fake_collection, write_wav
 from tests.support.load import callback_body, layout_values, run_load, selection_callback_key
 
@@ -20,7 +22,7 @@ SONG = "Alpha/First Album/01 Song A.wav"
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory) -> tuple[FakeCollection, object, dict[str, bytes]]:
+def built(tmp_path_factory) -> tuple[FakeCollection, BuiltApp, dict[str, bytes]]:
     """The whole app on a fake collection, with secret files around the library."""
     root = tmp_path_factory.mktemp("served")
     fake = write_fake_collection(root)
@@ -31,8 +33,14 @@ def served(tmp_path_factory) -> tuple[FakeCollection, object, dict[str, bytes]]:
     (root / "library-secret.txt").write_bytes(b"password=hunter2")
     secrets["library-secret.txt"] = b"password=hunter2"
     (fake.library / "escape.wav").symlink_to(root / "secret.wav")
-    app = create_app(AppConfig(fake.library, fake.data_dir))
-    return fake, app, secrets
+    return fake, build_app(AppConfig(fake.library, fake.data_dir)), secrets
+
+
+@pytest.fixture(scope="module")
+def served(built) -> tuple[FakeCollection, Dash, dict[str, bytes]]:
+    """The app of :func:`built` alone."""
+    fake, parts, secrets = built
+    return fake, parts.dash, secrets
 
 
 def test_server001_loopback_by_default_and_a_warning_anywhere_else():
@@ -321,10 +329,10 @@ def test_server009_background_jobs_given_forged_stores_or_handles_end_as_no_upda
     assert statuses == {"no update": len(BAD_JOBS) * len(background_callbacks(app))}
 
 
-def test_server007_twenty_clients_hover_and_select_with_no_server_error(served):
-    _, app, _ = served
+def test_server007_twenty_clients_hover_and_select_with_no_server_error(built):
+    _, parts, _ = built
     seconds = float(os.environ.get("EXPLORE_DASH_LOAD_SECONDS", "10"))
-    report = run_load(app, clients=20, seconds=seconds, seed=7)
+    report = run_load(parts, clients=20, seconds=seconds, seed=7)
     print(report.summary())
     assert report.server_errors == []
     assert report.unexpected == []
