@@ -26,7 +26,7 @@ from explore_dash.data.options import (
     PROJECTION_LABELS,
     model_name,
 )
-from explore_dash.data.progress import process_alive
+from explore_dash.data.progress import extraction_alive
 from explore_dash.data.search import find_answer, search_tracks
 from explore_dash.data.state import AppState
 from explore_dash.data.windows import SEGMENT_LENGTHS
@@ -119,8 +119,7 @@ def browser(function_name: str) -> ClientsideFunction:
 
 
 def extraction_running(state: AppState) -> bool:
-    status = state.extraction
-    return status is not None and status.running and process_alive(status.pid)
+    return extraction_alive(state.extraction)
 
 
 def register_callbacks(app: Dash, state: AppState) -> None:

@@ -9,8 +9,8 @@ from explore_dash.data.progress import (
     POLL_IDLE_MS,
     POLL_RUNNING_MS,
     ExtractionView,
+    extraction_alive,
     extraction_view,
-    process_alive,
 )
 from explore_dash.data.snapshot import Snapshot, library_choices
 from explore_dash.layouts.page import extraction_props, library_summary
@@ -46,7 +46,7 @@ LIBRARY_OUTPUTS = (
 
 def current_view(status: ExtractionStatus | None) -> ExtractionView:
     """The Library box for ``status`` (a status whose process died says so)."""
-    return extraction_view(status, status is not None and process_alive(status.pid))
+    return extraction_view(status, extraction_alive(status))
 
 
 def poll_library(

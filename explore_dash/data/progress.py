@@ -61,6 +61,14 @@ def process_alive(pid: int) -> bool:
     return stat[stat.rfind(")") + 2 : stat.rfind(")") + 3] != "Z"
 
 
+def extraction_alive(status: ExtractionStatus | None) -> bool:
+    """Whether an extraction runs now: its status says so and its process is alive.
+
+    A status left "running" by a killed run is not (its process is gone).
+    """
+    return status is not None and status.running and process_alive(status.pid)
+
+
 def format_duration(seconds: float) -> str:
     """A rough human duration: "40 s", "12 min", "3 h 05 min"."""
     seconds = max(float(seconds), 0.0)

@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from explore_dash.data.options import ARCHITECTURES, DATASETS, model_name
-from explore_dash.data.progress import process_alive
+from explore_dash.data.progress import extraction_alive, process_alive
 from explore_dash.maps.figures import DEFAULT_PANELS, PanelSettings
 from extraction.contract import TRACKS_FILE, read_status, read_version
 
@@ -132,8 +132,7 @@ def map_being_computed(cache_dir: Path, key: str) -> bool:
 
 
 def extraction_running(data_dir: Path) -> bool:
-    status = read_status(data_dir)
-    return status is not None and status.running and process_alive(status.pid)
+    return extraction_alive(read_status(data_dir))
 
 
 def compute_pending(
