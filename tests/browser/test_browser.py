@@ -20,6 +20,7 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
 
 from explore_dash.config import AppConfig  # noqa: E402
+from explore_dash.data.colouring import NONE  # noqa: E402
 from explore_dash.maps.figures import BASE_COLOR  # noqa: E402
 from explore_dash.server.app import create_app  # noqa: E402
 from extraction.contract import SEGMENT_ID_STRIDE, SEGMENT_SECONDS  # noqa: E402
@@ -528,7 +529,7 @@ def test_select002_a_new_selection_in_the_other_panel_replaces_it_and_clearing_c
 
 def test_select003_selected_highlighted_segments_stay_red_on_the_layer(app_duo, collection):
     # Grey points, not the artists' colours the maps start with (test_layout_browser.py).
-    Select(app_duo.find_element("#colour-by")).select_by_value("none")
+    Select(app_duo.find_element("#colour-by")).select_by_value(NONE)
     wait_until(lambda: app_duo.driver.execute_script(
         f"return {graph_js(1)}._fullData[0].marker.color === '{BASE_COLOR}'"),
         message="grey points")  # fmt: skip

@@ -8,7 +8,7 @@ pytest.importorskip("selenium", reason="browser tests need the test extra (dash[
 
 from selenium.webdriver.support.ui import Select  # noqa: E402
 
-from explore_dash.data.colouring import PALETTE  # noqa: E402
+from explore_dash.data.colouring import NONE, PALETTE  # noqa: E402
 from extraction.contract import SEGMENT_ID_STRIDE  # noqa: E402
 from tests.browser.test_browser import (  # noqa: E402, F401  (fixtures)
     _css_id,
@@ -44,7 +44,7 @@ def colour_of_tracks(duo, panel: int) -> dict[int, set[str]]:
 
 def test_map001_colour_by_artist_is_the_same_in_both_panels_with_a_legend(app_duo, collection):
     # The maps start coloured by artist (test_layout_browser.py); grey first, then back.
-    Select(app_duo.find_element("#colour-by")).select_by_value("none")
+    Select(app_duo.find_element("#colour-by")).select_by_value(NONE)
     for panel in (0, 1):
         wait_until(lambda p=panel: legend(app_duo, p) == [], message=f"no legend {panel}")
     Select(app_duo.find_element("#colour-by")).select_by_value("artist")

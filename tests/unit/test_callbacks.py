@@ -9,6 +9,7 @@ from dash import Output, Patch, no_update
 
 from explore_dash import ids
 from explore_dash.callbacks import inputs, library, panels, playlist
+from explore_dash.data import colouring
 from explore_dash.data.snapshot import Snapshot
 from explore_dash.maps.figures import PanelSettings
 from extraction.contract import ExtractionStatus, segment_id
@@ -61,7 +62,7 @@ def test_callbacks002_a_map_not_computed_yet_goes_to_the_background_job(snapshot
     assert len(job.pop("request")) == 16  # each job its own (two pages, one map: two results)
     assert job == {"settings": ["musicnn", "msd", "embedding", "tsne"], "artists": [],
                    "tags": [], "every_n": 2, "window": 1,
-                   "look": ["none", False, False]}  # fmt: skip
+                   "look": [colouring.NONE, False, False]}  # fmt: skip
     # New tables while the extraction runs: the old map stays, no job is started.
     figure, count, job = draw(snapshot, tmp_path / "cache", TSNE, new_tables=True, running=True)
     assert figure is no_update and job is no_update and "redrawn when extraction ends" in count

@@ -10,6 +10,7 @@ import pytest
 
 from explore_dash.callbacks import panels
 from explore_dash.data.colouring import (
+    NONE,
     OTHER,
     OTHER_COLOR,
     PALETTE,
@@ -125,7 +126,7 @@ def test_colouring006_recolouring_patches_the_markers_only(snapshot, tmp_path):
         assert "x" not in operations[0]["params"]["value"]
     assert [child.title for child in legends[0]] == ["Alpha", "Beta", "Delta", "Gamma"]
     # Back to grey: no legend.
-    patches, legends = panels.colour_panels(snapshot, tmp_path, "none", [LEFT], [], [], 1)
+    patches, legends = panels.colour_panels(snapshot, tmp_path, NONE, [LEFT], [], [], 1)
     assert patches[0].to_plotly_json()["operations"][0]["params"]["value"]["color"] == "#8a97a8"
     assert legends == [[]]
 

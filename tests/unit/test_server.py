@@ -13,6 +13,7 @@ from dash import Dash
 
 from explore_dash.cli import exposure_warning, parse_args
 from explore_dash.config import AppConfig
+from explore_dash.data.colouring import NONE
 from explore_dash.server.app import BuiltApp, build_app
 from explore_dash.server.startup import is_loopback
 from tests.support.fake_collection import FakeCollection, write_fake_collection, write_wav
@@ -268,7 +269,7 @@ BAD_JOBS = BAD_VALUES + [
     {"settings": "x"},
     {"settings": [1, 2, 3, 4], "look": [1, 2, 3]},
     {"settings": ["musicnn", "msd", "embedding", "tsne"]},  # no look, no music
-    {"settings": ["musicnn", "msd", "embedding", "tsne"], "look": ["none", False, False],
+    {"settings": ["musicnn", "msd", "embedding", "tsne"], "look": [NONE, False, False],
      "artists": [], "tags": [], "every_n": 10**9, "window": 1},  # fmt: skip
     {"settings": ["vgg", "mtt", "taggram", "umap"], "look": ["plaid", 1, 0], "window": "x"},
 ]
