@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -22,13 +23,10 @@ from explore_dash.data.colouring import (
     position_marker,
     track_positions,
 )
-from explore_dash.data.filters import tracks_matching
 from explore_dash.data.options import PROJECTION_LABELS
 from explore_dash.data.snapshot import Snapshot
 from explore_dash.data.tags import AUTO_TAG_SPACES
 from explore_dash.data.windows import SEGMENT_LENGTHS, WHOLE_TRACK
-from explore_dash.maps.ahead import map_lock
-from explore_dash.maps.cache import cached_map, map_key, store_map
 from explore_dash.maps.captions import (
     cached_captions,
     caption_annotations,
@@ -37,6 +35,7 @@ from explore_dash.maps.captions import (
     region_count,
     store_captions,
 )
+from explore_dash.maps.compute import compute_once
 from explore_dash.maps.figures import (
     PLAIN_LOOK,
     MapLook,
@@ -45,14 +44,13 @@ from explore_dash.maps.figures import (
     base_marker,
     highlight_rows,
     panel_figure,
-    panel_points,
     trace_arrays,
     trajectory_arrays,
     trajectory_paths,
     typed_array,
 )
+from explore_dash.maps.points import points_key, visible_points
 from explore_dash.maps.projections import STORED_PROJECTIONS
-from explore_dash.maps.yielding import waiting_for_map
 from extraction.contract import SEGMENT_SECONDS
 
 #: (artists, albums, tracks, tags) picked in the Highlight card.
@@ -61,49 +59,6 @@ Highlight = Sequence[Sequence]
 
 def highlight_spec(artists, albums, tracks, tags) -> dict:
     return {"artists": artists, "albums": albums, "tracks": tracks, "tags": tags}
-
-
-def points_key(snapshot: Snapshot, settings: PanelSettings, points: PanelPoints) -> str:
-    """The cache key of the map of ``points`` (and of its captions)."""
-    # Windows are named by their first segment, so 12-s windows and every 4th segment share
-    # ids: the window length keeps their maps apart.
-    projection = settings.projection if points.window == 1 else (
-        f"{settings.projection}/window{points.window}")  # fmt: skip
-    return map_key(settings.model, settings.layer, projection, points.segment_ids,
-                   snapshot.version)  # fmt: skip
-
-
-def visible_points(
-    snapshot: Snapshot, cache_dir: Path, settings: PanelSettings, artists, tags, every_n,
-    window: int = 1, *, subset: bool = True,
-) -> PanelPoints:  # fmt: skip
-    """The panel's segments (or windows), with their coordinates when the map is known.
-
-    For t-SNE/UMAP the map cache is looked up for these points; without one, and with
-    ``subset``, they are placed where the whole collection's cached map has them (instant;
-    ``points.subset`` says so). ``xy`` stays None when neither is cached.
-    """
-    chosen = tracks_matching(snapshot.tracks, snapshot.tags_by_track, artists or (), tags or ())
-    points = panel_points(
-        snapshot.collection,
-        settings,
-        chosen,
-        int(every_n or 1),
-        snapshot.segment_tags(settings.model, settings.layer),
-        snapshot.labels_by_model.get(settings.model, ()),
-        window=window,
-    )
-    if not points.ready:
-        points.xy = cached_map(cache_dir, points_key(snapshot, settings, points),
-                               points.segment_ids)  # fmt: skip
-    if not points.ready and subset:
-        whole = panel_points(snapshot.collection, settings, snapshot.tracks.index.to_numpy(),
-                             1, window=window)  # fmt: skip
-        if len(whole.segment_ids) > len(points.segment_ids):
-            points.xy = cached_map(cache_dir, points_key(snapshot, settings, whole),
-                                   points.segment_ids)  # fmt: skip
-            points.subset = points.xy is not None
-    return points
 
 
 def point_colours(snapshot: Snapshot, points: PanelPoints, by: str) -> tuple[dict | None, list]:
@@ -349,22 +304,17 @@ def compute_panel_map(
     if not points.ready:
         progress = JobProgress(set_progress, job_title(settings, points))
         progress.report(0.0)
-        report = progress.report
-        key = points_key(snapshot, settings, points)
-        # One computation of a map at a time: the maps computed ahead, or another panel or
-        # app process, may be computing this one now (explore_dash/maps/ahead.py).
-        with map_lock(cache_dir, key, wait=False) as held:
-            if held:
-                error = _compute_and_store(settings, points, cache_dir, key, report)
-        if not held:
-            progress.waiting()
-            with waiting_for_map(cache_dir, key):
-                points.xy = cached_map(cache_dir, key, points.segment_ids)
-                error = None if points.ready else _compute_and_store(
-                    settings, points, cache_dir, key, report)  # fmt: skip
-        if error is not None:
+        # The maps computed ahead, or another panel or app process, may be computing this map
+        # now: then the job waits for it, saying so, instead of computing it a second time.
+        try:
+            points.xy = compute_once(
+                cache_dir, points_key(snapshot, settings, points), settings.projection,
+                points.segment_ids, partial(points.features, settings.projection),
+                progress=progress.report, waiting=progress.waiting,
+            )  # fmt: skip
+        except ValueError as error:  # ProjectionError: too few points and the like
             # Wrapped, not cut to the count line's one line: the advice is at its end.
-            return no_update, html.Span(error, className="panel-note-error"), no_update
+            return no_update, html.Span(str(error), className="panel-note-error"), no_update
     look = MapLook(*job["look"])
     return draw(snapshot, settings, points, highlight, anonymize, look, cache_dir)
 
@@ -388,20 +338,6 @@ class JobProgress:
 
     def waiting(self) -> None:
         self.set_progress((0, "", f"{self.title} · being computed in the background: waiting"))
-
-
-def _compute_and_store(settings: PanelSettings, points: PanelPoints, cache_dir: Path, key: str,
-                       report: Callable[[float], None]) -> str | None:  # fmt: skip
-    """Compute the map of ``points`` into ``points.xy`` and the cache; the error, if any."""
-    from explore_dash.maps.projections import compute_projection
-
-    try:
-        points.xy = compute_projection(settings.projection, points.features(settings.projection),
-                                       progress=report)  # fmt: skip
-    except ValueError as error:  # ProjectionError: too few points and the like
-        return str(error)
-    store_map(cache_dir, key, points.segment_ids, points.xy)
-    return None
 
 
 def recolour(

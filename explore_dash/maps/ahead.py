@@ -9,82 +9,43 @@ UMAP then t-SNE, the spaces the panels show first first, into the same cache the
 extraction, Ctrl-C or SIGTERM stops it between two optimisation steps; nothing half-done is
 stored, and the next start resumes with the maps still missing.
 
-Each map is computed under a lock (:func:`map_lock`, an ``flock`` on a file named after the
-map's cache key, released by the kernel if the process dies): a panel that asks for a map being
-computed here waits for it instead of computing it a second time
-(:func:`explore_dash.callbacks.panels.compute_panel_map`). What it has done is written to
-``cache/maps-ahead.json`` for the page ("maps: 5 of 16 ready").
+Each map is computed by :func:`explore_dash.maps.compute.compute_once`, as a panel's is, under
+the map's lock (:mod:`explore_dash.maps.locks`): a panel that asks for a map being computed here
+waits for it instead of computing it a second time. What it has done is written to
+``cache/maps-ahead.json`` for the page (:mod:`explore_dash.maps.ahead_status`).
 """
 
 from __future__ import annotations
 
 import argparse
 import ctypes
-import fcntl
-import json
 import logging
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from explore_dash.data.options import ARCHITECTURES, DATASETS, model_name
-from explore_dash.data.progress import extraction_alive, process_alive
+from explore_dash.data.progress import extraction_alive
+from explore_dash.data.snapshot import Snapshot
+from explore_dash.maps.ahead_status import AheadStatus, read_ahead_status, write_ahead_status
+from explore_dash.maps.compute import compute_once
 from explore_dash.maps.figures import DEFAULT_PANELS, PanelSettings
+from explore_dash.maps.points import points_key, visible_points
+from explore_dash.maps.projections import ProjectionCancelled, ProjectionError
 from extraction.contract import TRACKS_FILE, read_status, read_version
 
 log = logging.getLogger(__name__)
 
 #: The projections computed ahead, in order (UMAP first: the faster one).
 PROJECTIONS_AHEAD = ("umap", "tsne")
-STATUS_FILE = "maps-ahead.json"
-LOCK_DIR = "map-locks"
 #: How often the process looks whether an extraction still runs (seconds).
 WAIT_SECONDS = 2.0
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
-
-
-@dataclass
-class AheadStatus:
-    """What ``maps-ahead.json`` says: maps ready of those to compute, for one table version."""
-
-    version: int = -1
-    ready: int = 0
-    total: int = 0
-    computing: str = ""
-    waiting: bool = False
-    pid: int = field(default_factory=os.getpid)
-
-    def text(self) -> str:
-        """The page's quiet line; empty once every map is ready or when nothing is known."""
-        if self.total == 0 or (self.ready >= self.total and not self.computing):
-            return ""
-        if self.waiting:
-            return f"maps: {self.ready} of {self.total} ready, the rest after the analysis"
-        return f"maps: {self.ready} of {self.total} ready"
-
-
-def read_ahead_status(cache_dir: Path) -> AheadStatus | None:
-    """The last status the process wrote, if it is still running; None otherwise."""
-    try:
-        raw = json.loads((Path(cache_dir) / STATUS_FILE).read_text(encoding="utf-8"))
-        status = AheadStatus(**{k: raw[k] for k in AheadStatus.__dataclass_fields__ if k in raw})
-    except (OSError, ValueError, TypeError):
-        return None
-    return status if process_alive(status.pid) else None
-
-
-def _write_status(cache_dir: Path, status: AheadStatus) -> None:
-    path = Path(cache_dir) / STATUS_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".tmp")
-    partial.write_text(json.dumps(asdict(status)), encoding="utf-8")
-    partial.replace(path)
 
 
 def space_order(available: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -105,32 +66,6 @@ def whole_map_settings(model: str, layer: str, projection: str) -> PanelSettings
     return None
 
 
-@contextmanager
-def map_lock(cache_dir: Path, key: str, *, wait: bool) -> Iterator[bool]:
-    """Hold the lock of the map ``key``; yields whether it is held (False: someone else has it).
-
-    With ``wait``, blocks until it is free.
-    """
-    folder = Path(cache_dir) / LOCK_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / key, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def map_being_computed(cache_dir: Path, key: str) -> bool:
-    """Whether another process holds the lock of the map ``key`` now."""
-    with map_lock(cache_dir, key, wait=False) as held:
-        return not held
-
-
 def extraction_running(data_dir: Path) -> bool:
     return extraction_alive(read_status(data_dir))
 
@@ -149,15 +84,6 @@ def compute_pending(
         True when every map is in the cache; False when stopped (or when the tables changed
         underneath, so the caller starts over with the new version).
     """
-    from explore_dash.callbacks.panels import points_key, visible_points
-    from explore_dash.data.snapshot import Snapshot
-    from explore_dash.maps.cache import cached_map, store_map
-    from explore_dash.maps.projections import (
-        ProjectionCancelled,
-        ProjectionError,
-        compute_projection,
-    )
-
     snapshot = Snapshot.load(data_dir)
     spaces = space_order(snapshot.collection.available_spaces())
     # Every space's memory-mapped files first (explore_dash/data/space_files.py: seconds each, even
@@ -179,27 +105,23 @@ def compute_pending(
             continue
         key = points_key(snapshot, settings, points)
         status.computing = f"{model} {layer} {projection}"
-        _write_status(cache_dir, status)
-        with map_lock(cache_dir, key, wait=True):
-            # A panel may have computed it meanwhile (it holds the same lock while it does).
-            if cached_map(cache_dir, key, points.segment_ids) is None:
-                log.info("maps ahead: %s of %d segments", status.computing, len(points.rows))
-                try:
-                    xy = compute_projection(
-                        projection, points.features(projection), should_stop=should_stop
-                    )
-                except ProjectionCancelled:
-                    return False
-                except ProjectionError as error:
-                    log.warning("maps ahead: %s: %s", status.computing, error)
-                    continue
-                store_map(cache_dir, key, points.segment_ids, xy)
+        write_ahead_status(cache_dir, status)
+        log.info("maps ahead: %s of %d segments", status.computing, len(points.rows))
+        try:
+            # Waits while a panel computes this map, then reads it from the cache.
+            compute_once(cache_dir, key, projection, points.segment_ids,
+                         partial(points.features, projection), should_stop=should_stop)  # fmt: skip
+        except ProjectionCancelled:
+            return False
+        except ProjectionError as error:
+            log.warning("maps ahead: %s: %s", status.computing, error)
+            continue
         status.ready += 1
         status.computing = ""
-        _write_status(cache_dir, status)
+        write_ahead_status(cache_dir, status)
         if read_version(data_dir) != snapshot.version:
             return False  # merged tables: the next round maps the new version
-    _write_status(cache_dir, status)
+    write_ahead_status(cache_dir, status)
     return True
 
 
@@ -220,7 +142,7 @@ def run(data_dir: Path, cache_dir: Path, projections: Sequence[str] = PROJECTION
     while not stopping["asked"]:
         if extraction_running(data_dir):
             previous = read_ahead_status(cache_dir) or AheadStatus()
-            _write_status(cache_dir, AheadStatus(previous.version, previous.ready,
+            write_ahead_status(cache_dir, AheadStatus(previous.version, previous.ready,
                                                  previous.total, waiting=True))  # fmt: skip
             time.sleep(WAIT_SECONDS)
             continue

@@ -32,7 +32,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from explore_dash.maps.ahead import LOCK_DIR, map_lock, read_ahead_status
+from explore_dash.maps.ahead_status import read_ahead_status
+from explore_dash.maps.locks import LOCK_DIR, map_lock
 
 log = logging.getLogger(__name__)
 

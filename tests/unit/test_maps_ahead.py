@@ -18,17 +18,12 @@ from benchmarks.app_speed import make_collection
 from explore_dash.callbacks import panels
 from explore_dash.data.snapshot import Snapshot
 from explore_dash.data.space_files import SPACES_DIR
-from explore_dash.maps.ahead import (
-    STATUS_FILE,
-    AheadStatus,
-    compute_pending,
-    map_being_computed,
-    map_lock,
-    read_ahead_status,
-    space_order,
-)
+from explore_dash.maps.ahead import compute_pending, space_order
+from explore_dash.maps.ahead_status import STATUS_FILE, AheadStatus, read_ahead_status
 from explore_dash.maps.cache import store_map
 from explore_dash.maps.figures import PanelSettings
+from explore_dash.maps.locks import map_being_computed, map_lock
+from explore_dash.maps.points import points_key, visible_points
 from extraction.contract import PROGRESS_FILE, ExtractionStatus
 from tests.support.fake_collection import write_fake_collection
 from tests.unit.test_subset_maps import computations
@@ -39,7 +34,7 @@ NONE = ([], [], [], [])
 
 
 def whole_map_ready(snapshot, cache, settings) -> bool:
-    return panels.visible_points(snapshot, cache, settings, [], [], 1, subset=False).ready
+    return visible_points(snapshot, cache, settings, [], [], 1, subset=False).ready
 
 
 def test_ahead001_every_spaces_whole_map_lands_in_the_cache_without_a_page(tmp_path):
@@ -89,8 +84,8 @@ def test_ahead003_a_panel_waits_for_a_map_being_computed_instead_of_computing_it
     snapshot = Snapshot.load(fake.data_dir)
     _, _, job, _ = panels.draw_panel(snapshot, cache, TSNE, [], [], 1, NONE, new_tables=False,
                                      view=None, extraction_running=lambda: False)  # fmt: skip
-    points = panels.visible_points(snapshot, cache, TSNE, [], [], 1)
-    key = panels.points_key(snapshot, TSNE, points)
+    points = visible_points(snapshot, cache, TSNE, [], [], 1)
+    key = points_key(snapshot, TSNE, points)
     computed = np.random.default_rng(0).normal(size=(len(points.rows), 2)).astype(np.float32)
     holding = threading.Event()
 
