@@ -100,10 +100,11 @@ def serve_baseline(fake, port: int) -> http.server.ThreadingHTTPServer:
     """Serve the pure-Plotly baseline page with the app's own two default panel figures."""
     import plotly
 
-    from explore_dash.callbacks.panels import draw, visible_points
+    from explore_dash.callbacks.panels import draw
     from explore_dash.config import AppConfig
     from explore_dash.data.state import AppState
-    from explore_dash.maps.figures import DEFAULT_PANELS
+    from explore_dash.maps.points import visible_points
+    from explore_dash.maps.settings import DEFAULT_PANELS
 
     state = AppState.load(AppConfig(fake.library, fake.data_dir))
     snapshot = state.snapshot

@@ -35,7 +35,8 @@ from benchmarks.app_speed import make_collection  # noqa: E402
 from explore_dash.callbacks import panels  # noqa: E402
 from explore_dash.data.colouring import COLOUR_BY, NONE  # noqa: E402
 from explore_dash.data.snapshot import Snapshot  # noqa: E402
-from explore_dash.maps.figures import PanelSettings  # noqa: E402
+from explore_dash.maps.points import visible_points  # noqa: E402
+from explore_dash.maps.settings import PanelSettings  # noqa: E402
 
 SETTINGS = PanelSettings("musicnn", "msd", "embedding", "pca")
 
@@ -65,7 +66,7 @@ def main(argv=None) -> int:
         fake = make_collection(Path(folder), args.segments)
         cache = Path(folder) / "cache"
         snapshot = Snapshot.load(fake.data_dir)
-        points = panels.visible_points(snapshot, cache, SETTINGS, [], [], 1)
+        points = visible_points(snapshot, cache, SETTINGS, [], [], 1)
         figure = panels.draw(snapshot, SETTINGS, points, ([], [], [], []), False)[0]
         results["points"] = len(points.rows)
         results["figure_bytes"] = size(figure)
@@ -81,13 +82,13 @@ def main(argv=None) -> int:
             results[f"recolour_{by}_first_s"] = round(first, 4)
             results[f"recolour_{by}_patch_bytes"] = size(patch.to_plotly_json())
         results["segments_points_s"] = round(
-            timed(lambda: panels.visible_points(snapshot, cache, SETTINGS, [], [], 1), args.rounds),
+            timed(lambda: visible_points(snapshot, cache, SETTINGS, [], [], 1), args.rounds),
             4,
         )
-        windows = panels.visible_points(snapshot, cache, SETTINGS, [], [], 1, 4)
+        windows = visible_points(snapshot, cache, SETTINGS, [], [], 1, 4)
         results["windows_12s_points"] = len(windows.rows)
         results["windows_12s_s"] = round(
-            timed(lambda: panels.visible_points(snapshot, cache, SETTINGS, [], [], 1, 4),
+            timed(lambda: visible_points(snapshot, cache, SETTINGS, [], [], 1, 4),
                   args.rounds), 4)  # fmt: skip
         results["captions_s"] = round(
             timed(lambda: panels.region_captions(snapshot, points), args.rounds), 4

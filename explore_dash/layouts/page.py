@@ -11,7 +11,7 @@ from explore_dash.layouts.listening import flow_card, listen_card
 from explore_dash.layouts.panel import panel_layout
 from explore_dash.layouts.playlist import playlist_card
 from explore_dash.layouts.sidebar import highlight_card, map_card, music_card, starting_colour
-from explore_dash.maps.figures import DEFAULT_PANELS
+from explore_dash.maps.settings import DEFAULT_PANELS
 
 
 def empty_state(library: str, data_dir: str, extracting: bool, visible: bool) -> dbc.Alert:

@@ -7,7 +7,7 @@ from dash import dcc, html
 
 from explore_dash import ids
 from explore_dash.layouts.slots import slot
-from explore_dash.maps.figures import PanelSettings
+from explore_dash.maps.settings import PanelSettings
 
 GRAPH_CONFIG = {
     "displaylogo": False,

@@ -26,9 +26,16 @@ import pandas as pd
 
 from explore_dash.data.collection import Collection, Space
 from explore_dash.data.filters import highlight_mask, visible_mask
-from explore_dash.data.options import model_name
 from explore_dash.data.windows import kept_windows, window_means, window_starts
 from explore_dash.maps.projections import STORED_PROJECTIONS, project_stored, projection_input
+
+# DEFAULT_PANELS, PLAIN_LOOK and MapLook: re-exported (``as``) for callbacks/ (inputs.py,
+# panels.py), which another change of issue 33 is restructuring; they go once callbacks/ imports
+# them from explore_dash.maps.settings.
+from explore_dash.maps.settings import DEFAULT_PANELS as DEFAULT_PANELS
+from explore_dash.maps.settings import PLAIN_LOOK as PLAIN_LOOK
+from explore_dash.maps.settings import MapLook as MapLook
+from explore_dash.maps.settings import PanelSettings
 
 BASE_COLOR = "#8a97a8"
 HIGHLIGHT_COLOR = "#e0242b"
@@ -47,43 +54,9 @@ TRAJECTORY_END = "square"
 MAX_TRAJECTORIES = 12
 #: The plot's background: the browser veils unselected points with it (assets/explore-selection.js).
 PLOT_BACKGROUND = "#fbfbfd"
-
-
-@dataclass(frozen=True)
-class PanelSettings:
-    """The four dropdowns of one panel."""
-
-    architecture: str
-    dataset: str
-    layer: str
-    projection: str
-
-    @property
-    def model(self) -> str:
-        return model_name(self.architecture, self.dataset)
-
-
-#: What the two panels show when the page opens (and the maps computed ahead compute first).
-DEFAULT_PANELS = (
-    PanelSettings("musicnn", "msd", "embedding", "pca"),
-    PanelSettings("musicnn", "msd", "taggram", "pca"),
-)
-
-
-@dataclass(frozen=True)
-class MapLook:
-    """How both maps are drawn, from the Map card: colours, trajectories, region captions."""
-
-    colour_by: str = "none"
-    trajectories: bool = False
-    captions: bool = False
-
-    def as_job(self) -> list:
-        return [self.colour_by, self.trajectories, self.captions]
-
-
-#: Grey points, nothing drawn over them.
-PLAIN_LOOK = MapLook()
+#: The names of a panel figure's traces, in their order (the module's first lines); the browser
+#: code finds a trace by its place (explore_dash/layouts/client.py).
+TRACES = ("segments", "highlight", "trajectories", "trajectory ends")
 
 
 @dataclass

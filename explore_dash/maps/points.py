@@ -11,7 +11,8 @@ from pathlib import Path
 from explore_dash.data.filters import tracks_matching
 from explore_dash.data.snapshot import Snapshot
 from explore_dash.maps.cache import cached_map, map_key
-from explore_dash.maps.figures import PanelPoints, PanelSettings, panel_points
+from explore_dash.maps.figures import PanelPoints, panel_points
+from explore_dash.maps.settings import PanelSettings
 
 
 def points_key(snapshot: Snapshot, settings: PanelSettings, points: PanelPoints) -> str:

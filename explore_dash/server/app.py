@@ -18,7 +18,7 @@ from explore_dash.data.state import AppState
 from explore_dash.layouts.client import install_settings
 from explore_dash.layouts.page import page_layout
 from explore_dash.listening.audio import register_audio_route
-from explore_dash.maps.figures import DEFAULT_PANELS
+from explore_dash.maps.settings import DEFAULT_PANELS
 from explore_dash.maps.yielding import MapsYield, install_maps_yield
 from explore_dash.server.access import access_key, install_access_token, install_host_check
 from explore_dash.server.failed_tries import shared_tries

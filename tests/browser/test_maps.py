@@ -12,7 +12,7 @@ pytest.importorskip("selenium", reason="browser tests need the test extra (dash[
 from explore_dash.config import AppConfig  # noqa: E402
 from explore_dash.data.state import AppState  # noqa: E402
 from explore_dash.maps.cache import ProjectionCache, cached_map, map_key  # noqa: E402
-from explore_dash.maps.figures import PanelSettings  # noqa: E402
+from explore_dash.maps.settings import PanelSettings  # noqa: E402
 from explore_dash.server.app import create_app  # noqa: E402
 from tests.browser.test_browser import (  # noqa: E402
     _css_id,
@@ -172,7 +172,7 @@ def test_map004_after_cancel_the_panel_says_how_to_try_again(tmp_path):
     from dash import no_update
 
     from explore_dash.callbacks import panels
-    from explore_dash.maps.figures import PLAIN_LOOK
+    from explore_dash.maps.settings import PLAIN_LOOK
 
     tsne = PanelSettings("musicnn", "msd", "embedding", "tsne")
     job = panels.map_job(tsne, [], [], 1, 1, PLAIN_LOOK)

@@ -19,9 +19,9 @@ def thinned_count(fake, every_n: int) -> int:
     """Points of panel 0's map (its default space) keeping every n-th segment of each track."""
     from pathlib import Path
 
-    from explore_dash.callbacks.panels import visible_points
     from explore_dash.data.snapshot import Snapshot
-    from explore_dash.maps.figures import DEFAULT_PANELS
+    from explore_dash.maps.points import visible_points
+    from explore_dash.maps.settings import DEFAULT_PANELS
 
     snapshot = Snapshot.load(fake.data_dir)
     points = visible_points(snapshot, Path("/nonexistent"), DEFAULT_PANELS[0], [], [], every_n)

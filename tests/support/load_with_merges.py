@@ -30,7 +30,7 @@ from explore_dash import ids
 from explore_dash.callbacks import panels
 from explore_dash.data.collection import Collection
 from explore_dash.data.snapshot import Snapshot
-from explore_dash.maps.figures import PanelSettings
+from explore_dash.maps.settings import PanelSettings
 from extraction.contract import library_file_path
 from tests.support.load import (
     LoadReport,

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from explore_dash.maps.cache import MAP_CACHE_DIR, ProjectionCache
-from explore_dash.maps.figures import PanelSettings
+from explore_dash.maps.settings import PanelSettings
 from tests.support.paths import REPO
 
 #: A panel whose map is computed in the background (t-SNE of the MusiCNN MSD embedding).

@@ -29,7 +29,7 @@ from dash.background_callback.managers import BaseBackgroundCallbackManager
 from benchmarks.app_speed import make_collection
 from explore_dash import ids
 from explore_dash.callbacks import panels
-from explore_dash.maps.figures import PLAIN_LOOK, PanelSettings
+from explore_dash.maps.settings import PLAIN_LOOK, PanelSettings
 from explore_dash.server.jobs import (
     LOST_JOB_MARK,
     NO_WORKER_SECONDS,

@@ -11,7 +11,7 @@ from explore_dash import ids
 from explore_dash.callbacks import inputs, library, panels, playlist
 from explore_dash.data import colouring
 from explore_dash.data.snapshot import Snapshot
-from explore_dash.maps.figures import PanelSettings
+from explore_dash.maps.settings import PanelSettings
 from extraction.contract import ExtractionStatus, segment_id
 from tests.support.fake_collection import FakeCollection, write_fake_collection
 from tests.support.maps import NONE, TSNE

@@ -18,7 +18,8 @@ from explore_dash.maps.captions import (
     region_count,
     region_tags,
 )
-from explore_dash.maps.figures import PanelSettings
+from explore_dash.maps.points import visible_points
+from explore_dash.maps.settings import PanelSettings
 from tests.support.fake_collection import write_fake_collection
 
 LABELS = ["strings", "synth", "drums", "quiet"]
@@ -113,7 +114,7 @@ def test_captions008_captions_write_tags_as_the_tag_lists_do():
 def test_captions004_captions_are_cached_with_the_map(tmp_path: Path, monkeypatch):
     snapshot = Snapshot.load(write_fake_collection(tmp_path).data_dir)
     settings = PanelSettings("musicnn", "msd", "embedding", "pca")
-    points = panels.visible_points(snapshot, tmp_path, settings, [], [], 1)
+    points = visible_points(snapshot, tmp_path, settings, [], [], 1)
     monkeypatch.setattr(captions_module, "region_count", lambda n: 2)
     monkeypatch.setattr(panels, "region_count", lambda n: 2)  # 20 points: too few for captions
     monkeypatch.setattr(captions_module, "MIN_REGION_SHARE", 0)  # the fake map's regions: 19 + 1
@@ -171,7 +172,7 @@ def test_slow002_captions_name_the_orchestral_and_the_electronic_soundtracks(tmp
     style = snapshot.tracks["path"].astype(str).str.split("/").str[0]
     for dataset in ("msd", "mtt"):
         settings = PanelSettings("musicnn", dataset, "embedding", "pca")
-        points = panels.visible_points(snapshot, tmp_path, settings, [], [], 1)
+        points = visible_points(snapshot, tmp_path, settings, [], [], 1)
         regions, found = panels.region_captions(snapshot, points)
         assert MIN_REGIONS <= len(found) <= MAX_REGIONS
         text_of = {c.region: set(c.text.split(SEPARATOR)) for c in found}

@@ -23,7 +23,8 @@ from explore_dash.data.colouring import (
     rank_categories,
 )
 from explore_dash.data.snapshot import Snapshot
-from explore_dash.maps.figures import PanelSettings
+from explore_dash.maps.points import visible_points
+from explore_dash.maps.settings import PanelSettings
 from extraction.contract import SEGMENT_SECONDS
 from tests.support.fake_collection import FakeCollection, write_fake_collection
 
@@ -48,7 +49,7 @@ def decoded(typed: dict) -> np.ndarray:
 
 def colours_by_track(snapshot, settings, by) -> dict[int, set[str]]:
     """Track id -> the colours its points get in a panel of ``settings``."""
-    points = panels.visible_points(snapshot, Path("/nonexistent"), settings, [], [], 1)
+    points = visible_points(snapshot, Path("/nonexistent"), settings, [], [], 1)
     marker, _ = panels.point_colours(snapshot, points, by)
     codes = decoded(marker["color"])
     scale = marker["colorscale"]
@@ -80,7 +81,7 @@ def test_colouring002_a_category_has_one_colour_in_both_panels(snapshot):
 
 
 def test_colouring003_the_legend_lists_the_panels_categories_then_the_unknown(snapshot):
-    points = panels.visible_points(snapshot, Path("/nonexistent"), LEFT, ["Beta", "Gamma"], [], 1)
+    points = visible_points(snapshot, Path("/nonexistent"), LEFT, ["Beta", "Gamma"], [], 1)
     _, entries = panels.point_colours(snapshot, points, "genre")
     # Gamma has no genre: its own entry; no "other", as every genre of the collection has a colour.
     assert entries == [("classical", PALETTE[1]), ("no genre tag", UNKNOWN_COLOR)]
@@ -89,7 +90,7 @@ def test_colouring003_the_legend_lists_the_panels_categories_then_the_unknown(sn
 
 
 def test_colouring004_strongest_auto_tag_is_the_segments_own_top_tag(snapshot):
-    points = panels.visible_points(snapshot, Path("/nonexistent"), LEFT, [], [], 1)
+    points = visible_points(snapshot, Path("/nonexistent"), LEFT, [], [], 1)
     marker, entries = panels.point_colours(snapshot, points, "autotag")
     codes = decoded(marker["color"])
     palette = snapshot.palette("autotag")
@@ -104,7 +105,7 @@ def test_colouring004_strongest_auto_tag_is_the_segments_own_top_tag(snapshot):
 
 
 def test_colouring005_position_runs_from_start_to_end_of_each_track(snapshot):
-    points = panels.visible_points(snapshot, Path("/nonexistent"), LEFT, [], [], 1)
+    points = visible_points(snapshot, Path("/nonexistent"), LEFT, [], [], 1)
     marker, entries = panels.point_colours(snapshot, points, "position")
     where = decoded(marker["color"]) / POSITION_STEPS
     assert entries == [] and marker["showscale"] and marker["colorbar"]["ticktext"] == ["start",

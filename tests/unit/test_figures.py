@@ -10,15 +10,16 @@ import pytest
 
 from explore_dash.callbacks.playlist import move
 from explore_dash.data.collection import Collection
+from explore_dash.data.colouring import NONE
 from explore_dash.maps.figures import (
     HIGHLIGHT_COLOR,
-    PanelSettings,
     highlight_rows,
     id_array,
     panel_figure,
     panel_points,
     typed_array,
 )
+from explore_dash.maps.settings import DEFAULT_PANELS, PLAIN_LOOK, MapLook, PanelSettings
 from extraction.contract import SEGMENT_ID_STRIDE
 from tests.support.fake_collection import write_fake_collection
 
@@ -97,3 +98,10 @@ def test_figures006_points_carry_their_top_tag_indices_for_hover_labels(collecti
     np.testing.assert_array_equal(
         decode(overlay["meta"]["tags"]), tag_indices[points.rows[1]].ravel()
     )
+
+
+def test_figures007_the_plain_look_colours_by_nothing_and_survives_a_job():
+    assert PLAIN_LOOK.colour_by == NONE and not PLAIN_LOOK.trajectories and not PLAIN_LOOK.captions
+    look = MapLook("genre", True, False)
+    assert MapLook(*look.as_job()) == look  # a map job carries its look as a list
+    assert [s.projection for s in DEFAULT_PANELS] == ["pca", "pca"]  # drawn at once, no job

@@ -67,7 +67,7 @@ def test_localjobs003_a_refused_job_is_told_in_its_panel_with_a_retry(tmp_path, 
 
     from explore_dash.callbacks import panels
     from explore_dash.config import AppConfig
-    from explore_dash.maps.figures import PLAIN_LOOK, PanelSettings
+    from explore_dash.maps.settings import PLAIN_LOOK, PanelSettings
     from explore_dash.server.app import create_app
     from tests.support.fake_collection import write_fake_collection
     from tests.support.load import callback_body, layout_values

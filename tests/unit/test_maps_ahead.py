@@ -21,9 +21,9 @@ from explore_dash.data.space_files import SPACES_DIR
 from explore_dash.maps.ahead import compute_pending, space_order
 from explore_dash.maps.ahead_status import STATUS_FILE, AheadStatus, read_ahead_status
 from explore_dash.maps.cache import store_map
-from explore_dash.maps.figures import PanelSettings
 from explore_dash.maps.locks import map_being_computed, map_lock
 from explore_dash.maps.points import points_key, visible_points
+from explore_dash.maps.settings import PanelSettings
 from extraction.contract import PROGRESS_FILE, ExtractionStatus
 from tests.support.fake_collection import write_fake_collection
 from tests.unit.test_subset_maps import computations

@@ -13,7 +13,7 @@ import numpy as np
 from explore_dash.callbacks import panels
 from explore_dash.config import AppConfig
 from explore_dash.data.state import AppState
-from explore_dash.maps.figures import PanelSettings
+from explore_dash.maps.settings import PanelSettings
 from extraction.contract import segment_track
 from tests.support.fake_collection import DEFAULT_TRACKS, write_fake_collection
 

@@ -11,7 +11,8 @@ from dash import no_update
 from explore_dash.callbacks import panels
 from explore_dash.data.snapshot import Snapshot
 from explore_dash.maps.cache import MAP_CACHE_DIR, ProjectionCache
-from explore_dash.maps.figures import PLAIN_LOOK, PanelSettings
+from explore_dash.maps.points import visible_points
+from explore_dash.maps.settings import PLAIN_LOOK, PanelSettings
 from tests.support.fake_collection import write_fake_collection
 
 TSNE = PanelSettings("musicnn", "msd", "embedding", "tsne")
@@ -48,11 +49,11 @@ def test_subset001_a_selection_is_placed_at_once_where_the_whole_map_has_it(snap
     cache = tmp_path / "cache"
     assert draw(snapshot, cache, artists=["Alpha"])[2] is not no_update  # nothing cached: a job
     whole_map(snapshot, cache)
-    whole = panels.visible_points(snapshot, cache, TSNE, [], [], 1)
+    whole = visible_points(snapshot, cache, TSNE, [], [], 1)
     figure, count, job, _ = draw(snapshot, cache, artists=["Alpha"])
     assert job is no_update and figure["layout"]["meta"] == {"subset": True}
     assert count == "8 segments · placed on the whole collection's map"
-    alpha = panels.visible_points(snapshot, cache, TSNE, ["Alpha"], [], 1)
+    alpha = visible_points(snapshot, cache, TSNE, ["Alpha"], [], 1)
     where = {int(s): tuple(xy) for s, xy in zip(whole.segment_ids, whole.xy, strict=True)}
     np.testing.assert_array_equal(alpha.xy, [where[int(s)] for s in alpha.segment_ids])
     assert computations(cache) == 1  # the whole map only

@@ -9,13 +9,9 @@ import pytest
 
 from explore_dash.callbacks import panels
 from explore_dash.data.snapshot import Snapshot
-from explore_dash.maps.figures import (
-    TRAJECTORY_END,
-    TRAJECTORY_START,
-    MapLook,
-    PanelSettings,
-    trajectory_paths,
-)
+from explore_dash.maps.figures import TRAJECTORY_END, TRAJECTORY_START, trajectory_paths
+from explore_dash.maps.points import visible_points
+from explore_dash.maps.settings import MapLook, PanelSettings
 from extraction.contract import SEGMENT_ID_STRIDE
 from tests.support.fake_collection import write_fake_collection
 from tests.unit.test_colouring import decoded
@@ -30,7 +26,7 @@ def snapshot(tmp_path: Path) -> Snapshot:
 
 
 def figure_of(snapshot, highlight, trajectories=True) -> dict:
-    points = panels.visible_points(snapshot, Path("/nonexistent"), PCA, [], [], 1)
+    points = visible_points(snapshot, Path("/nonexistent"), PCA, [], [], 1)
     look = MapLook(trajectories=trajectories)
     return panels.draw(snapshot, PCA, points, highlight, False, look)[0], points
 
@@ -68,7 +64,7 @@ def test_trajectories004_a_highlight_change_patches_the_lines_not_the_points(sna
 
 
 def test_trajectories005_at_most_twelve_tracks(snapshot):
-    points = panels.visible_points(snapshot, Path("/nonexistent"), PCA, [], [], 1)
+    points = visible_points(snapshot, Path("/nonexistent"), PCA, [], [], 1)
     every = np.arange(len(points.rows))
     assert len(trajectory_paths(points, every, limit=2)) == 2
     assert len(trajectory_paths(points, every)) == 5  # all the fake collection has

@@ -10,8 +10,9 @@ import pytest
 from explore_dash.callbacks import panels
 from explore_dash.data.snapshot import Snapshot
 from explore_dash.data.windows import kept_windows, window_means, window_starts
-from explore_dash.maps.figures import PanelSettings
+from explore_dash.maps.points import points_key, visible_points
 from explore_dash.maps.projections import project_stored, projection_input
+from explore_dash.maps.settings import PanelSettings
 from extraction.contract import SEGMENT_ID_STRIDE
 from tests.support.fake_collection import write_fake_collection
 
@@ -36,8 +37,8 @@ def test_windows001_windows_start_at_every_nth_segment_of_each_track():
 
 
 def test_windows002_12_s_windows_are_a_quarter_of_the_points_at_their_mean(snapshot):
-    single = panels.visible_points(snapshot, Path("/x"), PCA, [], [], 1)
-    windows = panels.visible_points(snapshot, Path("/x"), PCA, [], [], 1, 4)
+    single = visible_points(snapshot, Path("/x"), PCA, [], [], 1)
+    windows = visible_points(snapshot, Path("/x"), PCA, [], [], 1, 4)
     # Tracks of 5, 3, 7, 1 and 4 segments: 2 + 1 + 2 + 1 + 1 windows.
     assert len(single.rows) == 20 and len(windows.rows) == 7
     assert panels.point_count(windows) == "7 windows of 12 s"
@@ -54,17 +55,17 @@ def test_windows002_12_s_windows_are_a_quarter_of_the_points_at_their_mean(snaps
 
 
 def test_windows003_whole_tracks_are_one_point_each(snapshot):
-    tracks = panels.visible_points(snapshot, Path("/x"), PCA, [], [], 1, 0)
+    tracks = visible_points(snapshot, Path("/x"), PCA, [], [], 1, 0)
     assert sorted(tracks.segment_ids // SEGMENT_ID_STRIDE) == [0, 1, 2, 5, 7]
     assert panels.point_count(tracks).startswith("5 tracks")
 
 
 def test_windows004_a_windowed_map_is_cached_apart_from_thinned_segments(snapshot, tmp_path):
     # Every 4th segment and 12-s windows have the same ids: their maps must not be mixed up.
-    thinned = panels.visible_points(snapshot, tmp_path, TSNE, [], [], 4)
-    windows = panels.visible_points(snapshot, tmp_path, TSNE, [], [], 1, 4)
+    thinned = visible_points(snapshot, tmp_path, TSNE, [], [], 4)
+    windows = visible_points(snapshot, tmp_path, TSNE, [], [], 1, 4)
     assert thinned.segment_ids.tolist() == windows.segment_ids.tolist()
-    assert panels.points_key(snapshot, TSNE, thinned) != panels.points_key(snapshot, TSNE, windows)
+    assert points_key(snapshot, TSNE, thinned) != points_key(snapshot, TSNE, windows)
 
 
 def test_windows005_the_background_job_maps_the_windows(snapshot, tmp_path):
@@ -77,5 +78,5 @@ def test_windows005_the_background_job_maps_the_windows(snapshot, tmp_path):
                                                 lambda _: None)  # fmt: skip
     assert count == "12 windows of 6 s"  # 3 + 2 + 4 + 1 + 2
     assert len(figure["data"][0]["customdata"]["bdata"]) > 0
-    again = panels.visible_points(snapshot, tmp_path, TSNE, [], [], 1, 2)
+    again = visible_points(snapshot, tmp_path, TSNE, [], [], 1, 2)
     assert again.ready  # read back from the cache under the window's key
