@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO))
 
 
 def one(n: int, variant: str, numba_cache: Path) -> dict:
-    from explore_dash.maps.projections import configure_numba_cache
+    from explore_dash.maps.numba_cache import configure_numba_cache
 
     configure_numba_cache(numba_cache)
     from sklearn.manifold import trustworthiness

@@ -64,13 +64,13 @@ def clustered_features(n: int, dims: int = 200, clusters: int = 40, seed: int = 
 
 def child(args: argparse.Namespace) -> None:
     """One measurement in this fresh process; prints a JSON object on the last line."""
-    from explore_dash.maps.projections import configure_numba_cache
+    from explore_dash.maps.numba_cache import configure_numba_cache
 
     # Before anything imports umap, as the app does at start.
     configure_numba_cache(Path(args.numba_cache))
     if args.mode == "warm_up":
         start = time.perf_counter()
-        from explore_dash.maps.projections import warm_up
+        from explore_dash.maps.numba_cache import warm_up
 
         warm_up(Path(args.numba_cache))
         print(json.dumps({"seconds": time.perf_counter() - start}))
@@ -78,7 +78,8 @@ def child(args: argparse.Namespace) -> None:
     features = clustered_features(args.n)
     ids = np.arange(args.n, dtype=np.int64) * 7
     start = time.perf_counter()
-    from explore_dash.maps.projections import ProjectionCache, compute_projection
+    from explore_dash.maps.cache import ProjectionCache
+    from explore_dash.maps.projections import compute_projection
 
     cache = ProjectionCache(Path(args.result_cache))
     key = cache.key("synthetic", "clusters", args.projection, ids, {"seed": 0}, 1)
@@ -198,7 +199,8 @@ def inputs(args: argparse.Namespace) -> dict:
     from sklearn.manifold import trustworthiness
 
     from explore_dash.data.collection import Collection
-    from explore_dash.maps.projections import compute_projection, configure_numba_cache
+    from explore_dash.maps.numba_cache import configure_numba_cache
+    from explore_dash.maps.projections import compute_projection
 
     configure_numba_cache(Path(tempfile.gettempdir()) / "explore-dash-bench-numba")
     collection = Collection.load(Path(args.data))

@@ -261,7 +261,7 @@ def run(
             with stops_held():
                 from explore_dash.config import AppConfig
                 from explore_dash.maps.ahead import start_maps_ahead
-                from explore_dash.maps.projections import start_warm_up
+                from explore_dash.maps.numba_cache import start_warm_up
                 from explore_dash.server.app import build_app
             config = AppConfig(
                 library, data_dir, host=host, port=port, anonymize=anonymize,

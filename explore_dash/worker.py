@@ -57,7 +57,7 @@ def warm_each_process(cache_dir: Path) -> None:
     """
     from celery.signals import worker_process_init
 
-    from explore_dash.maps.projections import warm_up
+    from explore_dash.maps.numba_cache import warm_up
 
     @worker_process_init.connect(weak=False)
     def warm(**_):

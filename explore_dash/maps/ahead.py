@@ -35,7 +35,7 @@ from explore_dash.data.snapshot import Snapshot
 from explore_dash.maps.ahead_status import AheadStatus, read_ahead_status, write_ahead_status
 from explore_dash.maps.compute import compute_once
 from explore_dash.maps.points import points_key, visible_points
-from explore_dash.maps.projections import ProjectionCancelled, ProjectionError
+from explore_dash.maps.projection_run import ProjectionCancelled, ProjectionError
 from explore_dash.maps.settings import DEFAULT_PANELS, PanelSettings
 from extraction.contract import TRACKS_FILE, read_status, read_version
 

@@ -14,7 +14,8 @@ import numpy as np
 
 from explore_dash.maps.cache import cached_map, store_map
 from explore_dash.maps.locks import map_lock
-from explore_dash.maps.projections import Progress, ShouldStop, compute_projection
+from explore_dash.maps.projection_run import Progress, ShouldStop
+from explore_dash.maps.projections import compute_projection
 from explore_dash.maps.yielding import waiting_for_map
 
 

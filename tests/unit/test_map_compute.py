@@ -13,7 +13,7 @@ from explore_dash.maps import compute
 from explore_dash.maps.cache import cached_map
 from explore_dash.maps.compute import compute_once
 from explore_dash.maps.locks import map_being_computed
-from explore_dash.maps.projections import ProjectionCancelled, ProjectionError
+from explore_dash.maps.projection_run import ProjectionCancelled, ProjectionError
 from tests.support.maps import computations
 
 KEY = "a-map-key"

@@ -11,21 +11,16 @@ import pytest
 
 from explore_dash.data.collection import Space
 from explore_dash.maps.cache import ProjectionCache, cached_map, store_map
+from explore_dash.maps.numba_cache import configure_numba_cache, numba_cache_path
+from explore_dash.maps.projection_run import MIN_POINTS, ProjectionCancelled, ProjectionError
 from explore_dash.maps.projections import (
     INPUT_COMPONENTS,
-    MIN_POINTS,
     PROJECTION_FUNCTIONS,
-    ProjectionCancelled,
-    ProjectionError,
     compute_projection,
-    configure_numba_cache,
-    numba_cache_path,
     projection_input,
-    tsne_iterations,
-    tsne_perplexity,
-    umap_epochs,
-    umap_neighbours,
 )
+from explore_dash.maps.tsne import tsne_iterations, tsne_perplexity
+from explore_dash.maps.umap import umap_epochs, umap_neighbours
 from tests.support.paths import REPO
 
 N_POINTS = 300
@@ -118,7 +113,7 @@ def test_projections008_the_shorter_optimisation_reaches_the_library_and_progres
     progress still climbs steadily to 1 over the shorter run."""
     import importlib
 
-    import explore_dash.maps.projections as projections
+    from explore_dash.maps import tsne, umap
 
     module = importlib.import_module(library)
     original = getattr(module, class_name)
@@ -129,7 +124,8 @@ def test_projections008_the_shorter_optimisation_reaches_the_library_and_progres
         return original(*args, **kwargs)
 
     monkeypatch.setattr(module, class_name, spy)
-    monkeypatch.setattr(projections, "SHORT_RUNS_FROM", N_POINTS)
+    # Each algorithm's module reads the shared threshold (projection_run.SHORT_RUNS_FROM).
+    monkeypatch.setattr({"tsne": tsne, "umap": umap}[name], "SHORT_RUNS_FROM", N_POINTS)
     reports: list[float] = []
     coordinates = compute_projection(name, clustered(), progress=reports.append)
     assert seen == [short]
@@ -321,7 +317,7 @@ def test_projections021_tsne_never_loads_numba():
     # openTSNE's own neighbour-method choice imports pynndescent: ~30 s of numba compilation in
     # a fresh process with a cold cache.
     script = (
-        "import sys, numpy as np; from explore_dash.maps.projections import project_tsne; "
+        "import sys, numpy as np; from explore_dash.maps.tsne import project_tsne; "
         "project_tsne(np.random.default_rng(0).normal(size=(1200, 4))); "
         "print(sorted(m for m in ('numba', 'pynndescent', 'umap') if m in sys.modules))"
     )
@@ -348,11 +344,11 @@ def sampled_map(monkeypatch, name: str) -> tuple[np.ndarray, np.ndarray]:
     """(features, map) of 800 clustered points, ``name``'s sample threshold lowered to 600 (a
     300-point sample), after the checks both samplers share: shape, seed, progress, the placed
     points in their own cluster, and stopping when asked."""
-    from explore_dash.maps import projections
+    from explore_dash.maps import tsne, umap
 
-    prefix = {"tsne": "TSNE", "umap": "UMAP"}[name]
-    monkeypatch.setattr(projections, f"{prefix}_SAMPLE_FROM", 600)
-    monkeypatch.setattr(projections, f"{prefix}_SAMPLE_SIZE", 300)
+    prefix, module = {"tsne": ("TSNE", tsne), "umap": ("UMAP", umap)}[name]
+    monkeypatch.setattr(module, f"{prefix}_SAMPLE_FROM", 600)
+    monkeypatch.setattr(module, f"{prefix}_SAMPLE_SIZE", 300)
     features = clustered(800)
     reports: list[float] = []
     first = compute_projection(name, features, progress=reports.append)
