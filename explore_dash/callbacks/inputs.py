@@ -2,29 +2,41 @@
 
 The page only ever sends well-formed values; anything else (a stale page after an upgrade, a
 hand-made request) is answered with "no update" (HTTP 204) instead of an error, and a request
-that is not a callback call at all with 400 (:func:`guard_callback_requests`).
+that is not a callback call at all with 400 (:mod:`.request_guard`). The stores come back as
+the typed values of :mod:`.stores`, the panels' and the Music card's controls as those of
+:mod:`explore_dash.maps.settings` and :class:`MusicSelection`.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 import weakref
-from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import astuple, dataclass
 
-import flask
-from dash import Dash
-from dash.exceptions import DependencyException, PreventUpdate
+from dash.exceptions import PreventUpdate
 
+from explore_dash import ids
+from explore_dash.callbacks.stores import Chain, ChainItem, LastSegment, Selection
+from explore_dash.data.colouring import COLOUR_BY, NONE
+from explore_dash.data.options import ARCHITECTURES, DATASETS, LAYER_LABELS, PROJECTION_LABELS
 from explore_dash.data.snapshot import Snapshot
+from explore_dash.data.windows import SEGMENT_LENGTHS
+from explore_dash.layouts.sidebar import REDUCTION_MAX
 from explore_dash.listening.radio import MAX_PATH_STEPS
+from explore_dash.maps.settings import MapLook, PanelSettings
 
 #: More items than any control of the page holds (a 1M-segment selection's tracks included);
 #: the bound of a list the collection does not bound (:class:`PageBounds` bounds the rest).
 MAX_ITEMS = 1_000_000
 MAX_TEXT = 1_000
+#: The largest id (a segment's, a track's) or count (clicks, the tables' version) the page
+#: sends: its numbers are JavaScript's doubles, exact up to 2**53, and segment ids stay below
+#: it by construction (extraction/contract.py, SEGMENT_ID_STRIDE).
+MAX_ID = 2**53
+#: The largest panel number.
+LAST_PANEL = len(ids.PANELS) - 1
 
 
 class InvalidInput(PreventUpdate):
@@ -117,7 +129,7 @@ def whole(value: object, low: int, high: int, *, default: int | None = None) -> 
     return int(value)
 
 
-def wholes(value: object, low: int = 0, high: int = 2**53, *, most: int = MAX_ITEMS,
+def wholes(value: object, low: int = 0, high: int = MAX_ID, *, most: int = MAX_ITEMS,
            distinct: bool = False) -> list[int]:  # fmt: skip
     """A list of at most ``most`` ids (tracks, segments); ``distinct``: each id once."""
     if value is None:
@@ -186,8 +198,24 @@ def starts(value: object, bounds: PageBounds) -> dict[int, float]:
     return result
 
 
-def chain(value: object, bounds: PageBounds) -> dict | None:
-    """The chain store (:mod:`explore_dash.callbacks.flow`), its items checked."""
+def picked(value: object, bounds: PageBounds) -> Selection:
+    """The selection store as a :class:`.stores.Selection`: its ids, and the panel they are of."""
+    store = mapping(value) or {}
+    return Selection(selection(store, bounds),
+                     whole(store.get("source", 0), 0, LAST_PANEL, default=0))  # fmt: skip
+
+
+def last_segment(value: object) -> LastSegment | None:
+    """The segment last hovered or clicked (``LAST_SEGMENT``); None before any."""
+    store = mapping(value)
+    if store is None:
+        return None
+    return LastSegment(whole(store.get("segment"), 0, MAX_ID),
+                       whole(store.get("panel"), 0, LAST_PANEL))  # fmt: skip
+
+
+def chain(value: object, bounds: PageBounds) -> Chain | None:
+    """The chain store as a :class:`.stores.Chain`, its items checked (notes are not read)."""
     store = mapping(value)
     if store is None:
         return None
@@ -197,193 +225,103 @@ def chain(value: object, bounds: PageBounds) -> dict | None:
     checked = []
     for item in items:
         item = mapping(item, optional=False)
-        checked.append(
-            {
-                "segment": whole(item.get("segment"), 0, 2**53),
-                "track": whole(item.get("track"), 0, 2**53),
-                "offset": seconds(item.get("offset")),
-                "title": text(item.get("title")),
-            }
-        )
-    return {
-        "id": text(store.get("id")),
-        "kind": text(store.get("kind")),
-        "panel": whole(store.get("panel", 0), 0, 1, default=0),
-        "model": text(store.get("model")),
-        "layer": text(store.get("layer")),
-        "items": checked,
-        "ended": flag(store.get("ended")),
-    }
-
-
-# -- requests that are not callback calls ---------------------------------------------------------
-
-CALLBACK_ROUTE = "/_dash-update-component"
-#: Deeper than any body the page sends (a chain's item sits 7 levels down). Deeper ones are
-#: refused before Dash or a callback walks them: Python's recursion limit made them 500s.
-MAX_DEPTH = 32
-#: A callback body's size: room for every small input, plus one segment id (16 digits and a
-#: comma, with room to spare) per segment of the collection, for a selection of all of it.
-BODY_BYTES = 1 << 20
-BYTES_PER_SEGMENT = 24
-_PATTERN_LISTS = ("ALL", "ALLSMALLER")  # wildcards that match a list of components
-
-
-def max_body_bytes(segments: int) -> int:
-    """The largest callback body the page can send for a collection of ``segments`` segments."""
-    return BODY_BYTES + BYTES_PER_SEGMENT * segments
-
-
-def nesting_depth(value: object, limit: int = MAX_DEPTH) -> int:
-    """How deep lists and objects nest in ``value``, counted no further than ``limit + 1``.
-
-    A loop with a stack of containers only, not recursion, so a hostile depth cannot exhaust
-    Python's stack and a long flat list costs one pass.
-    """
-    if not isinstance(value, dict | list):
-        return 0
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if depth > limit:
-            break
-        children = item.values() if isinstance(item, dict) else item
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return deepest
-
-
-def _spec_id(text: str) -> str | dict:
-    """A callback map's component id: a plain id, or a pattern-matching one as a dict."""
-    return json.loads(text) if text.startswith("{") else text
-
-
-def matches_many(spec_id: str | dict) -> bool:
-    """Whether the id pattern names a list of components (ALL), not one."""
-    return isinstance(spec_id, dict) and any(
-        value in ([w] for w in _PATTERN_LISTS) for value in spec_id.values()
+        checked.append(ChainItem(whole(item.get("segment"), 0, MAX_ID),
+                                 whole(item.get("track"), 0, MAX_ID),
+                                 seconds(item.get("offset")), text(item.get("title"))))  # fmt: skip
+    return Chain(
+        id=text(store.get("id")),
+        kind=text(store.get("kind")),
+        panel=whole(store.get("panel", 0), 0, LAST_PANEL, default=0),
+        model=text(store.get("model")),
+        layer=text(store.get("layer")),
+        items=tuple(checked),
+        ended=flag(store.get("ended")),
     )
 
 
-def id_fits(given: object, spec_id: str | dict) -> bool:
-    """Whether ``given`` (a request's component id) is one the callback's ``spec_id`` names."""
-    if isinstance(spec_id, str):
-        return given == spec_id
-    if not isinstance(given, dict) or given.keys() != spec_id.keys():
-        return False
-    return all(
-        isinstance(given[key], str | int | float | bool) if isinstance(want, list)
-        else given[key] == want
-        for key, want in spec_id.items()
-    )  # fmt: skip
+# -- the controls of the panels and of the Music and Highlight cards ------------------------------
 
 
-def prop_id(entry: dict) -> str:
-    """``"<id>.<property>"`` as Dash's renderer writes it in ``changedPropIds``."""
-    component = entry["id"]
-    if isinstance(component, dict):
-        component = "{" + ",".join(
-            f"{json.dumps(key)}:{json.dumps(component[key])}" for key in sorted(component)
-        ) + "}"
-    return f"{component}.{entry['property']}"
+@dataclass(frozen=True)
+class MusicSelection:
+    """The Music card: which segments the maps show.
 
-
-def callback_specs(callback: dict) -> dict[str, list[dict]]:
-    """The callback's outputs, inputs and states as ``{"id", "property"}`` specs, in order."""
-    outputs = callback["output"] if isinstance(callback["output"], list) else [callback["output"]]
-    return {
-        # "figure@<hash>" marks allow_duplicate; the page sends the plain property.
-        "outputs": [{**o.to_dict(), "property": o.component_property.split("@")[0]}
-                    for o in outputs],
-        "inputs": callback.get("inputs", []),
-        "state": callback.get("state", []),
-    }  # fmt: skip
-
-
-def entry_problem(entry: object, spec: dict) -> bool:
-    """Whether a request's entry is not the component(s) and property ``spec`` names."""
-    spec_id = _spec_id(spec["id"])
-    if matches_many(spec_id) != isinstance(entry, list):
-        return True
-    items = entry if isinstance(entry, list) else [entry]
-    return len(items) > MAX_ITEMS or not all(
-        isinstance(item, dict) and isinstance(item.get("property"), str)
-        # The renderer may send an allow_duplicate output's "figure@<hash>"; Dash strips it.
-        and item["property"].split("@")[0] == spec["property"]
-        and id_fits(item.get("id"), spec_id) for item in items
-    )  # fmt: skip
-
-
-def callback_request_problem(body: object, callbacks: Mapping[str, dict]) -> str | None:
-    """Why ``body`` is not a call of one of ``callbacks`` (Dash's callback map), or None.
-
-    Each output, input and state must be there, in its order and shape (one entry, or a list
-    for a pattern-matching ALL), and name the component and property the callback declares:
-    Dash indexes them by position, and fails (a 500) on an output it does not own.
-    """
-    if not isinstance(body, dict):
-        return "the request is not a JSON object"
-    output = body.get("output")
-    if not isinstance(output, str) or "callback" not in callbacks.get(output, {}):
-        return "no such callback"  # unknown, or one that runs in the browser
-    if "inputs" not in body or not isinstance(body.get("outputs"), dict | list):
-        return "inputs and outputs are required"
-    callback = callbacks[output]
-    several = isinstance(callback["output"], list)
-    for field, specs in callback_specs(callback).items():
-        entries = body.get(field, [])
-        if field == "outputs" and not several:
-            entries = [entries]
-        if not isinstance(entries, list) or len(entries) != len(specs):
-            return f"the callback takes {len(specs)} {field}"
-        if any(entry_problem(entry, spec) for entry, spec in zip(entries, specs, strict=True)):
-            return f"{field} do not match the callback's"
-    changed = body.get("changedPropIds", [])
-    if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):
-        return "malformed changedPropIds"
-    return None
-
-
-def unsent_trigger(body: dict) -> bool:
-    """Whether ``changedPropIds`` names something other than the request's own inputs.
-
-    The page only ever names inputs of the callback it calls; callbacks read the trigger to
-    choose what to do, so a forged one is answered with no update, like any forged input.
-    """
-    entries = [item for entry in body["inputs"]
-               for item in (entry if isinstance(entry, list) else [entry])]  # fmt: skip
-    changed = body.get("changedPropIds", [])
-    return len(changed) > len(entries) or not set(changed) <= {prop_id(e) for e in entries}
-
-
-def guard_callback_requests(app: Dash, most_bytes: Callable[[], int]) -> None:
-    """Answer 4xx to requests Dash itself would fail on (500) before any callback ran.
-
-    ``most_bytes()`` is the largest callback body the page can send now
-    (:func:`max_body_bytes`); a larger one gets 413 before it is read.
+    Attributes
+    ----------
+    artists, tags : list of str
+        The artists and tags chosen; none chosen: all.
+    every_n : int
+        Every n-th segment of each track (the thinning slider).
+    window : int
+        Segments per point: 1, a window of several, or ``WHOLE_TRACK``.
     """
 
-    @app.server.before_request
-    def refuse_malformed():
-        if flask.request.path != app.config.requests_pathname_prefix.rstrip("/") + CALLBACK_ROUTE:
-            return None
-        if (flask.request.content_length or 0) > most_bytes():
-            return flask.Response("request too large", status=413, mimetype="text/plain")
-        try:
-            body = json.loads(flask.request.get_data(cache=True) or b"null")
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            return flask.Response("not JSON", status=400, mimetype="text/plain")
-        if nesting_depth(body) > MAX_DEPTH:
-            return flask.Response("nested too deep", status=400, mimetype="text/plain")
-        problem = callback_request_problem(body, app.callback_map)
-        if problem:
-            return flask.Response(problem, status=400, mimetype="text/plain")
-        if unsent_trigger(body):
-            return flask.Response(status=204)  # no update, as Dash answers PreventUpdate
-        flask.g.callback_body = body  # parsed once per request (maps/yielding.py reads it)
+    artists: list[str]
+    tags: list[str]
+    every_n: int = 1
+    window: int = 1
+
+
+def music(bounds: PageBounds, artists, tags, every_n, window) -> MusicSelection:
+    """The Music card's four controls, checked."""
+    return MusicSelection(
+        texts(artists, bounds.choices),
+        texts(tags, bounds.choices),
+        whole(every_n, 1, REDUCTION_MAX, default=1),
+        int(choice(window, SEGMENT_LENGTHS, default="1")),
+    )
+
+
+def panel_settings(architecture, dataset, layer, projection) -> PanelSettings:
+    """A panel's four menus, checked."""
+    return PanelSettings(
+        choice(architecture, ARCHITECTURES),
+        choice(dataset, DATASETS),
+        choice(layer, LAYER_LABELS),
+        choice(projection, PROJECTION_LABELS),
+    )
+
+
+def every_panel_settings(architecture, dataset, layer, projection) -> list[PanelSettings]:
+    """Each panel's settings, from the ALL-panel lists of its four menus."""
+    columns = [each(values, lambda v: v) for values in (architecture, dataset, layer, projection)]
+    return list(map(panel_settings, *columns))
+
+
+def map_look(colour_by, trajectories, captions) -> MapLook:
+    """Colour by, trajectories and captions, checked."""
+    return MapLook(choice(colour_by, COLOUR_BY, default=NONE), flag(trajectories), flag(captions))
+
+
+def highlight(bounds: PageBounds, artists, albums, tracks, tags) -> tuple:
+    """The Highlight card's (artists, albums, tracks, tags), checked."""
+    return (texts(artists, bounds.choices), texts(albums, bounds.choices),
+            track_ids(tracks, bounds), texts(tags, bounds.choices))  # fmt: skip
+
+
+def panel_job(bounds: PageBounds, job) -> dict | None:
+    """A panel's job store (:func:`.panels.map_job`) with every field checked; None: no job.
+
+    The store comes back from the page, so a hand-made one must end as no update, not as an
+    error inside the background job.
+    """
+    job = mapping(job)
+    if not job:
         return None
-
-    @app.server.errorhandler(DependencyException)
-    def unknown_component_suite(_error):
-        # Dash raises this for a /_dash-component-suites/ path it does not serve: not found.
-        return flask.Response("not found", status=404, mimetype="text/plain")
+    settings, look = job.get("settings"), job.get("look")
+    if not (isinstance(settings, list) and len(settings) == 4):
+        raise InvalidInput("expected a panel's four settings")
+    if not (isinstance(look, list) and len(look) == 3):
+        raise InvalidInput("expected a map's look")
+    chosen = music(bounds, job.get("artists"), job.get("tags"), job.get("every_n"),
+                   str(job.get("window", 1)))  # fmt: skip
+    checked = {
+        "request": text(job.get("request")),
+        "settings": list(astuple(panel_settings(*settings))),
+        "artists": chosen.artists,
+        "tags": chosen.tags,
+        "every_n": chosen.every_n,
+        "window": chosen.window,
+        "look": map_look(*look).as_job(),
+    }
+    return {**checked, "fresh": True} if flag(job.get("fresh")) else checked

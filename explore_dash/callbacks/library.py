@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dash import no_update
+from dash import Dash, Input, Output, State, no_update
 
 from explore_dash import ids
+from explore_dash.callbacks import inputs
 from explore_dash.data.progress import (
     POLL_IDLE_MS,
     POLL_RUNNING_MS,
@@ -13,8 +14,9 @@ from explore_dash.data.progress import (
     extraction_view,
 )
 from explore_dash.data.snapshot import Snapshot, library_choices
+from explore_dash.data.state import AppState
 from explore_dash.layouts.page import extraction_props, library_summary
-from explore_dash.maps.ahead import AheadStatus
+from explore_dash.maps.ahead_status import AheadStatus, read_ahead_status
 from extraction.contract import ExtractionStatus
 
 #: The Library box's outputs, in the order of extraction_props.
@@ -73,3 +75,22 @@ def poll_library(
         library_summary(len(snapshot.tracks), library),
         *(choices[key] for _, _, key in CHOICE_OUTPUTS),
     )
+
+
+def register(app: Dash, state: AppState) -> None:
+    """The poll: progress, and the page's lists and maps follow new tables."""
+
+    @app.callback(
+        *(Output(component, prop) for component, prop in EXTRACTION_OUTPUTS),
+        *(Output(component, prop) for component, prop in LIBRARY_OUTPUTS),
+        Input(ids.LIBRARY_POLL, "n_intervals"),
+        State(ids.DATA_VERSION, "data"),
+    )
+    def poll(_n, page_version):
+        if page_version is not None:
+            inputs.whole(page_version, 0, inputs.MAX_ID)
+        state.refresh()
+        return poll_library(
+            state.snapshot, state.extraction, page_version, str(state.config.library),
+            read_ahead_status(state.cache_dir),
+        )  # fmt: skip

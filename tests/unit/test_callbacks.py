@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dash import Output, Patch, no_update
+from dash import Output, Patch, State, no_update
 
 from explore_dash import ids
-from explore_dash.callbacks import inputs, library, panels, playlist
+from explore_dash.callbacks import inputs, library, panels, playlist, request_guard
+from explore_dash.callbacks.playlist_edits import Edits, PlaylistState, edit_playlist, keep
 from explore_dash.data import colouring
 from explore_dash.data.snapshot import Snapshot
 from explore_dash.maps.settings import PanelSettings
@@ -98,15 +99,15 @@ def test_callbacks005_recolouring_patches_only_the_highlight_trace(snapshot, tmp
 
 
 def test_callbacks006_the_playlist_follows_the_selection_and_the_buttons(snapshot):
-    tracks, fresh = snapshot.tracks, playlist.PlaylistState([])
+    tracks, fresh = snapshot.tracks, PlaylistState([])
     chosen = [segment_id(2, 0.0), segment_id(2, 2.992), segment_id(0, 0.0)]
-    done = playlist.edit_playlist(tracks, ids.SELECTION, False, chosen, fresh, playlist.Edits())
-    assert done.state == playlist.PlaylistState([2, 0]) and not done.edits.edited
+    done = edit_playlist(tracks, ids.SELECTION, False, chosen, fresh, Edits())
+    assert done.state == PlaylistState([2, 0]) and not done.edits.edited
     order = done.state
 
     def press(kind, track, clicked=True):
         trigger = {"type": kind, "track": track}
-        return playlist.edit_playlist(tracks, trigger, clicked, chosen, order, done.edits)
+        return edit_playlist(tracks, trigger, clicked, chosen, order, done.edits)
 
     assert press(ids.PLAYLIST_UP, 0).state.tracks == [0, 2]
     assert press(ids.PLAYLIST_DOWN, 2).state.tracks == [0, 2]
@@ -117,7 +118,7 @@ def test_callbacks006_the_playlist_follows_the_selection_and_the_buttons(snapsho
     assert press(ids.PLAYLIST_UP, 0, clicked=False) is None  # created, not clicked
 
 
-def store(tracks, state: playlist.PlaylistState, edits: playlist.Edits, selection=None,
+def store(tracks, state: PlaylistState, edits: Edits, selection=None,
           trigger=None, clicked=True, chain=None):  # fmt: skip
     """The edit callback's outputs for the page's stores, as Dash would call it."""
     return playlist.edit(
@@ -130,65 +131,64 @@ def test_callbacks013_a_playlist_the_user_edited_is_never_replaced_without_an_un
     tracks = snapshot.tracks
     first = [segment_id(2, 0.0), segment_id(0, 0.0)]
     second = [segment_id(7, 0.0), segment_id(0, 2.992)]
-    run = playlist.edit_playlist(tracks, ids.SELECTION, False, first, playlist.PlaylistState([]),
-                                 playlist.Edits())  # fmt: skip
+    run = edit_playlist(tracks, ids.SELECTION, False, first, PlaylistState([]),
+                        Edits())  # fmt: skip
     # The user moves a row: the playlist is theirs.
-    run = playlist.edit_playlist(tracks, {"type": ids.PLAYLIST_DOWN, "track": 2}, True, first,
-                                 run.state, run.edits)  # fmt: skip
+    run = edit_playlist(tracks, {"type": ids.PLAYLIST_DOWN, "track": 2}, True, first,
+                        run.state, run.edits)  # fmt: skip
     mine = run.state
     assert mine.tracks == [0, 2] and mine.edited
     # Clearing the selection leaves it; a new selection only offers to add or replace.
-    cleared = playlist.edit_playlist(tracks, ids.SELECTION, False, [], mine, run.edits)
+    cleared = edit_playlist(tracks, ids.SELECTION, False, [], mine, run.edits)
     assert cleared.state == mine and cleared.offer == ""
-    offered = playlist.edit_playlist(tracks, ids.SELECTION, False, second, mine, run.edits)
+    offered = edit_playlist(tracks, ids.SELECTION, False, second, mine, run.edits)
     assert offered.state == mine
     assert offered.offer == "Selection: 2 tracks (1 not in the playlist)."
-    added = playlist.edit_playlist(tracks, ids.PLAYLIST_ADD, True, second, mine, run.edits)
+    added = edit_playlist(tracks, ids.PLAYLIST_ADD, True, second, mine, run.edits)
     assert added.state.tracks == [0, 2, 7] and added.offer == ""
-    replaced = playlist.edit_playlist(tracks, ids.PLAYLIST_REPLACE, True, second, mine, run.edits)
+    replaced = edit_playlist(tracks, ids.PLAYLIST_REPLACE, True, second, mine, run.edits)
     assert replaced.state.tracks == [7, 0] and replaced.edits.past == [mine]
     assert "Undo brings back the 2 tracks" in replaced.message
-    undone = playlist.edit_playlist(tracks, ids.PLAYLIST_UNDO, True, second, replaced.state,
-                                    replaced.edits)  # fmt: skip
+    undone = edit_playlist(tracks, ids.PLAYLIST_UNDO, True, second, replaced.state,
+                           replaced.edits)  # fmt: skip
     assert undone.state == mine and undone.edits.edited and undone.edits.future
-    redone = playlist.edit_playlist(tracks, ids.PLAYLIST_REDO, True, second, undone.state,
-                                    undone.edits)  # fmt: skip
+    redone = edit_playlist(tracks, ids.PLAYLIST_REDO, True, second, undone.state,
+                           undone.edits)  # fmt: skip
     assert redone.state == replaced.state
 
 
 def test_callbacks014_undo_brings_back_each_of_the_last_five_states(snapshot):
     tracks = snapshot.tracks
-    states, state, edits = [], playlist.PlaylistState([0, 2, 5, 7, 8], edited=True), None
-    edits = playlist.Edits(True)
+    states, state, edits = [], PlaylistState([0, 2, 5, 7, 8], edited=True), None
+    edits = Edits(True)
     for track in (0, 2, 5, 7, 8, 0):  # six removals (the last of an emptied list: nothing)
         if track not in state.tracks:
             break
         states.append(state)
-        done = playlist.edit_playlist(tracks, {"type": ids.PLAYLIST_REMOVE, "track": track},
-                                      True, [], state, edits)  # fmt: skip
+        done = edit_playlist(tracks, {"type": ids.PLAYLIST_REMOVE, "track": track},
+                             True, [], state, edits)  # fmt: skip
         state, edits = done.state, done.edits
     assert state.tracks == [] and len(states) == 5 and edits.past == states
     for expected in reversed(states):
-        done = playlist.edit_playlist(tracks, ids.PLAYLIST_UNDO, True, [], state, edits)
+        done = edit_playlist(tracks, ids.PLAYLIST_UNDO, True, [], state, edits)
         state, edits = done.state, done.edits
         assert state == expected
-    assert playlist.edit_playlist(tracks, ids.PLAYLIST_UNDO, True, [], state, edits) is None
+    assert edit_playlist(tracks, ids.PLAYLIST_UNDO, True, [], state, edits) is None
     # The menu goes back several steps at once, and never further than five.
-    past = playlist.Edits(True, states[:-1])
+    past = Edits(True, states[:-1])
     for steps, expected in ((3, states[1]), (4, states[0])):
         jump = {"type": ids.PLAYLIST_RESTORE, "index": steps}
-        assert playlist.edit_playlist(tracks, jump, True, [], states[-1], past).state == expected
-    kept = playlist.keep(states, playlist.PlaylistState([9], edited=True))
+        assert edit_playlist(tracks, jump, True, [], states[-1], past).state == expected
+    kept = keep(states, PlaylistState([9], edited=True))
     assert len(kept) == 5 and kept[0] == states[1]
     # A run of lassos keeps its last, not five: the user's playlist stays within reach.
-    lassos = playlist.keep(playlist.keep([states[0]], playlist.PlaylistState([1])),
-                           playlist.PlaylistState([3]))  # fmt: skip
-    assert lassos == [states[0], playlist.PlaylistState([3])]
+    lassos = keep(keep([states[0]], PlaylistState([1])), PlaylistState([3]))
+    assert lassos == [states[0], PlaylistState([3])]
 
 
 def test_callbacks015_the_edit_callback_checks_the_stores_and_says_what_changed(snapshot):
-    mine = playlist.PlaylistState([2, 0], {"2": 8.976}, True)
-    edits = playlist.Edits(True)
+    mine = PlaylistState([2, 0], {"2": 8.976}, True)
+    edits = Edits(True)
     chain = {
         "id": "c",
         "kind": "path",
@@ -282,19 +282,19 @@ def test_callbacks010_valid_inputs_come_back_typed():
     assert inputs.texts(None) == [] and inputs.selection({"ids": [5, 6]}, WIDE) == [5, 6]
     known = {"a.b": {"callback": print, "output": Output("a", "b"),
                      "inputs": [{"id": "x", "property": "p"}], "state": []}}  # fmt: skip
-    assert inputs.callback_request_problem([], known) == "the request is not a JSON object"
+    assert request_guard.callback_request_problem([], known) == "the request is not a JSON object"
     body = {"output": "a.b", "outputs": {"id": "a", "property": "b"},
             "inputs": [{"id": "x", "property": "p"}]}
-    assert inputs.callback_request_problem(body, known) is None
-    assert inputs.callback_request_problem({**body, "output": "c.d"}, known) == "no such callback"
-    assert inputs.callback_request_problem({**body, "inputs": []}, known) == (
+    assert request_guard.callback_request_problem(body, known) is None
+    problem = request_guard.callback_request_problem
+    assert problem({**body, "output": "c.d"}, known) == "no such callback"
+    assert request_guard.callback_request_problem({**body, "inputs": []}, known) == (
         "the callback takes 1 inputs"
     )
 
 
 def test_callbacks011_a_panels_job_store_is_checked_before_the_job_runs(snapshot, tmp_path):
-    from explore_dash.callbacks import panel_job
-
+    panel_job = inputs.panel_job
     _, _, job = draw(snapshot, tmp_path / "cache", TSNE, every_n=2, artists=["Alpha"])
     bounds = inputs.page_bounds(snapshot)
     assert panel_job(bounds, job) == job  # what the page sends comes through unchanged
@@ -312,31 +312,70 @@ def test_callbacks011_a_panels_job_store_is_checked_before_the_job_runs(snapshot
 def test_callbacks016_undo_then_a_selection_keeps_the_users_playlist_within_reach(snapshot):
     tracks = snapshot.tracks
     first = [segment_id(2, 0.0), segment_id(0, 0.0), segment_id(5, 0.0)]
-    run = playlist.edit_playlist(tracks, ids.SELECTION, False, first, playlist.PlaylistState([]),
-                                 playlist.Edits())  # fmt: skip
+    run = edit_playlist(tracks, ids.SELECTION, False, first, PlaylistState([]),
+                        Edits())  # fmt: skip
     made = run.state
-    run = playlist.edit_playlist(tracks, {"type": ids.PLAYLIST_REMOVE, "track": 0}, True, first,
-                                 run.state, run.edits)  # fmt: skip
+    run = edit_playlist(tracks, {"type": ids.PLAYLIST_REMOVE, "track": 0}, True, first,
+                        run.state, run.edits)  # fmt: skip
     assert run.offer == ""  # an offer's count was about the playlist before the edit
     mine = run.state
-    undone = playlist.edit_playlist(tracks, ids.PLAYLIST_UNDO, True, first, mine, run.edits)
+    undone = edit_playlist(tracks, ids.PLAYLIST_UNDO, True, first, mine, run.edits)
     assert undone.state == made and not undone.state.edited and undone.edits.future == [mine]
     # A new selection now meets a playlist a selection made, but Redo holds the user's own:
     # it offers instead of replacing (it replaced, and emptied Redo, before).
     second = [segment_id(7, 0.0)]
-    offered = playlist.edit_playlist(tracks, ids.SELECTION, False, second, undone.state,
-                                     undone.edits)  # fmt: skip
+    offered = edit_playlist(tracks, ids.SELECTION, False, second, undone.state,
+                            undone.edits)  # fmt: skip
     assert offered.state == made and offered.edits.future == [mine]
     assert offered.offer.startswith("Selection: 1 track")
-    redone = playlist.edit_playlist(tracks, ids.PLAYLIST_REDO, True, second, offered.state,
-                                    offered.edits)  # fmt: skip
+    redone = edit_playlist(tracks, ids.PLAYLIST_REDO, True, second, offered.state,
+                           offered.edits)  # fmt: skip
     assert redone.state == mine
 
 
 def test_callbacks017_adding_nothing_new_changes_nothing(snapshot):
     tracks = snapshot.tracks
-    mine = playlist.PlaylistState([0, 2], edited=True)
-    edits = playlist.Edits(True, [], [playlist.PlaylistState([0], edited=True)])
+    mine = PlaylistState([0, 2], edited=True)
+    edits = Edits(True, [], [PlaylistState([0], edited=True)])
     same = [segment_id(2, 0.0)]
-    done = playlist.edit_playlist(tracks, ids.PLAYLIST_ADD, True, same, mine, edits)
+    done = edit_playlist(tracks, ids.PLAYLIST_ADD, True, same, mine, edits)
     assert done.state == mine and done.edits == edits and done.offer == ""
+
+
+def test_callbacks018_the_music_card_comes_back_as_one_checked_selection(snapshot):
+    bounds = inputs.page_bounds(snapshot)
+    chosen = inputs.music(bounds, ["Alpha"], None, 4, "4")
+    assert chosen == inputs.MusicSelection(["Alpha"], [], 4, 4)
+    assert inputs.music(bounds, None, None, None, None) == inputs.MusicSelection([], [], 1, 1)
+    for forged in (("Alpha", None, 1, "1"), (None, None, 0, "1"), (None, None, 1, "3"),
+                   (None, None, True, "1")):  # fmt: skip
+        with pytest.raises(inputs.InvalidInput):
+            inputs.music(bounds, *forged)
+    # The ids and counts the page sends: at most 2**53, what its numbers hold exactly.
+    assert inputs.whole(2**53, 0, inputs.MAX_ID) == 2**53
+    with pytest.raises(inputs.InvalidInput):
+        inputs.wholes([2**53 + 2])
+
+
+def test_callbacks019_each_group_of_controls_names_the_keywords_of_its_check():
+    import inspect
+
+    from explore_dash.callbacks import flow, groups
+
+    def keywords(check, *leading):
+        return [name for name in inspect.signature(check).parameters if name not in leading]
+
+    # A callback passes a group to its check as **group: a name the check lacks would fail
+    # every call of it.
+    assert list(groups.MUSIC) == keywords(inputs.music, "bounds")
+    assert list(groups.LOOK) == keywords(inputs.map_look)
+    assert list(groups.HIGHLIGHT) == keywords(inputs.highlight, "bounds")
+    assert list(groups.PANEL_MENUS) == keywords(inputs.panel_settings)
+    assert list(groups.PANEL_MENUS) == keywords(inputs.every_panel_settings)
+    assert list(groups.DIVERSITY) == keywords(flow.diversity_values, "bounds")
+    assert list(groups.SPACE_MENUS) == keywords(flow.panel_spaces)
+    menus = groups.panel_menus(1, State, groups.SPACE_MENUS)
+    assert [dependency.component_id for dependency in menus.values()] == [
+        ids.panel(ids.PANEL_ARCHITECTURE, 1), ids.panel(ids.PANEL_DATASET, 1),
+        ids.panel(ids.PANEL_LAYER, 1),
+    ]  # fmt: skip

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explore_dash.callbacks.playlist import move
+from explore_dash.callbacks.playlist_edits import move
 from explore_dash.data.collection import Collection
 from explore_dash.data.colouring import NONE
 from explore_dash.maps.figures import (
