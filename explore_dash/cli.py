@@ -261,7 +261,7 @@ def run(
             with stops_held():
                 from explore_dash.config import AppConfig
                 from explore_dash.maps.ahead import start_maps_ahead
-                from explore_dash.maps.numba_cache import start_warm_up
+                from explore_dash.maps.numba_cache import numba_cache_dir, start_warm_up
                 from explore_dash.server.app import build_app
             config = AppConfig(
                 library, data_dir, host=host, port=port, anonymize=anonymize,
@@ -276,7 +276,7 @@ def run(
             ahead = reaped_when_done(start_maps_ahead(data_dir)) if maps_ahead else None
             # Compile UMAP's numba code into the on-disk cache now, in its own (low-priority)
             # process, so the first UMAP a user asks for does not wait for it.
-            warm_up = reaped_when_done(start_warm_up(data_dir / "cache" / "numba"))
+            warm_up = reaped_when_done(start_warm_up(numba_cache_dir(data_dir)))
         else:
             print(
                 f"explore-dash: maps are computed by Celery workers through {redis_url}; "

@@ -88,12 +88,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from explore_dash.config import AppConfig
     from explore_dash.maps.ahead import start_maps_ahead
+    from explore_dash.maps.numba_cache import numba_cache_dir
     from explore_dash.server.app import build_app
     from explore_dash.server.jobs import install_heartbeat
 
     celery = build_app(AppConfig(library, data_dir, extract=False, redis=args.redis)).jobs.handle
     install_heartbeat(celery)
-    warm_each_process(data_dir / "cache" / "numba")
+    warm_each_process(numba_cache_dir(data_dir))
     ahead = None if args.no_maps_ahead else start_maps_ahead(data_dir)
     try:
         celery.worker_main(

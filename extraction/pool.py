@@ -8,12 +8,9 @@ busy even on one long file. Each worker builds its runners with :mod:`extraction
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import multiprocessing
 import os
 import signal
-import sys
 import threading
 import time
 from collections import deque
@@ -28,13 +25,11 @@ from extraction.backends import make_runner, resolve_backend
 from extraction.errors import ModelError
 from extraction.inference import Layers, PatchRunner, limit_tensorflow_threads, usable_cores
 from extraction.registry import ModelSpec
+from extraction.signals import die_with_parent
 
 Tag = TypeVar("Tag")
 
 _worker_runners: list[PatchRunner] = []
-
-
-_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def _exit_with_parent(parent: int, poll_seconds: float = 1.0) -> None:
@@ -45,11 +40,9 @@ def _exit_with_parent(parent: int, poll_seconds: float = 1.0) -> None:
     importing has already handed it to init, and ``os.getppid()`` would watch the wrong process.
     """
 
-    if sys.platform.startswith("linux"):
-        # The kernel sends SIGKILL when the parent dies: immediate, even while TensorFlow holds
-        # the GIL. (The parent spawns workers from its main thread, which lives as long as it.)
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    # Killed by the kernel when the parent dies: immediate, even while TensorFlow holds the GIL.
+    # (The parent spawns workers from its main thread, which lives as long as it.)
+    die_with_parent()
 
     def watch() -> None:
         while os.getppid() == parent:

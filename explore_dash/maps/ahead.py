@@ -18,7 +18,6 @@ waits for it instead of computing it a second time. What it has done is written 
 from __future__ import annotations
 
 import argparse
-import ctypes
 import logging
 import os
 import signal
@@ -37,7 +36,8 @@ from explore_dash.maps.compute import compute_once
 from explore_dash.maps.points import points_key, visible_points
 from explore_dash.maps.projection_run import ProjectionCancelled, ProjectionError
 from explore_dash.maps.settings import DEFAULT_PANELS, PanelSettings
-from extraction.contract import TRACKS_FILE, read_status, read_version
+from extraction.contract import CACHE_DIR, TRACKS_FILE, read_status, read_version
+from extraction.signals import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,6 @@ log = logging.getLogger(__name__)
 PROJECTIONS_AHEAD = ("umap", "tsne")
 #: How often the process looks whether an extraction still runs (seconds).
 WAIT_SECONDS = 2.0
-PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 def space_order(available: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -161,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--projections", default=",".join(PROJECTIONS_AHEAD))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    return run(args.data, args.data / "cache", tuple(args.projections.split(",")))
+    return run(args.data, args.data / CACHE_DIR, tuple(args.projections.split(",")))
 
 
 def background_cores(available: Sequence[int]) -> set[int]:
@@ -180,21 +179,12 @@ def background_cores(available: Sequence[int]) -> set[int]:
 def _lower_priority() -> None:
     # Die with the app: paused by the page (explore_dash/maps/yielding.py) when the app is killed,
     # the process would otherwise stay paused forever, holding a map's lock.
-    _die_with_parent()
+    die_with_parent()
     # Not SCHED_IDLE: beside a CPU-bound process on the second of 2 cores, hover and a 10k
     # selection took 1.14x and 1.13x as long at SCHED_IDLE, 1.09x and 1.17x at nice 19
     # (benchmarks/background_priority.py): no better, and it could starve the maps outright.
     os.nice(19)
     os.sched_setaffinity(0, background_cores(os.sched_getaffinity(0)))
-
-
-def _die_with_parent() -> None:
-    """Have the kernel kill this process when its parent exits (Linux; elsewhere a no-op)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
 
 
 def start_maps_ahead(data_dir: Path) -> subprocess.Popen[bytes]:

@@ -111,10 +111,10 @@ def background_manager(cache_dir: Path, redis_url: str | None = None):
     The compile cache must be set before anything imports umap (the CLI fills it in a separate
     warm-up process, so a user's first UMAP does not wait ~25 s for JIT compilation).
     """
-    from explore_dash.maps.numba_cache import configure_numba_cache
+    from explore_dash.maps.numba_cache import NUMBA_FOLDER, configure_numba_cache
 
     cache_dir.mkdir(parents=True, exist_ok=True)
-    configure_numba_cache(cache_dir / "numba")
+    configure_numba_cache(cache_dir / NUMBA_FOLDER)
     return job_manager(cache_dir, redis_url)
 
 

@@ -177,7 +177,7 @@ def test_cli010_the_maps_ahead_start_with_the_app_unless_told_not_to(tmp_path, m
 
     monkeypatch.setattr(maps_ahead, "start_maps_ahead", start)
     monkeypatch.setattr(cli, "start_extraction", lambda *a: None)
-    monkeypatch.setattr("explore_dash.maps.projections.start_warm_up", lambda *a: None)
+    monkeypatch.setattr("explore_dash.maps.numba_cache.start_warm_up", lambda *a: None)
     monkeypatch.setattr("dash.Dash.run", lambda *a, **k: None)  # serve nothing: return at once
     args = cli.parse_args(["--library", str(library), "--data", str(tmp_path / "d"), "--port", "0",
                            "--no-extract", *(["--no-maps-ahead"] if flag else [])])  # fmt: skip

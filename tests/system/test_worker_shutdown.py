@@ -93,3 +93,43 @@ def test_workers002_a_worker_whose_parent_died_while_it_started_exits():
         [sys.executable, "-c", WORKER_START, str(os.getpid()), "1"], cwd=REPO, timeout=20
     )
     assert kept.returncode == 0
+
+
+# A parent that starts a child which dies with it (or not), prints the child's pid, and waits;
+# the child says when it is ready, on the same output.
+PARENT = """
+import subprocess, sys, time
+child = ("import time; from extraction.signals import die_with_parent; "
+         + ("die_with_parent(); " if sys.argv[1] == "die" else "")
+         + "print('ready', flush=True); time.sleep(60)")
+print(subprocess.Popen([sys.executable, "-c", child]).pid, flush=True)
+time.sleep(60)
+"""
+
+
+def process_gone(pid: int) -> bool:
+    """Whether ``pid`` has exited (a zombie not yet reaped by its new parent counts as gone)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return text[text.rfind(")") + 2] in "ZX"
+
+
+def test_workers003_a_child_that_asked_to_die_with_its_parent_does():
+    """die_with_parent (extraction/signals.py): the pool's workers and the maps ahead use it."""
+    survivors = []
+    for mode in ("die", "live"):
+        parent = subprocess.Popen([sys.executable, "-c", PARENT, mode], cwd=REPO,
+                                  stdout=subprocess.PIPE, text=True)  # fmt: skip
+        child = int(parent.stdout.readline())
+        assert parent.stdout.readline().strip() == "ready"
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 5
+        while not process_gone(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not process_gone(child):
+            survivors.append(mode)
+            os.kill(child, signal.SIGKILL)
+    assert survivors == ["live"]  # only the one that did not ask outlived its parent

@@ -11,7 +11,7 @@ import pytest
 
 from explore_dash.data.collection import Space
 from explore_dash.maps.cache import ProjectionCache, cached_map, store_map
-from explore_dash.maps.numba_cache import configure_numba_cache, numba_cache_path
+from explore_dash.maps.numba_cache import configure_numba_cache, numba_cache_dir, numba_cache_path
 from explore_dash.maps.projection_run import MIN_POINTS, ProjectionCancelled, ProjectionError
 from explore_dash.maps.projections import (
     INPUT_COMPONENTS,
@@ -339,6 +339,12 @@ def test_projections022_numba_cache_goes_to_a_folder_per_library_versions(tmp_pa
     assert "numba" in path.name and "umap-learn" in path.name and "pynndescent" in path.name
     assert os.environ["NUMBA_CACHE_DIR"] == str(path)
 
+
+
+def test_projections025_the_app_its_warm_up_and_the_workers_share_one_numba_folder(tmp_path):
+    """Under the data folder's cache/numba, where earlier versions of the app filled it."""
+    assert numba_cache_dir(tmp_path) == tmp_path / "cache" / "numba"
+    assert numba_cache_path(numba_cache_dir(tmp_path)).parent == tmp_path / "cache" / "numba"
 
 def sampled_map(monkeypatch, name: str) -> tuple[np.ndarray, np.ndarray]:
     """(features, map) of 800 clustered points, ``name``'s sample threshold lowered to 600 (a
