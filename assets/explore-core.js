@@ -204,7 +204,7 @@
     } else {
       delete audio.dataset.stopAt;
     }
-    const source = "audio/" + track;
+    const source = settings.audioPath + track;
     audio.dataset.track = String(track);
     audio.dataset.offset = offset.toFixed(3);
     if (audio.getAttribute("src") !== source) {

@@ -8,10 +8,11 @@
   const core = window.exploreDash;
   const look = core.settings;
   const ids = look.ids;
+  const kinds = look.chainKinds;
 
   // mode: null (hover plays), "chain" (a radio or path plays), "track" (one track plays whole).
   const flow = {
-    chain: null, position: -1, length: "15", mode: null, paused: false,
+    chain: null, position: -1, length: look.defaultItemLength, mode: null, paused: false,
     itemEnd: null, asked: 0, waiting: false, title: "", note: "", pausedLabel: false,
     itemNotes: [], // each item's note, kept: a later batch sends the earlier items without
   };
@@ -46,7 +47,7 @@
   }
 
   function kindName(chain) {
-    return chain.kind === "path" ? "Path" : "Radio";
+    return chain.kind === kinds.path ? "Path" : "Radio";
   }
 
   function statusText() {
@@ -67,7 +68,7 @@
 
   function itemSeconds() {
     const seconds = look.itemSeconds[flow.length];
-    return seconds === undefined ? look.itemSeconds["15"] : seconds;
+    return seconds === undefined ? look.itemSeconds[look.defaultItemLength] : seconds;
   }
 
   function playItem(position) {
@@ -81,7 +82,7 @@
     core.playAt(item.track, item.offset);
     setNowPlaying(item.title);
     const items = flow.chain.items;
-    if (flow.chain.kind === "radio" && !flow.chain.ended && position >= items.length - 2 &&
+    if (flow.chain.kind === kinds.radio && !flow.chain.ended && position >= items.length - 2 &&
         flow.asked < items.length) {
       flow.asked = items.length; // ask once per length: the next moments arrive meanwhile
       window.dash_clientside.set_props(ids.chainMore, { data: items.length });
@@ -111,12 +112,12 @@
     if (flow.position + 1 < flow.chain.items.length) {
       return playItem(flow.position + 1);
     }
-    if (flow.chain.kind === "radio" && !flow.chain.ended) {
+    if (flow.chain.kind === kinds.radio && !flow.chain.ended) {
       flow.waiting = true; // the next moments are on their way (playChain continues)
       flow.itemEnd = null;
       return "Radio: finding the next moment…";
     }
-    if (flow.chain.kind === "radio") { // a normal end, said as calmly as the rest
+    if (flow.chain.kind === kinds.radio) { // a normal end, said as calmly as the rest
       return finish("Radio finished: it has played every track it may (all but those left " +
         "out under Variety).");
     }

@@ -5,13 +5,16 @@
 (function () {
   "use strict";
   const core = window.exploreDash;
+  const traces = core.settings.traces;
+  // Each point's top tags: segmentTags.count label indices, segmentTags.none for no tag.
+  const segmentTags = core.settings.segmentTags;
   // The pointer may cross from one panel to the other (over the gap between them) without the
   // linked labels blinking out: they go this long after it left a map, unless it came back.
   const LEAVE_GRACE_MS = 400;
   let leaveTimer = null;
   let trackNames = null; // track -> name, as labelHover last got them
 
-  // Top tags of point i of a trace, from the uint8 indices (3 per point) in its meta.
+  // Top tags of point i of a trace, from the uint8 label indices in its meta.
   const tagCache = new WeakMap();
   function tagsOf(trace, i) {
     const meta = trace && trace.meta;
@@ -28,8 +31,8 @@
       tagCache.set(meta.tags, codes);
     }
     const names = [];
-    for (let k = i * 3; k < i * 3 + 3; k++) {
-      if (codes[k] !== undefined && codes[k] !== 255 && meta.labels[codes[k]]) {
+    for (let k = i * segmentTags.count; k < (i + 1) * segmentTags.count; k++) {
+      if (codes[k] !== undefined && codes[k] !== segmentTags.none && meta.labels[codes[k]]) {
         names.push(meta.labels[codes[k]]);
       }
     }
@@ -40,7 +43,7 @@
   // a highlight, colours or captions keep it; another space, projection, window length or
   // filter changes it.
   function mapOf(gd) {
-    const trace = gd._fullData && gd._fullData[0];
+    const trace = gd._fullData && gd._fullData[traces.segments];
     const ids = trace && trace.customdata;
     if (!ids || !ids.length || !trace.x || !trace.y) {
       return "";
@@ -81,8 +84,8 @@
   // Label the segment `id` in panel `gd`. Returns whether the segment is shown there.
   function labelSegment(gd, id, title) {
     const label = labelElement(gd);
-    for (let t = 0; t < 2; t++) {
-      const trace = gd._fullData[t];
+    for (const place of [traces.segments, traces.highlight]) {
+      const trace = gd._fullData[place];
       const i = core.indexOf(trace, id);
       if (i < 0) {
         continue;

@@ -5,6 +5,7 @@
 (function () {
   "use strict";
   const core = window.exploreDash;
+  const modes = core.settings.listenModes;
   let hinted = true; // the hint under the player's buttons may show until a point is hovered
 
   // Stop the page's player: a radio, a path or a whole track (explore-flow.js), a hovered
@@ -30,7 +31,7 @@
     const target = event.target;
     const mode = core.settings.ids.listenMode;
     const group = target && target.closest ? target.closest("#" + mode) : null;
-    if (group && target.checked && target.value === core.settings.listenOff) {
+    if (group && target.checked && target.value === modes.off) {
       stopPlayer();
     }
   });
@@ -40,10 +41,10 @@
   function listen(hovers, clicks, mode, names, segmentsPerPoint) {
     const none = [core.noUpdate(), core.noUpdate()];
     const event = core.triggered();
-    if (!event || mode === "off") {
+    if (!event || mode === modes.off) {
       return none;
     }
-    const wanted = mode === "click" ? "clickData" : "hoverData";
+    const wanted = mode === modes.click ? "clickData" : "hoverData";
     if (event.property !== wanted) {
       return none;
     }

@@ -8,6 +8,7 @@
   "use strict";
   const core = window.exploreDash;
   const look = core.settings;
+  const traces = look.traces;
   // The plot's background veils the unselected points down to about their unselected opacity.
   const VEIL = core.rgba(look.colours.background, 1 - look.opacity.unselected);
   const HIGHLIGHT_FILL = core.rgba(look.colours.highlight, look.opacity.selected);
@@ -43,7 +44,7 @@
   }
 
   function nativeSelection(gd) {
-    const trace = gd._fullData && gd._fullData[0];
+    const trace = gd._fullData && gd._fullData[traces.segments];
     return Boolean(trace && trace.selectedpoints && trace.selectedpoints.length);
   }
 
@@ -53,7 +54,7 @@
       return;
     }
     const canvas = selectionLayer(gd, panel);
-    const base = gd._fullData[0];
+    const base = gd._fullData[traces.segments];
     const show = selection.ids.length > 0 && base &&
       (panel !== selection.source || !nativeSelection(gd));
     drawnIds[panel] = [];
@@ -74,7 +75,7 @@
     context.setTransform(ratio, 0, 0, ratio, 0, 0);
     context.fillStyle = VEIL;
     context.fillRect(0, 0, xa._length, ya._length);
-    const red = gd._fullData[1];
+    const red = gd._fullData[traces.highlight];
     const colour = colourOf(base);
     const byColour = new Map(); // colour -> Path2D of the selected points drawn in it
     const highlighted = new Path2D();

@@ -74,7 +74,7 @@
 
   // The x and y range around the points of ``tracks`` in a panel, with a margin; null if none.
   function rangesAround(gd, tracks) {
-    const trace = gd && gd._fullData && gd._fullData[0];
+    const trace = gd && gd._fullData && gd._fullData[core.settings.traces.segments];
     if (!trace || !trace.customdata) {
       return null;
     }

@@ -130,7 +130,8 @@ def point_labels(
     point_tracks : np.ndarray, shape (n,), int
         The track of each point.
     top_tags : np.ndarray, shape (n, k), uint8, optional
-        Each point's strongest tags as indices into ``tag_labels`` (255: none); for "autotag".
+        Each point's strongest tags as indices into ``tag_labels`` (``tags.NO_TAG``: none); for
+        "autotag".
 
     Returns
     -------

@@ -125,7 +125,14 @@ def _top_columns(scores: np.ndarray, k: int) -> np.ndarray:
     return np.argsort(-scores, axis=1, kind="stable")[:, :k]
 
 
-def segment_tag_indices(space: Space, taggram_space: Space, k: int = 3) -> np.ndarray:
+#: Tags a segment's hover label names (its strongest), and the index that stands for none.
+SEGMENT_TOP_TAGS = 3
+NO_TAG = 255
+
+
+def segment_tag_indices(
+    space: Space, taggram_space: Space, k: int = SEGMENT_TOP_TAGS
+) -> np.ndarray:
     """Label indices of each row's ``k`` strongest tags, read from its model's taggram.
 
     For the browser, which holds the label list once and draws hover labels itself.
@@ -133,9 +140,9 @@ def segment_tag_indices(space: Space, taggram_space: Space, k: int = 3) -> np.nd
     Returns
     -------
     np.ndarray, shape (len(space), k), uint8
-        255 where the segment is missing from ``taggram_space``.
+        :data:`NO_TAG` where the segment is missing from ``taggram_space``.
     """
-    out = np.full((len(space), k), 255, np.uint8)
+    out = np.full((len(space), k), NO_TAG, np.uint8)
     rows = taggram_space.rows_of(space.segment_ids)
     found = np.flatnonzero(rows >= 0)
     vector = taggram_space.vector

@@ -1,8 +1,10 @@
 """What the browser code (``assets/explore-*.js``) needs to know from Python, in one place.
 
-The component ids, the segment-id scheme and length, marker colours and sizes are defined in
-Python; the page carries them to the browser as ``window.exploreDashSettings``, set before the
-assets run, so the JavaScript holds no copies that could drift.
+The component ids, the segment-id scheme and length, marker colours and sizes, the audio's
+address, the Listen choices, the item lengths, the kinds of chain, a hover label's tags and the
+order of a figure's traces are defined in Python; the page carries them to the browser as
+``window.exploreDashSettings``, set before the assets run, so the JavaScript holds no copies that
+could drift (tests/unit/test_client_settings.py looks for them).
 """
 
 from __future__ import annotations
@@ -12,13 +14,18 @@ import json
 from dash import Dash
 
 from explore_dash import ids
+from explore_dash.data.tags import NO_TAG, SEGMENT_TOP_TAGS
 from explore_dash.layouts.listening import (
+    DEFAULT_ITEM_LENGTH,
     ITEM_SECONDS,
+    LISTEN_CLICK,
+    LISTEN_HOVER,
     LISTEN_OFF,
     PAUSE_LABEL,
     PIN_HINT_TEXT,
     RESUME_LABEL,
 )
+from explore_dash.listening.radio import PATH, RADIO
 from explore_dash.maps.figures import (
     BASE_COLOR,
     BASE_SIZE,
@@ -28,9 +35,11 @@ from explore_dash.maps.figures import (
     HIGHLIGHT_SIZE,
     PLOT_BACKGROUND,
     SELECTED_OPACITY,
+    TRACES,
     UNSELECTED_OPACITY,
 )
 from explore_dash.maps.yielding import PRESENCE_EVERY_SECONDS, PRESENCE_PATH
+from explore_dash.routes import AUDIO_PREFIX
 from extraction.contract import SEGMENT_ID_STRIDE, SEGMENT_SECONDS
 
 #: The namespace of the clientside functions (``ClientsideFunction(NAMESPACE, name)``).
@@ -61,10 +70,16 @@ def client_settings() -> dict:
             "pinHint": ids.PIN_HINT,
             "listenMode": ids.LISTEN_MODE,
         },
-        # The Listen choice that stops whatever plays, and words the browser code shows.
-        "listenOff": LISTEN_OFF,
+        # The Listen choices (Off stops whatever plays), and words the browser code shows.
+        "listenModes": {"hover": LISTEN_HOVER, "click": LISTEN_CLICK, "off": LISTEN_OFF},
         "texts": {"pause": PAUSE_LABEL, "resume": RESUME_LABEL, "pinHint": PIN_HINT_TEXT},
         "itemSeconds": {key: seconds for key, seconds in ITEM_SECONDS.items()},
+        "defaultItemLength": DEFAULT_ITEM_LENGTH,
+        "chainKinds": {"radio": RADIO, "path": PATH},
+        # A point's top-tag indices in its trace's meta: so many per point, NO_TAG for none.
+        "segmentTags": {"count": SEGMENT_TOP_TAGS, "none": NO_TAG},
+        # Each trace's place in a panel's figure, by its name.
+        "traces": {name: place for place, name in enumerate(TRACES)},
         "colours": {
             "chain": CHAIN_COLOR,
             "base": BASE_COLOR,
@@ -74,7 +89,8 @@ def client_settings() -> dict:
         },
         "opacity": {"selected": SELECTED_OPACITY, "unselected": UNSELECTED_OPACITY},
         "markerSize": {"base": BASE_SIZE, "highlight": HIGHLIGHT_SIZE},
-        # Relative to the page, as the audio's address is (the app may live under a prefix).
+        # Addresses relative to the page: the app may live under a prefix.
+        "audioPath": AUDIO_PREFIX.lstrip("/"),
         "presence": {"path": PRESENCE_PATH.lstrip("/"), "everyMs": PRESENCE_EVERY_SECONDS * 1000},
     }
 

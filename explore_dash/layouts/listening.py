@@ -21,12 +21,12 @@ def listen_card() -> dbc.Card:
                     dbc.RadioItems(
                         id=ids.LISTEN_MODE,
                         options=[
-                            {"label": "Hover", "value": "hover"},
-                            {"label": "Click", "value": "click"},
+                            {"label": "Hover", "value": LISTEN_HOVER},
+                            {"label": "Click", "value": LISTEN_CLICK},
                             # Stops whatever plays (assets/explore-listening.js).
                             {"label": "Off", "value": LISTEN_OFF},
                         ],
-                        value="hover",
+                        value=LISTEN_HOVER,
                         inline=True,
                     ),
                     html.Audio(id=ids.PLAYER, controls=True, className="w-100 mt-1"),
@@ -68,7 +68,10 @@ def listen_card() -> dbc.Card:
 
 
 _SMALL_LINK = {"size": "sm", "color": "link", "className": "p-0 me-2"}
-#: The Listen choice that plays nothing, and stops what plays when chosen.
+#: The Listen choices: a hovered point plays, a clicked one plays, or nothing plays (and what
+#: plays stops when Off is chosen).
+LISTEN_HOVER = "hover"
+LISTEN_CLICK = "click"
 LISTEN_OFF = "off"
 #: The answer of the two buttons under the player when no point was hovered or clicked yet.
 PIN_HINT_TEXT = "Nothing hovered yet: hover or click a point on a map, then these play its track."

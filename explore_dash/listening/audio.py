@@ -1,5 +1,7 @@
 """The ``/audio/<track id>`` route: plays indexed library files, with byte ranges for seeking.
 
+Its prefix is :data:`explore_dash.routes.AUDIO_PREFIX`, which the page's code reads too.
+
 Only files listed as playable in ``tracks.parquet`` whose real path lies inside the library are
 ever served; everything else is a plain 404, so the route cannot be used to read other files.
 """
@@ -20,11 +22,12 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wsgi import wrap_file
 
 from explore_dash.data.collection import Collection
+from explore_dash.routes import AUDIO_PREFIX
 from extraction.contract import library_file_path
 
 log = logging.getLogger(__name__)
 
-AUDIO_ROUTE = "/audio/<track_id>"
+AUDIO_ROUTE = AUDIO_PREFIX + "<track_id>"
 #: Browsers revalidate after this (ETag / Last-Modified make that a cheap 304).
 AUDIO_MAX_AGE = 3600
 _INT32_MAX = 2**31 - 1

@@ -22,6 +22,9 @@ import pandas as pd
 
 from explore_dash.data.neighbours import SpaceIndex
 
+#: The kind of a chain, as the page's chain store and its code (assets/explore-flow.js) name it.
+RADIO = "radio"
+PATH = "path"
 #: Moments added per request: the first batch when the radio starts, then one more each time
 #: the player reaches the end of the chain.
 RADIO_BATCH = 10

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from explore_dash.maps.ahead_status import read_ahead_status
 from explore_dash.maps.locks import LOCK_DIR, map_lock
+from explore_dash.routes import AUDIO_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ def is_interaction(path: str, args: dict, body: bytes | dict) -> bool:
     body : bytes or dict
         Its body: a callback's JSON, or that JSON already parsed.
     """
-    if path.startswith("/audio/") or path in ("/", "/_dash-layout", PRESENCE_PATH):
+    if path.startswith(AUDIO_PREFIX) or path in ("/", "/_dash-layout", PRESENCE_PATH):
         return True
     if path != CALLBACK_PATH or any(name in args for name in JOB_POLL_PARAMS):
         return False
