@@ -35,29 +35,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.support.fake_collection import FakeTrack, write_fake_collection  # noqa: E402
+from tests.support.fake_collection import make_collection  # noqa: E402
 from tests.support.pointer import drag, move_to  # noqa: E402
 
 GRAPH = 'document.getElementById(\'{{"panel":{0},"type":"panel-graph"}}\')'
-
-
-def make_collection(root: Path, n_segments: int, per_track: int = 100):
-    n_tracks = n_segments // per_track
-    tracks = tuple(
-        FakeTrack(
-            t,
-            f"Artist {t % 97}/Album {t % 331}/Track {t}.wav",
-            f"Artist {t % 97}",
-            f"Album {t % 331}",
-            f"Track {t}",
-            "Electronic" if t % 3 else "Ambient",
-            per_track,
-            boost=(t % 50, (t + 7) % 50, (t + 13) % 50),
-        )
-        for t in range(n_tracks)
-    )
-    spaces = (("musicnn-msd", "embedding"), ("musicnn-msd", "taggram"), ("musicnn-mtt", "taggram"))
-    return write_fake_collection(root, tracks, spaces)
 
 
 BASELINE_PAGE = """<!doctype html><html><head><meta charset="utf-8">

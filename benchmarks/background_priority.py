@@ -28,7 +28,6 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from benchmarks.app_speed import (  # noqa: E402
-    make_collection,
     measure_box_selection,
     measure_hover,
     measure_page_usable,
@@ -36,6 +35,7 @@ from benchmarks.app_speed import (  # noqa: E402
     start_browser,
     wait_for_page,
 )
+from tests.support.fake_collection import make_collection  # noqa: E402
 
 CONDITIONS = ("none", "nice19", "sched_idle")
 SEGMENTS = 100_000

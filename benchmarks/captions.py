@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from explore_dash.callbacks.panels import caption_inputs  # noqa: E402
+from explore_dash.callbacks.panel_captions import caption_inputs  # noqa: E402
 from explore_dash.data.snapshot import Snapshot  # noqa: E402
 from explore_dash.maps.captions import (  # noqa: E402
     SEPARATOR,

@@ -31,12 +31,12 @@ import plotly.io
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.app_speed import make_collection  # noqa: E402
-from explore_dash.callbacks import panels  # noqa: E402
+from explore_dash.callbacks import panel_captions, panels  # noqa: E402
 from explore_dash.data.colouring import COLOUR_BY, NONE  # noqa: E402
 from explore_dash.data.snapshot import Snapshot  # noqa: E402
 from explore_dash.maps.points import visible_points  # noqa: E402
 from explore_dash.maps.settings import PanelSettings  # noqa: E402
+from tests.support.fake_collection import make_collection  # noqa: E402
 
 SETTINGS = PanelSettings("musicnn", "msd", "embedding", "pca")
 
@@ -91,9 +91,9 @@ def main(argv=None) -> int:
             timed(lambda: visible_points(snapshot, cache, SETTINGS, [], [], 1, 4),
                   args.rounds), 4)  # fmt: skip
         results["captions_s"] = round(
-            timed(lambda: panels.region_captions(snapshot, points), args.rounds), 4
+            timed(lambda: panel_captions.region_captions(snapshot, points), args.rounds), 4
         )
-        results["captions"] = [c.text for c in panels.region_captions(snapshot, points)[1]]
+        results["captions"] = [c.text for c in panel_captions.region_captions(snapshot, points)[1]]
     print(json.dumps(results, indent=1))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")

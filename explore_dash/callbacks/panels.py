@@ -1,18 +1,22 @@
-"""Drawing a panel (stored, cached or computed in the background), and re-colouring highlights.
+"""Drawing a panel (stored, cached, or left to its background job in :mod:`.map_jobs`), and
+re-colouring, re-captioning and highlighting the drawn ones.
 
-Plain functions of (snapshot, inputs) -> outputs; :mod:`explore_dash.callbacks` wires them.
+Plain functions of (snapshot, inputs) -> outputs; :func:`register` wires them.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
-from functools import partial
 from pathlib import Path
 
-import numpy as np
-from dash import Patch, html, no_update
+from dash import ALL, MATCH, Dash, Input, Output, Patch, State, ctx, html, no_update
 
+from explore_dash import ids
+from explore_dash.callbacks import inputs
+from explore_dash.callbacks.clientside import browser
+from explore_dash.callbacks.groups import HIGHLIGHT, LOOK, MUSIC, controls, panel_menus
+from explore_dash.callbacks.panel_captions import map_captions
 from explore_dash.data.colouring import (
     COLOUR_BY,
     NONE,
@@ -24,23 +28,12 @@ from explore_dash.data.colouring import (
     track_positions,
 )
 from explore_dash.data.options import PROJECTION_LABELS
+from explore_dash.data.progress import extraction_alive
 from explore_dash.data.snapshot import Snapshot
-from explore_dash.data.tags import AUTO_TAG_SPACES
+from explore_dash.data.state import AppState
 from explore_dash.data.windows import SEGMENT_LENGTHS, WHOLE_TRACK
-from explore_dash.maps.captions import (
-    cached_captions,
-    caption_annotations,
-    captions,
-    find_regions,
-    region_count,
-    store_captions,
-)
-from explore_dash.maps.compute import compute_once
 from explore_dash.maps.figures import (
-    PLAIN_LOOK,
-    MapLook,
     PanelPoints,
-    PanelSettings,
     base_marker,
     highlight_rows,
     panel_figure,
@@ -49,8 +42,8 @@ from explore_dash.maps.figures import (
     trajectory_paths,
     typed_array,
 )
-from explore_dash.maps.points import points_key, visible_points
-from explore_dash.maps.projections import STORED_PROJECTIONS
+from explore_dash.maps.points import visible_points
+from explore_dash.maps.settings import PLAIN_LOOK, MapLook, PanelSettings
 from extraction.contract import SEGMENT_SECONDS
 
 #: (artists, albums, tracks, tags) picked in the Highlight card.
@@ -74,53 +67,6 @@ def point_colours(snapshot: Snapshot, points: PanelPoints, by: str) -> tuple[dic
     labels = point_labels(by, point_tracks, snapshot.tracks, points.tags, points.labels)
     codes = palette.codes(labels)
     return category_marker(palette, codes, typed_array), legend(palette, codes)
-
-
-def caption_inputs(snapshot: Snapshot, segment_ids: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """(the auto-tag taggrams of ``segment_ids`` side by side, their labels) for captions.
-
-    Returns
-    -------
-    activations : np.ndarray, shape (n, t), float32
-        Zero where a segment is missing from a taggram.
-    """
-    blocks, labels = [], []
-    for model, layer in AUTO_TAG_SPACES.values():
-        names = list(snapshot.labels_by_model.get(model, ()))
-        space = snapshot.collection.space(model, layer)
-        if not names or not len(space):
-            continue
-        rows = space.rows_of(segment_ids)
-        block = np.zeros((len(segment_ids), len(names)), np.float32)
-        block[rows >= 0] = space.vector[rows[rows >= 0]][:, : len(names)]
-        blocks.append(block)
-        labels += names
-    if not blocks:
-        return np.zeros((len(segment_ids), 0), np.float32), []
-    return np.concatenate(blocks, axis=1), labels
-
-
-def map_captions(snapshot: Snapshot, cache_dir: Path, settings: PanelSettings,
-                 points: PanelPoints) -> list[dict]:  # fmt: skip
-    """The region captions of a drawn map as annotations, cached with the map."""
-    if not points.ready or not len(points.rows):
-        return []
-    key = points_key(snapshot, settings, points)
-    found = cached_captions(cache_dir, key)
-    if found is None:
-        found = region_captions(snapshot, points)[1]
-        store_captions(cache_dir, key, found)
-    return caption_annotations(found)
-
-
-def region_captions(snapshot: Snapshot, points: PanelPoints) -> tuple[np.ndarray, list]:
-    """(the region of each point, found in the space; the regions' captions on the map)."""
-    activations, labels = caption_inputs(snapshot, points.segment_ids)
-    k = region_count(len(points.rows))
-    if k == 0:
-        return np.zeros(len(points.rows), np.int64), []
-    regions = find_regions(points.space_features(), k)
-    return regions, captions(points.xy, activations, labels, regions)
 
 
 def legend_children(entries: list[tuple[str, str]]) -> list:
@@ -229,25 +175,9 @@ def draw_panel(
             no_update,
             no_update,
         )
-    # Not computed yet: the panel's background job takes over (see compute_panel_map).
+    # Not computed yet: the panel's background job takes over (map_jobs.compute_panel_map).
     job = map_job(settings, artists, tags, every_n, window, look)
     return no_update, f"computing {job_title(settings, points)}…", job, []
-
-
-def every_n_shown(typed: bool, slider: int, box: float | None, most: int) -> tuple:
-    """(slider value, number box value) after one of them changed; ``typed``: the box did.
-
-    A number typed in the box (applied on Enter or when it loses focus) moves the slider,
-    rounded into [1, ``most``]; the slider moved shows its value in the box. An emptied box
-    gets the slider's value back.
-    """
-    if not typed:
-        return no_update, slider
-    if box is None:
-        return no_update, slider
-    every_n = int(min(most, max(1, round(box))))
-    return (no_update if every_n == slider else every_n), (no_update if every_n == box
-                                                           else every_n)  # fmt: skip
 
 
 def job_title(settings: PanelSettings, points: PanelPoints) -> str:
@@ -275,69 +205,6 @@ def map_job(settings: PanelSettings, artists, tags, every_n, window: int, look: 
         "look": look.as_job(),
         **({"fresh": True} if fresh else {}),
     }
-
-
-def recompute_job(settings: PanelSettings, artists, tags, every_n, window: int,
-                  look: MapLook) -> object:  # fmt: skip
-    """The job of *Recompute for this selection*; no update for a stored projection."""
-    if settings.projection in STORED_PROJECTIONS:
-        return no_update
-    return map_job(settings, artists, tags, every_n, window, look, fresh=True)
-
-
-def compute_panel_map(
-    snapshot: Snapshot,
-    cache_dir: Path,
-    job: dict | None,
-    highlight: Highlight,
-    set_progress: Callable[[tuple], None],
-    anonymize: bool = False,
-):
-    """The background job of a panel: compute its t-SNE/UMAP map, store it, draw it."""
-    if not job:
-        return no_update, no_update, no_update
-    settings = PanelSettings(*job["settings"])
-    points = visible_points(
-        snapshot, cache_dir, settings, job["artists"], job["tags"], job["every_n"],
-        job.get("window", 1), subset=not job.get("fresh"),
-    )  # fmt: skip
-    if not points.ready:
-        progress = JobProgress(set_progress, job_title(settings, points))
-        progress.report(0.0)
-        # The maps computed ahead, or another panel or app process, may be computing this map
-        # now: then the job waits for it, saying so, instead of computing it a second time.
-        try:
-            points.xy = compute_once(
-                cache_dir, points_key(snapshot, settings, points), settings.projection,
-                points.segment_ids, partial(points.features, settings.projection),
-                progress=progress.report, waiting=progress.waiting,
-            )  # fmt: skip
-        except ValueError as error:  # ProjectionError: too few points and the like
-            # Wrapped, not cut to the count line's one line: the advice is at its end.
-            return no_update, html.Span(str(error), className="panel-note-error"), no_update
-    look = MapLook(*job["look"])
-    return draw(snapshot, settings, points, highlight, anonymize, look, cache_dir)
-
-
-class JobProgress:
-    """A map job's progress bar and its label: what runs, on how many points, at what stage.
-
-    The projections report a fraction done (0 until their neighbours are found, then rising
-    with their iterations); ``set_progress`` is Dash's, taking (bar value, bar text, label).
-    """
-
-    def __init__(self, set_progress: Callable[[tuple], None], title: str) -> None:
-        self.set_progress = set_progress
-        self.title = title
-
-    def report(self, fraction: float) -> None:
-        stage = "finding neighbours" if fraction <= 0 else "placing the points"
-        percent = round(100 * fraction)
-        self.set_progress((percent, f"{percent} %" if percent else "",
-                           f"{self.title} · {stage}"))  # fmt: skip
-
-    def waiting(self) -> None:
-        self.set_progress((0, "", f"{self.title} · being computed in the background: waiting"))
 
 
 def recolour(
@@ -441,34 +308,101 @@ def with_view(figure: dict, view: dict | None) -> dict:
     return figure
 
 
-def say_cancelled(job: dict | None) -> tuple[str, object]:
-    """(count line, style of the panel's *Try again*) once a map job is cancelled.
+def register(app: Dash, state: AppState) -> None:
+    """Each panel drawn for its menus and the Music card, its view kept, and the drawn maps
+    re-highlighted, re-coloured and re-captioned in place."""
+    app.clientside_callback(
+        browser("setUpPanel"),
+        Output(ids.panel(ids.PANEL_GRAPH, MATCH), "config"),
+        Input(ids.panel(ids.PANEL_GRAPH, MATCH), "id"),
+        State(ids.panel(ids.PANEL_GRAPH, MATCH), "config"),
+    )
+    app.clientside_callback(
+        browser("keepView"),
+        Output(ids.panel(ids.PANEL_VIEW, MATCH), "data"),
+        Input(ids.panel(ids.PANEL_GRAPH, MATCH), "relayoutData"),
+        State(ids.panel(ids.PANEL_VIEW, MATCH), "data"),
+        State(ids.panel(ids.PANEL_GRAPH, MATCH), "figure"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        browser("resetZoom"),
+        Input(ids.panel(ids.PANEL_RESET, MATCH), "n_clicks"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        browser("wholeText"),
+        Output(ids.panel(ids.PANEL_COUNT, MATCH), "title"),
+        Input(ids.panel(ids.PANEL_COUNT, MATCH), "children"),
+        prevent_initial_call=True,
+    )
 
-    The old map stays and the projection menu still names the cancelled one, so the line says
-    how to try again: *Recompute* (shown beside it) for a selection's own map, else *Try again*.
-    """
-    if not job:
-        return "map cancelled", no_update
-    name = PROJECTION_LABELS.get(job["settings"][3], job["settings"][3])
-    if job.get("fresh"):
-        return f"{name} cancelled: Recompute to try again", no_update
-    return f"{name} cancelled:", {"display": "inline"}
+    @app.callback(
+        output=[
+            Output(ids.panel(ids.PANEL_GRAPH, MATCH), "figure"),
+            Output(ids.panel(ids.PANEL_COUNT, MATCH), "children"),
+            Output(ids.panel(ids.PANEL_JOB, MATCH), "data"),
+            Output(ids.panel(ids.PANEL_LEGEND, MATCH), "children"),
+        ],
+        inputs=dict(settings=panel_menus(MATCH, Input), music=controls(MUSIC, Input),
+                    _version=Input(ids.DATA_VERSION, "data")),  # fmt: skip
+        state=dict(view=State(ids.panel(ids.PANEL_VIEW, MATCH), "data"),
+                   look=controls(LOOK, State), highlight=controls(HIGHLIGHT, State)),  # fmt: skip
+    )
+    def draw_this_panel(settings, music, _version, view, look, highlight):
+        snapshot = state.snapshot
+        bounds = inputs.page_bounds(snapshot)
+        chosen = inputs.music(bounds, **music)
+        return draw_panel(
+            snapshot, state.cache_dir, inputs.panel_settings(**settings), chosen.artists,
+            chosen.tags, chosen.every_n, inputs.highlight(bounds, **highlight),
+            window=chosen.window, new_tables=ctx.triggered_id == ids.DATA_VERSION,
+            view=inputs.mapping(view), anonymize=state.config.anonymize,
+            extraction_running=lambda: extraction_alive(state.extraction),
+            look=inputs.map_look(**look),
+        )  # fmt: skip
 
+    every_panel = dict(settings=panel_menus(ALL, State), music=controls(MUSIC, State))
 
-def retry_job(clicks, job: dict | None) -> object:
-    """The panel's last job again (a new attempt: Dash runs a job whose input changed)."""
-    if not job:
-        return no_update
-    return {**job, "attempt": clicks}
+    def patch_every_panel(patch: Callable, snapshot: Snapshot, choice, settings, music, *more):
+        """``patch`` (:func:`recolour`, :func:`colour_panels`, :func:`caption_panels`) of every
+        panel, for its menus and the Music card."""
+        chosen = inputs.music(inputs.page_bounds(snapshot), **music)
+        return patch(snapshot, state.cache_dir, choice, inputs.every_panel_settings(**settings),
+                     chosen.artists, chosen.tags, chosen.every_n, chosen.window, *more)  # fmt: skip
 
+    @app.callback(
+        output=Output(ids.panel(ids.PANEL_GRAPH, ALL), "figure", allow_duplicate=True),
+        inputs=dict(highlight=controls(HIGHLIGHT, Input),
+                    trajectories=Input(ids.TRAJECTORIES, "value")),  # fmt: skip
+        state=dict(every_panel),
+        prevent_initial_call=True,
+    )
+    def highlight_panels(highlight, trajectories, settings, music):
+        snapshot = state.snapshot
+        checked = inputs.highlight(inputs.page_bounds(snapshot), **highlight)
+        return patch_every_panel(recolour, snapshot, checked, settings, music,
+                                 inputs.flag(trajectories))  # fmt: skip
 
-def computing_line(snapshot: Snapshot, cache_dir: Path, job: object) -> object:
-    """The count line while ``job`` (a new one, or no update) computes: as :func:`draw_panel`
-    says it, so that a retried or recomputed map does not keep "cancelled" or "placed on the
-    whole collection's map" meanwhile."""
-    if not isinstance(job, dict):
-        return no_update
-    settings = PanelSettings(*job["settings"])
-    points = visible_points(snapshot, cache_dir, settings, job["artists"], job["tags"],
-                            job["every_n"], job.get("window", 1), subset=False)  # fmt: skip
-    return f"computing {job_title(settings, points)}…"
+    @app.callback(
+        output=[
+            Output(ids.panel(ids.PANEL_GRAPH, ALL), "figure", allow_duplicate=True),
+            Output(ids.panel(ids.PANEL_LEGEND, ALL), "children", allow_duplicate=True),
+        ],
+        inputs=dict(colour_by=Input(ids.COLOUR_BY, "value")),
+        state=dict(every_panel),
+        prevent_initial_call=True,
+    )
+    def colour_every_panel(colour_by, settings, music):
+        return patch_every_panel(colour_panels, state.snapshot,
+                                 inputs.choice(colour_by, COLOUR_BY), settings, music)  # fmt: skip
+
+    @app.callback(
+        output=Output(ids.panel(ids.PANEL_GRAPH, ALL), "figure", allow_duplicate=True),
+        inputs=dict(shown=Input(ids.CAPTIONS, "value")),
+        state=dict(every_panel),
+        prevent_initial_call=True,
+    )
+    def caption_every_panel(shown, settings, music):
+        return patch_every_panel(caption_panels, state.snapshot, inputs.flag(shown), settings,
+                                 music)  # fmt: skip

@@ -95,7 +95,7 @@ def panel_layout(index: int, options: dict[str, list[dict]], settings: PanelSett
     progress = html.Div(
         [
             # What runs, on how many points, and its stage: set by the job from its start
-            # (explore_dash/callbacks/panels.py: JobProgress), outside the bar so that it shows
+            # (explore_dash/callbacks/map_jobs.py: JobProgress), outside the bar so that it shows
             # at 0 %.
             html.Span(id=ids.panel(ids.PANEL_PROGRESS_TEXT, index),
                       className="panel-progress-text small me-2"),  # fmt: skip

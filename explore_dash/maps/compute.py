@@ -1,6 +1,6 @@
 """The one way a t-SNE or UMAP map is computed: under its lock, once, into the cache.
 
-Both the panels' background jobs (explore_dash/callbacks/panels.py, in a process of the server
+Both the panels' background jobs (explore_dash/callbacks/map_jobs.py, in a process of the server
 or a Celery worker) and the maps computed ahead (:mod:`explore_dash.maps.ahead`) call
 :func:`compute_once`, so whoever asks second reads the map the first one stored.
 """

@@ -1,6 +1,6 @@
 """The points a panel shows, placed where a cached map has them, and the cache key of their map.
 
-Shared by the panels (explore_dash/callbacks/panels.py) and the maps computed ahead
+Shared by the panels (explore_dash/callbacks/panels.py, map_jobs.py) and the maps computed ahead
 (:mod:`explore_dash.maps.ahead`), so both name a map by the same key.
 """
 

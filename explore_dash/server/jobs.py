@@ -11,7 +11,7 @@ one still running: its state stays ``STARTED`` (or ``PENDING`` when no worker ev
 the panel would wait forever. So a worker keeps a short-lived *heartbeat* key in Redis for each
 job it runs (:func:`install_heartbeat`), and :class:`WatchedCeleryManager` turns a job whose
 heartbeat has expired, or that no worker is there to take, into a clear error in the panel,
-which offers to try again (explore_dash/callbacks/panels.py).
+which offers to try again (explore_dash/callbacks/map_jobs.py).
 """
 
 from __future__ import annotations

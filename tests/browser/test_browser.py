@@ -6,9 +6,7 @@ pixel to hover, and dragged to box-select.
 
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
 
 import flask
 import pytest
@@ -24,75 +22,25 @@ from explore_dash.data.colouring import NONE  # noqa: E402
 from explore_dash.maps.figures import BASE_COLOR  # noqa: E402
 from explore_dash.server.app import create_app  # noqa: E402
 from extraction.contract import SEGMENT_ID_STRIDE, SEGMENT_SECONDS  # noqa: E402
-from tests.support.fake_collection import write_fake_collection, write_wav  # noqa: E402
-from tests.support.pointer import double_click, drag, move_to  # noqa: E402
-
-GRAPH = '{{"panel":{},"type":"panel-graph"}}'
-
-
-@pytest.fixture
-def collection(tmp_path: Path):
-    fake = write_fake_collection(tmp_path)
-    for track in fake.ok_tracks():  # long enough to seek into
-        write_wav(fake.library / track.path, seconds=track.duration, sample_rate=4000)
-    return fake
-
-
-@pytest.fixture
-def app_duo(dash_duo, collection):
-    app = create_app(AppConfig(collection.library, collection.data_dir))
-    dash_duo.start_server(app)
-    for panel in (0, 1):
-        wait_for_points(dash_duo, panel)
-    return dash_duo
-
-
-def graph_js(panel: int) -> str:
-    # Null (not an error) while the page has not drawn the panel yet.
-    return f"document.getElementById('{GRAPH.format(panel)}')?.querySelector('.js-plotly-plot')"
-
-
-def trace_ids(duo, panel: int, trace: int = 0) -> list[int]:
-    return duo.driver.execute_script(
-        f"const gd = {graph_js(panel)};"
-        f"return gd && gd._fullData && gd._fullData[{trace}] ?"
-        f" Array.from(gd._fullData[{trace}].customdata || []) : null;"
-    )
-
-
-def wait_for_points(duo, panel: int, count: int | None = None, timeout: float = 15):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ids = trace_ids(duo, panel)
-        if ids and (count is None or len(ids) == count):
-            return ids
-        time.sleep(0.1)
-    raise AssertionError(f"panel {panel} never showed {count or 'any'} points (last: {ids})")
-
-
-def selected_points(duo, panel: int):
-    return duo.driver.execute_script(
-        f"const s = {graph_js(panel)}._fullData[0].selectedpoints;return s ? Array.from(s) : null;"
-    )
-
-
-def shown_selection(duo, panel: int) -> list[int]:
-    """Segment ids drawn on a panel's selection layer (assets/explore-selection.js)."""
-    return duo.driver.execute_script(f"return window.exploreDash.selection.shown({panel})")
-
-
-def layer_pixel(duo, panel: int, segment: int):
-    """RGBA of the selection layer at segment's point, or None when the layer is hidden."""
-    return duo.driver.execute_script(
-        f"const gd = {graph_js(panel)}; const t = gd._fullData[0];"
-        "const canvas = gd.parentElement.querySelector('.selection-layer');"
-        "if (!canvas || canvas.hidden) { return null; }"
-        f"const i = Array.from(t.customdata).indexOf({segment});"
-        "const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;"
-        "const ratio = canvas.width / xa._length;"
-        "const px = Math.round(xa.l2p(t.x[i]) * ratio), py = Math.round(ya.l2p(t.y[i]) * ratio);"
-        "return Array.from(canvas.getContext('2d').getImageData(px, py, 1, 1).data);"
-    )
+from tests.support.browser import (  # noqa: E402
+    RECORD_REQUESTS,
+    assert_no_console_errors,
+    box_select,
+    choose_option,
+    css_id,
+    graph_js,
+    layer_pixel,
+    plot_box,
+    point_pixel,
+    selected_points,
+    shown_selection,
+    trace_ids,
+    updated_outputs,
+    wait_for_points,
+    wait_for_quiet_callbacks,
+)
+from tests.support.pointer import double_click, move_to  # noqa: E402
+from tests.support.waiting import wait_until  # noqa: E402
 
 
 def assert_layer_covers_the_plot_area(duo, panel: int) -> None:
@@ -123,48 +71,17 @@ def assert_layer_draws_selected_points(duo, panel: int, chosen: set[int]) -> Non
         assert layer_pixel(duo, panel, unselected)[3] < 230
 
 
-def wait_until(predicate, timeout: float = 10, message: str = "condition"):
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {message} (last: {value!r})")
-
-
-def point_pixel(duo, panel: int, index: int) -> tuple[float, float]:
-    """Viewport pixel of point ``index`` of trace 0 (from Plotly's own axis mapping)."""
-    return duo.driver.execute_script(
-        f"const gd = {graph_js(panel)}; const t = gd._fullData[0];"
-        "const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;"
-        "const box = gd.getBoundingClientRect();"
-        f"return [box.left + xa._offset + xa.l2p(t.x[{index}]),"
-        f"        box.top + ya._offset + ya.l2p(t.y[{index}])];"
-    )
-
-
 def expected_ids(collection) -> list[int]:
     return sorted(
         t.track * SEGMENT_ID_STRIDE + i for t in collection.ok_tracks() for i in range(t.n_segments)
     )
 
 
-def assert_no_console_errors(duo) -> None:
-    errors = [
-        entry
-        for entry in duo.get_logs() or []
-        if entry.get("level") == "SEVERE" and "favicon" not in entry.get("message", "")
-    ]
-    assert errors == []
-
-
 def test_panel001_both_panels_render_every_segment(app_duo, collection):
     want = expected_ids(collection)
     for panel in (0, 1):
         assert sorted(wait_for_points(app_duo, panel, len(want))) == want
-    count = app_duo.find_element("#" + _css_id({"panel": 0, "type": "panel-count"}))
+    count = app_duo.find_element("#" + css_id({"panel": 0, "type": "panel-count"}))
     assert count.text == f"{len(want)} segments"
     assert_no_console_errors(app_duo)
 
@@ -187,45 +104,6 @@ def test_panel003_webgl_at_screen_resolution_without_multisampling(app_duo):
             assert antialias is False
             assert width == round(layout_width * ratio)
     assert_no_console_errors(app_duo)
-
-
-RECORD_REQUESTS = (
-    "window.__updates = []; window.__pending = 0;"
-    "const send = window.fetch;"
-    "window.fetch = function (url, options) {"
-    "  if (!String(url).includes('_dash-update-component') || !options || !options.body) {"
-    "    return send.apply(this, arguments);"
-    "  }"
-    "  window.__updates.push(JSON.parse(options.body).outputs);"
-    "  window.__pending += 1;"
-    "  return send.apply(this, arguments).finally(() => { window.__pending -= 1; });"
-    "};"
-)
-
-
-def wait_for_quiet_callbacks(duo, polls: int = 3) -> None:
-    """Until every recorded callback request has been answered and no new one came for a while
-    (``polls`` looks, 0.1 s apart), so a check that something was *not* updated can trust it."""
-    seen: list[int] = []
-
-    def quiet() -> bool:
-        script = "return [window.__pending, window.__updates.length]"
-        pending, sent = duo.driver.execute_script(script)
-        seen.append(sent)
-        return pending == 0 and len(seen) >= polls and len(set(seen[-polls:])) == 1
-
-    wait_until(quiet, message="the page's callback requests to settle")
-
-
-def updated_outputs(duo) -> list[dict]:
-    batches = duo.driver.execute_script("return window.__updates")
-    return [o for batch in batches for o in (batch if isinstance(batch, list) else [batch])]
-
-
-def choose_option(duo, component_id: str, label: str) -> None:
-    duo.find_element(component_id).click()
-    options = duo.driver.find_elements(By.CSS_SELECTOR, "[role=option]")
-    next(o for o in options if o.text == label).click()
 
 
 def test_panel004_nothing_moves_when_the_lazily_loaded_controls_arrive(app_duo):
@@ -329,7 +207,7 @@ def test_panel002_dropdown_changes_only_that_panel(app_duo):
     before_right = app_duo.driver.execute_script(f"return Array.from({graph_js(1)}._fullData[0].x)")
     before_left = app_duo.driver.execute_script(f"return {graph_js(0)}._fullData[0].x[0]")
     app_duo.driver.execute_script(RECORD_REQUESTS)
-    choose_option(app_duo, "#" + _css_id({"panel": 0, "type": "panel-layer"}), "Taggram")
+    choose_option(app_duo, "#" + css_id({"panel": 0, "type": "panel-layer"}), "Taggram")
     wait_until(
         lambda: (
             app_duo.driver.execute_script(f"return {graph_js(0)}._fullData[0].x[0]") != before_left
@@ -343,11 +221,6 @@ def test_panel002_dropdown_changes_only_that_panel(app_duo):
     after_right = app_duo.driver.execute_script(f"return Array.from({graph_js(1)}._fullData[0].x)")
     assert after_right == before_right
     assert_no_console_errors(app_duo)
-
-
-def _css_id(component_id: dict) -> str:
-    text = json.dumps(component_id, separators=(",", ":"), sort_keys=True)
-    return "".join("\\" + c if c in '{}":,' else c for c in text)
 
 
 def test_listen001_hover_plays_the_segment_from_its_offset(app_duo, collection):
@@ -397,73 +270,6 @@ def test_listen001_hover_plays_the_segment_from_its_offset(app_duo, collection):
     assert len(labels) == 2 and labels[0] == labels[1]
     assert labels[0].startswith(f"{name.artist} – {name.title} @ ")
     assert_no_console_errors(app_duo)
-
-
-# What a failed box_select reports: Plotly's events on the panel and the pointer's presses.
-RECORD_EVENTS = """
-const gd = {graph}, log = window.__boxSelectEvents = [], t0 = performance.now();
-const note = (text) => log.push(Math.round(performance.now() - t0) + " ms " + text);
-for (const name of ["plotly_selecting", "plotly_selected", "plotly_deselect", "plotly_relayout",
-                    "plotly_afterplot", "plotly_react", "plotly_redraw"]) {{
-  gd.on(name, (e) => note(name + (name === "plotly_relayout" ? " " + JSON.stringify(e) : "")
-                            + " dragmode=" + gd._fullLayout.dragmode
-                            + " selectedpoints=" + (gd._fullData[0].selectedpoints || []).length));
-}}
-for (const name of ["pointerdown", "pointerup", "mousedown", "mouseup"]) {{
-  document.addEventListener(name, (e) => note(
-    name + " at " + e.clientX + "," + e.clientY
-    + " on " + e.target.tagName + "." + e.target.getAttribute("class")), true);
-}}
-"""
-
-
-def box_select(duo, panel: int, corner_a, corner_b, attempts: int = 3) -> None:
-    """A box drag with the select tool, repeated until Plotly shows a selection on the panel.
-
-    The corners are fractions of the plot area, (0, 0) top left and (1, 1) bottom right, kept
-    2 px inside it; the plot is found where it is at each attempt.
-
-    Choosing the tool makes dcc.Graph re-plot the panel (it copies ``dragmode`` into its
-    ``figure`` prop), and a figure still on its way from the server (a late first draw or a
-    data-version redraw) brings the default pan back. On a loaded machine a drag that lands
-    during either is lost, as a user's would be, and a user would pick the tool and drag again.
-    """
-    duo.driver.execute_script(RECORD_EVENTS.format(graph=graph_js(panel)))
-    for attempt in range(attempts):
-        duo.driver.execute_script(f"Plotly.relayout({graph_js(panel)}, {{dragmode: 'select'}})")
-        wait_until(
-            lambda: duo.driver.execute_script(
-                f"return {graph_js(panel)}._fullLayout.dragmode === 'select'"
-            ),
-            message="the box tool",
-        )
-        time.sleep(0.2 if attempt == 0 else 1.0)
-        box = plot_box(duo, panel)
-        drag(duo.driver, inside(box, corner_a), inside(box, corner_b))
-        try:
-            wait_until(lambda: selected_points(duo, panel), 5, "the selection")
-            return
-        except AssertionError:
-            pass  # the drag was lost: pick the tool and drag again
-    events = duo.driver.execute_script("return window.__boxSelectEvents")
-    raise AssertionError(
-        f"no selection on panel {panel} after {attempts} box drags; what the page saw:\n"
-        + "\n".join(events or [])
-    )
-
-
-def inside(box, fraction) -> tuple[float, float]:
-    """The pixel at ``fraction`` (x, y in 0..1) of a plot ``box``, kept 2 px inside its edges."""
-    left, top, width, height = box
-    return left + 2 + fraction[0] * (width - 4), top + 2 + fraction[1] * (height - 4)
-
-
-def plot_box(duo, panel: int):
-    return duo.driver.execute_script(
-        f"const gd = {graph_js(panel)}; const r = gd.getBoundingClientRect();"
-        "const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;"
-        "return [r.left + xa._offset, r.top + ya._offset, xa._length, ya._length];"
-    )
 
 
 def test_select001_box_selection_selects_same_segments_in_other_panel(app_duo):

@@ -8,21 +8,15 @@ import pytest
 pytest.importorskip("selenium", reason="browser tests need the test extra (dash[testing])")
 
 from extraction.contract import SEGMENT_ID_STRIDE  # noqa: E402
-from tests.browser.test_browser import (  # noqa: E402, F401  (fixtures)
-    app_duo,
-    assert_no_console_errors,
-    collection,
-    trace_ids,
-    wait_until,
-)
-from tests.browser.test_map_browser import axis_ranges  # noqa: E402
+from tests.support.browser import assert_no_console_errors, axis_ranges, trace_ids  # noqa: E402
+from tests.support.waiting import wait_until  # noqa: E402
 
 
 def flat(ranges) -> list[float]:
     return [value for axis in ranges for value in axis]
 
 
-def test_find001_no_match_or_a_cleared_box_gives_back_highlight_and_zoom(app_duo, collection):  # noqa: F811
+def test_find001_no_match_or_a_cleared_box_gives_back_highlight_and_zoom(app_duo, collection):
     from selenium.webdriver.common.keys import Keys
 
     full = [axis_ranges(app_duo, panel) for panel in (0, 1)]

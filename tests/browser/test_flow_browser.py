@@ -14,15 +14,9 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 
 from extraction.contract import SEGMENT_ID_STRIDE, SEGMENT_SECONDS  # noqa: E402
-from tests.browser.test_browser import (  # noqa: E402, F401  (fixtures)
-    app_duo,
-    assert_no_console_errors,
-    collection,
-    point_pixel,
-    trace_ids,
-    wait_until,
-)
+from tests.support.browser import assert_no_console_errors, point_pixel, trace_ids  # noqa: E402
 from tests.support.pointer import move_to  # noqa: E402
+from tests.support.waiting import wait_until  # noqa: E402
 
 PLAYER = "document.getElementById('player')"
 

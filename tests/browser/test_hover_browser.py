@@ -7,20 +7,18 @@ import pytest
 pytest.importorskip("selenium", reason="browser tests need the test extra (dash[testing])")
 
 from extraction.contract import SEGMENT_ID_STRIDE, SEGMENT_SECONDS  # noqa: E402
-from tests.browser.test_browser import (  # noqa: E402, F401  (fixtures)
-    app_duo,
+from tests.support.browser import (  # noqa: E402
     assert_no_console_errors,
     box_select,
-    collection,
     graph_js,
     plot_box,
     point_pixel,
     selected_points,
     shown_selection,
     trace_ids,
-    wait_until,
 )
 from tests.support.pointer import double_click, move_to, press  # noqa: E402
+from tests.support.waiting import wait_until  # noqa: E402
 
 
 def lasso_select(duo, panel: int, corners, steps: int = 6) -> None:
@@ -95,7 +93,7 @@ def hover_plays_and_labels(duo, panel: int, index: int) -> None:
         wait_until(lambda p=shown: labelled(duo, p) == str(segment), message=f"label in {shown}")
 
 
-def test_hover001_inside_a_box_selection_hover_plays_and_labels(app_duo):  # noqa: F811
+def test_hover001_inside_a_box_selection_hover_plays_and_labels(app_duo):
     box_select(app_duo, 0, (0, 0), (0.6, 1))
     wait_until(lambda: shown_selection(app_duo, 1), message="mirrored selection")
     left, top, width, height = plot_box(app_duo, 0)
@@ -119,7 +117,7 @@ def test_hover001_inside_a_box_selection_hover_plays_and_labels(app_duo):  # noq
     assert_no_console_errors(app_duo)
 
 
-def test_hover002_inside_a_lasso_selection_hover_plays_and_labels(app_duo):  # noqa: F811
+def test_hover002_inside_a_lasso_selection_hover_plays_and_labels(app_duo):
     lasso_select(app_duo, 0, [(0, 0), (0.7, 0), (0.7, 1), (0, 1)])
     wait_until(lambda: shown_selection(app_duo, 1), message="mirrored selection")
     left, top, width, height = plot_box(app_duo, 0)
@@ -144,7 +142,7 @@ def choose_segment_length(duo, value: str) -> None:
     )
 
 
-def test_hover003_labels_go_after_the_pointer_leaves_the_maps(app_duo):  # noqa: F811
+def test_hover003_labels_go_after_the_pointer_leaves_the_maps(app_duo):
     hover_plays_and_labels(app_duo, 0, 0)
     segment = str(trace_ids(app_duo, 0)[0])
     # Onto a point of the other panel: both labels name that point.
@@ -157,7 +155,7 @@ def test_hover003_labels_go_after_the_pointer_leaves_the_maps(app_duo):  # noqa:
     assert_no_console_errors(app_duo)
 
 
-def test_hover004_a_label_goes_when_its_panel_gets_another_map(app_duo):  # noqa: F811
+def test_hover004_a_label_goes_when_its_panel_gets_another_map(app_duo):
     choose_segment_length(app_duo, "4")
     wait_until(lambda: len(trace_ids(app_duo, 0)) == 7, message="12-s windows")  # 20 segments
     ids = trace_ids(app_duo, 0)
@@ -189,7 +187,7 @@ return [0, 1].every(panel => {{
 """
 
 
-def test_hover005_while_a_radio_plays_the_labels_name_what_plays(app_duo):  # noqa: F811
+def test_hover005_while_a_radio_plays_the_labels_name_what_plays(app_duo):
     def click(selector):
         app_duo.driver.execute_script("arguments[0].click()", app_duo.find_element(selector))
 
@@ -219,7 +217,7 @@ def test_hover005_while_a_radio_plays_the_labels_name_what_plays(app_duo):  # no
     assert_no_console_errors(app_duo)
 
 
-def test_hover006_labels_sit_under_the_legend_and_the_chain(app_duo):  # noqa: F811
+def test_hover006_labels_sit_under_the_legend_and_the_chain(app_duo):
     order = app_duo.driver.execute_script(
         "const z = (c) => { const e = document.createElement('div'); e.className = c;"
         " document.body.appendChild(e); const v = Number(getComputedStyle(e).zIndex);"
@@ -231,7 +229,7 @@ def test_hover006_labels_sit_under_the_legend_and_the_chain(app_duo):  # noqa: F
     assert_no_console_errors(app_duo)
 
 
-def test_hover007_after_a_seek_in_the_player_the_labels_name_where_it_went(app_duo):  # noqa: F811
+def test_hover007_after_a_seek_in_the_player_the_labels_name_where_it_went(app_duo):
     """The labels named the moment an item started from, though the player's own scrubber
     had moved it on (the player line said one moment, the label another)."""
 

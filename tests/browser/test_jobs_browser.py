@@ -9,20 +9,20 @@ pytest.importorskip("selenium", reason="browser tests need the test extra (dash[
 
 from explore_dash.config import AppConfig  # noqa: E402
 from explore_dash.server.app import create_app  # noqa: E402
-from tests.browser.test_browser import (  # noqa: E402
-    _css_id,
+from tests.support.browser import (  # noqa: E402
     assert_no_console_errors,
     choose_option,
+    css_id,
     graph_js,
     wait_for_points,
-    wait_until,
 )
-from tests.browser.test_maps import big_collection, job_processes  # noqa: E402
-from tests.support.fake_collection import write_fake_collection  # noqa: E402
+from tests.support.fake_collection import big_collection, write_fake_collection  # noqa: E402
+from tests.support.maps import job_processes  # noqa: E402
+from tests.support.waiting import wait_until  # noqa: E402
 
 
 def selector(kind: str, panel: int) -> str:
-    return "#" + _css_id({"panel": panel, "type": kind})
+    return "#" + css_id({"panel": panel, "type": kind})
 
 
 def shown(duo, kind: str, panel: int) -> bool:

@@ -9,11 +9,9 @@ pytest.importorskip("selenium", reason="browser tests need the test extra (dash[
 
 from selenium.webdriver.support.ui import Select  # noqa: E402
 
-from tests.browser.test_browser import (  # noqa: E402, F401  (fixtures)
+from tests.support.browser import (  # noqa: E402
     RECORD_REQUESTS,
-    app_duo,
     assert_no_console_errors,
-    collection,
     graph_js,
     inside,
     plot_box,
@@ -23,9 +21,9 @@ from tests.browser.test_browser import (  # noqa: E402, F401  (fixtures)
     updated_outputs,
     wait_for_points,
     wait_for_quiet_callbacks,
-    wait_until,
 )
 from tests.support.pointer import drag, move_to  # noqa: E402
+from tests.support.waiting import wait_until  # noqa: E402
 
 #: What the page must show without scrolling, by CSS selector.
 IN_VIEW = {
@@ -86,7 +84,7 @@ def open_point(duo, panel: int) -> int:
     raise AssertionError(f"every point of panel {panel} is covered")
 
 
-def test_layout_browser001_at_1600x1000_maps_player_radio_path_and_playlist_in_view(app_duo):  # noqa: F811
+def test_layout_browser001_at_1600x1000_maps_player_radio_path_and_playlist_in_view(app_duo):
     """Issue 32, item 11: the listening controls sat ~2,000 px down the sidebar."""
     set_viewport(app_duo, 1600, 1000)
 
@@ -112,7 +110,7 @@ def test_layout_browser001_at_1600x1000_maps_player_radio_path_and_playlist_in_v
     assert_no_console_errors(app_duo)
 
 
-def test_layout_browser002_no_horizontal_scroll_on_a_390_px_phone(app_duo):  # noqa: F811
+def test_layout_browser002_no_horizontal_scroll_on_a_390_px_phone(app_duo):
     app_duo.driver.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",
         {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True},
@@ -130,7 +128,7 @@ def test_layout_browser002_no_horizontal_scroll_on_a_390_px_phone(app_duo):  # n
     assert_no_console_errors(app_duo)
 
 
-def test_layout_browser003_the_hint_goes_once_a_hover_plays_and_stays_gone(app_duo):  # noqa: F811
+def test_layout_browser003_the_hint_goes_once_a_hover_plays_and_stays_gone(app_duo):
     """Issue 32, item 12a: nothing told a newcomer to point at a dot."""
     wait_until(lambda: hint_shown(app_duo), message="the hint on a first visit")
     assert "Point at a dot" in app_duo.find_element(".explore-hint").text
@@ -151,7 +149,7 @@ def test_layout_browser003_the_hint_goes_once_a_hover_plays_and_stays_gone(app_d
     assert_no_console_errors(app_duo)
 
 
-def test_layout_browser004_the_hint_can_be_closed_and_stays_closed(app_duo):  # noqa: F811
+def test_layout_browser004_the_hint_can_be_closed_and_stays_closed(app_duo):
     wait_until(lambda: hint_shown(app_duo), message="the hint on a first visit")
     app_duo.find_element(".explore-hint .btn-close").click()
     wait_until(lambda: not hint_shown(app_duo), message="the hint to close")
@@ -162,7 +160,7 @@ def test_layout_browser004_the_hint_can_be_closed_and_stays_closed(app_duo):  # 
     assert_no_console_errors(app_duo)
 
 
-def test_layout_browser005_colour_by_starts_at_artist(app_duo):  # noqa: F811
+def test_layout_browser005_colour_by_starts_at_artist(app_duo):
     """Issue 32, item 12b: the maps started grey ("nothing")."""
     assert Select(app_duo.find_element("#colour-by")).first_selected_option.text == "artist"
     legend = '[id=\'{"panel":0,"type":"panel-legend"}\'] .legend-entry'
@@ -182,7 +180,7 @@ def test_layout_browser005_colour_by_starts_at_artist(app_duo):  # noqa: F811
     assert_no_console_errors(app_duo)
 
 
-def test_layout_browser006_a_drag_on_the_map_pans_and_selects_nothing(app_duo):  # noqa: F811
+def test_layout_browser006_a_drag_on_the_map_pans_and_selects_nothing(app_duo):
     """Issue 32, item 12c: the default drag drew a lasso, which replaced the playlist."""
     ranges = f"const l = {graph_js(0)}._fullLayout; return [l.xaxis.range, l.yaxis.range];"
     assert app_duo.driver.execute_script(f"return {graph_js(0)}._fullLayout.dragmode") == "pan"
@@ -205,7 +203,7 @@ def test_layout_browser006_a_drag_on_the_map_pans_and_selects_nothing(app_duo): 
     assert_no_console_errors(app_duo)
 
 
-def test_layout_browser007_the_listening_cards_never_scroll_sideways_on_laptop_widths(app_duo):  # noqa: F811
+def test_layout_browser007_the_listening_cards_never_scroll_sideways_on_laptop_widths(app_duo):
     """The Path row needs about 360 px: on 1200-1500 px screens its button went past the Radio
     card's edge (76 px at 1200, 35 px at 1366), the card scrolling sideways."""
     for width in (1200, 1280, 1366, 1440, 1600):

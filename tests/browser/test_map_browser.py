@@ -10,16 +10,15 @@ from selenium.webdriver.support.ui import Select  # noqa: E402
 
 from explore_dash.data.colouring import NONE, PALETTE  # noqa: E402
 from extraction.contract import SEGMENT_ID_STRIDE  # noqa: E402
-from tests.browser.test_browser import (  # noqa: E402, F401  (fixtures)
-    _css_id,
-    app_duo,
+from tests.support.browser import (  # noqa: E402
     assert_no_console_errors,
+    axis_ranges,
     choose_option,
-    collection,
+    css_id,
     graph_js,
     trace_ids,
-    wait_until,
 )
+from tests.support.waiting import wait_until  # noqa: E402
 
 
 def legend(duo, panel: int) -> list[str]:
@@ -63,12 +62,6 @@ def test_map001_colour_by_artist_is_the_same_in_both_panels_with_a_legend(app_du
     )
     assert shown is True
     assert_no_console_errors(app_duo)
-
-
-def axis_ranges(duo, panel: int) -> list[list[float]]:
-    return duo.driver.execute_script(
-        f"const l = {graph_js(panel)}._fullLayout; return [l.xaxis.range, l.yaxis.range];"
-    )
 
 
 def points_of_track(duo, panel: int, track: int) -> list[tuple[float, float]]:
@@ -162,7 +155,7 @@ def test_map004_captions_are_drawn_on_both_maps_and_change_with_the_map(small_re
     )
     before = shown_captions(app_duo, 0)
     assert sorted(drawn) == sorted(t for p in (0, 1) for t, _, _ in shown_captions(app_duo, p))
-    choose_option(app_duo, "#" + _css_id({"panel": 0, "type": "panel-layer"}), "Taggram")
+    choose_option(app_duo, "#" + css_id({"panel": 0, "type": "panel-layer"}), "Taggram")
     wait_until(lambda: shown_captions(app_duo, 0) and shown_captions(app_duo, 0) != before,
                message="captions of the new map")  # fmt: skip
     app_duo.driver.execute_script("document.getElementById('captions').click()")
@@ -189,14 +182,14 @@ def test_map008_no_two_captions_overlap_and_they_write_tags_as_the_tag_list(smal
 
 def test_map005_12_s_windows_show_a_quarter_of_the_points_and_play_12_s(app_duo, collection):
     from extraction.contract import SEGMENT_SECONDS
-    from tests.browser.test_browser import point_pixel
+    from tests.support.browser import point_pixel
     from tests.support.pointer import move_to
 
     Select(app_duo.find_element("#segment-length")).select_by_value("4")
     for panel in (0, 1):
         wait_until(lambda p=panel: len(trace_ids(app_duo, p)) == 7,  # 20 segments, 5 tracks
                    message=f"windows in panel {panel}")  # fmt: skip
-    count = app_duo.find_element("#" + _css_id({"panel": 0, "type": "panel-count"}))
+    count = app_duo.find_element("#" + css_id({"panel": 0, "type": "panel-count"}))
     wait_until(lambda: count.text == "7 windows of 12 s", message="the count line")
     ids = trace_ids(app_duo, 0)
     index = next(i for i, s in enumerate(ids) if s // SEGMENT_ID_STRIDE == 2)  # Étude, 0-12 s
@@ -215,7 +208,7 @@ def test_map005_12_s_windows_show_a_quarter_of_the_points_and_play_12_s(app_duo,
 
 
 def test_map006_a_selection_mirrored_on_a_coloured_map_keeps_its_colours(app_duo, collection):
-    from tests.browser.test_browser import box_select, layer_pixel, shown_selection
+    from tests.support.browser import box_select, layer_pixel, shown_selection
 
     Select(app_duo.find_element("#colour-by")).select_by_value("artist")
     for panel in (0, 1):
@@ -237,9 +230,9 @@ def test_map006_a_selection_mirrored_on_a_coloured_map_keeps_its_colours(app_duo
 
 
 def test_map007_a_selection_shows_at_once_on_the_whole_map_and_can_get_its_own(app_duo):
-    count = app_duo.find_element("#" + _css_id({"panel": 0, "type": "panel-count"}))
-    button = app_duo.find_element("#" + _css_id({"panel": 0, "type": "panel-recompute"}))
-    choose_option(app_duo, "#" + _css_id({"panel": 0, "type": "panel-projection"}), "t-SNE")
+    count = app_duo.find_element("#" + css_id({"panel": 0, "type": "panel-count"}))
+    button = app_duo.find_element("#" + css_id({"panel": 0, "type": "panel-recompute"}))
+    choose_option(app_duo, "#" + css_id({"panel": 0, "type": "panel-projection"}), "t-SNE")
     title = f"return {graph_js(0)}.layout.title.text"
     wait_until(lambda: app_duo.driver.execute_script(title).endswith("t-SNE")
                and count.text == "20 segments", timeout=60,

@@ -11,42 +11,22 @@ pytest.importorskip("selenium", reason="browser tests need the test extra (dash[
 
 from explore_dash.config import AppConfig  # noqa: E402
 from explore_dash.data.state import AppState  # noqa: E402
-from explore_dash.maps.cache import ProjectionCache, cached_map, map_key  # noqa: E402
+from explore_dash.maps.cache import cached_map, map_key  # noqa: E402
 from explore_dash.maps.settings import PanelSettings  # noqa: E402
 from explore_dash.server.app import create_app  # noqa: E402
-from tests.browser.test_browser import (  # noqa: E402
-    _css_id,
+from tests.support.browser import (  # noqa: E402
     assert_no_console_errors,
     choose_option,
+    css_id,
     graph_js,
     wait_for_points,
-    wait_until,
 )
-from tests.support.fake_collection import FakeTrack, write_fake_collection  # noqa: E402
+from tests.support.fake_collection import big_collection, write_fake_collection  # noqa: E402
+from tests.support.maps import computations, job_processes  # noqa: E402
+from tests.support.waiting import wait_until  # noqa: E402
 
 PROGRESS_BOX = {"panel": 1, "type": "panel-progress-box"}
 COUNT = {"panel": 1, "type": "panel-count"}
-
-
-def job_processes() -> list:
-    """Background-job processes of the app served in this process (forked copies of it)."""
-    import psutil
-
-    this = psutil.Process()
-    return [
-        child
-        for child in this.children(recursive=True)
-        if child.is_running() and child.status() != psutil.STATUS_ZOMBIE
-        and child.cmdline() == this.cmdline()
-    ]  # fmt: skip
-
-
-def computations(data_dir: Path) -> int:
-    cache = ProjectionCache(data_dir / "cache" / "projections")
-    try:
-        return cache.computations
-    finally:
-        cache.close()
 
 
 def watch_progress(duo) -> None:
@@ -54,7 +34,7 @@ def watch_progress(duo) -> None:
     panel 1's map was then."""
     duo.driver.execute_script(
         "window.__progressShown = false;"
-        f"const box = document.getElementById('{_css_id(PROGRESS_BOX).replace(chr(92), '')}');"
+        f"const box = document.getElementById('{css_id(PROGRESS_BOX).replace(chr(92), '')}');"
         f"const graph = {graph_js(1)};"
         "new MutationObserver(() => { if (box.style.display === 'flex') {"
         " window.__progressShown = true;"
@@ -68,7 +48,7 @@ def map_top(duo) -> float:
 
 
 def count_text(duo) -> str:
-    return duo.find_element("#" + _css_id(COUNT)).text
+    return duo.find_element("#" + css_id(COUNT)).text
 
 
 def test_map001_umap_shows_progress_then_map_and_a_restart_uses_the_cache(dash_duo, tmp_path):
@@ -78,7 +58,7 @@ def test_map001_umap_shows_progress_then_map_and_a_restart_uses_the_cache(dash_d
     before = wait_for_points(dash_duo, 1)
     top = map_top(dash_duo)
     watch_progress(dash_duo)
-    choose_option(dash_duo, "#" + _css_id({"panel": 1, "type": "panel-projection"}), "UMAP")
+    choose_option(dash_duo, "#" + css_id({"panel": 1, "type": "panel-projection"}), "UMAP")
     wait_until(
         lambda: (
             "UMAP"
@@ -98,7 +78,7 @@ def test_map001_umap_shows_progress_then_map_and_a_restart_uses_the_cache(dash_d
     assert map_top(dash_duo) == top
     xs = dash_duo.driver.execute_script(f"return Array.from({graph_js(1)}._fullData[0].x)")
     assert len(xs) == 20 and sorted(wait_for_points(dash_duo, 1)) == sorted(before)
-    assert computations(fake.data_dir) == 1
+    assert computations(fake.data_dir / "cache") == 1
     assert_no_console_errors(dash_duo)
 
     # A fresh app on the same data folder draws the stored map without computing it again.
@@ -110,7 +90,7 @@ def test_map001_umap_shows_progress_then_map_and_a_restart_uses_the_cache(dash_d
     cached = cached_map(restarted.cache_dir, key, ids)
     assert cached is not None
     np.testing.assert_allclose(np.sort(cached[:, 0]), np.sort(np.asarray(xs, np.float32)))
-    assert computations(fake.data_dir) == 1
+    assert computations(fake.data_dir / "cache") == 1
 
 
 def test_map002_a_different_music_selection_is_a_different_map(tmp_path):
@@ -126,21 +106,12 @@ def test_map002_a_different_music_selection_is_a_different_map(tmp_path):
     assert key("tsne", ids) != key("umap", ids)
 
 
-def big_collection(root: Path):
-    tracks = tuple(
-        FakeTrack(t, f"A{t % 7}/B/{t}.wav", f"A{t % 7}", "B", f"T{t}", "Rock", 100)
-        for t in range(60)
-    )
-    return write_fake_collection(root, tracks, (("musicnn-msd", "embedding"),
-                                                ("musicnn-msd", "taggram")))  # fmt: skip
-
-
 def test_map003_cancel_stops_the_job(dash_duo, tmp_path):
     fake = big_collection(tmp_path)
     dash_duo.start_server(create_app(AppConfig(fake.library, fake.data_dir)))
     before = wait_for_points(dash_duo, 1)
-    choose_option(dash_duo, "#" + _css_id({"panel": 1, "type": "panel-projection"}), "t-SNE")
-    box = "#" + _css_id(PROGRESS_BOX)
+    choose_option(dash_duo, "#" + css_id({"panel": 1, "type": "panel-projection"}), "t-SNE")
+    box = "#" + css_id(PROGRESS_BOX)
     wait_until(
         lambda: dash_duo.find_element(box).value_of_css_property("display") == "flex",
         timeout=30,
@@ -153,10 +124,10 @@ def test_map003_cancel_stops_the_job(dash_duo, tmp_path):
     )
     assert count_text(dash_duo) == "t-SNE cancelled:"
     wait_until(lambda: not job_processes(), timeout=30, message="the cancelled job to end")
-    assert computations(fake.data_dir) == 0  # the job never finished
+    assert computations(fake.data_dir / "cache") == 0  # the job never finished
     assert sorted(wait_for_points(dash_duo, 1)) == sorted(before)  # the old map stays
     # The other panel and the controls still work.
-    choose_option(dash_duo, "#" + _css_id({"panel": 0, "type": "panel-layer"}), "Taggram")
+    choose_option(dash_duo, "#" + css_id({"panel": 0, "type": "panel-layer"}), "Taggram")
     assert len(wait_for_points(dash_duo, 0)) == 6000
 
 
@@ -171,24 +142,24 @@ def job_snapshot(tmp_path: Path):
 def test_map004_after_cancel_the_panel_says_how_to_try_again(tmp_path):
     from dash import no_update
 
-    from explore_dash.callbacks import panels
+    from explore_dash.callbacks import map_jobs, panels
     from explore_dash.maps.settings import PLAIN_LOOK
 
     tsne = PanelSettings("musicnn", "msd", "embedding", "tsne")
     job = panels.map_job(tsne, [], [], 1, 1, PLAIN_LOOK)
     # A map of the whole selection: the old map stays, and "Try again" is shown beside the line.
-    count, retry = panels.say_cancelled(job)
+    count, retry = map_jobs.say_cancelled(job)
     assert count == "t-SNE cancelled:" and retry == {"display": "inline"}
     # "Recompute for this selection" (shown beside the placed map) started it: that link again.
-    count, retry = panels.say_cancelled(panels.recompute_job(tsne, ["Alpha"], [], 1, 1,
+    count, retry = map_jobs.say_cancelled(map_jobs.recompute_job(tsne, ["Alpha"], [], 1, 1,
                                                              PLAIN_LOOK))  # fmt: skip
     assert count == "t-SNE cancelled: Recompute to try again" and retry is no_update
-    for count in (panels.say_cancelled(job)[0], panels.say_cancelled(None)[0]):
+    for count in (map_jobs.say_cancelled(job)[0], map_jobs.say_cancelled(None)[0]):
         assert "choose a projection" not in count
 
 
 def test_map005_windows_have_one_name_while_computing_and_when_done(tmp_path):
-    from explore_dash.callbacks import panels
+    from explore_dash.callbacks import map_jobs, panels
 
     snapshot = job_snapshot(tmp_path)
     cache = tmp_path / "cache"
@@ -202,7 +173,7 @@ def test_map005_windows_have_one_name_while_computing_and_when_done(tmp_path):
     for window, name in ((2, "windows of 6 s"), (1, "segments")):
         _, computing, job, _ = draw(window)
         progress = []
-        _, done, _ = panels.compute_panel_map(snapshot, cache, job, ([], [], [], []),
+        _, done, _ = map_jobs.compute_panel_map(snapshot, cache, job, ([], [], [], []),
                                               progress.append)  # fmt: skip
         assert done.endswith(name)
         assert computing == f"computing t-SNE for {done}…"
@@ -210,7 +181,7 @@ def test_map005_windows_have_one_name_while_computing_and_when_done(tmp_path):
 
 
 def test_map006_the_progress_label_says_what_runs_from_the_start_and_the_bar_advances(tmp_path):
-    from explore_dash.callbacks import panels
+    from explore_dash.callbacks import map_jobs, panels
 
     snapshot = job_snapshot(tmp_path)
     cache = tmp_path / "cache"
@@ -219,7 +190,7 @@ def test_map006_the_progress_label_says_what_runs_from_the_start_and_the_bar_adv
                                      new_tables=False, view=None,
                                      extraction_running=lambda: False)  # fmt: skip
     progress = []
-    panels.compute_panel_map(snapshot, cache, job, ([], [], [], []), progress.append)
+    map_jobs.compute_panel_map(snapshot, cache, job, ([], [], [], []), progress.append)
     # The first report, before any work: what runs, on how many points, at what stage.
     assert progress[0] == (0, "", "UMAP for 20 segments · finding neighbours")
     values = [value for value, _, _ in progress]
@@ -231,7 +202,7 @@ def test_map006_the_progress_label_says_what_runs_from_the_start_and_the_bar_adv
 def test_map007_a_map_that_cannot_be_drawn_says_why_on_lines_that_wrap(tmp_path):
     from dash import html, no_update
 
-    from explore_dash.callbacks import panels
+    from explore_dash.callbacks import map_jobs, panels
 
     snapshot = job_snapshot(tmp_path)
     cache = tmp_path / "cache"
@@ -239,7 +210,7 @@ def test_map007_a_map_that_cannot_be_drawn_says_why_on_lines_that_wrap(tmp_path)
     _, _, job, _ = panels.draw_panel(snapshot, cache, tsne, ["Gamma"], [], 1, ([], [], [], []),
                                      new_tables=False, view=None,
                                      extraction_running=lambda: False)  # fmt: skip
-    figure, note, _ = panels.compute_panel_map(snapshot, cache, job, ([], [], [], []), print)
+    figure, note, _ = map_jobs.compute_panel_map(snapshot, cache, job, ([], [], [], []), print)
     assert figure is no_update
     # Its own class, which the stylesheet lets wrap: the count line is cut to one line, and the
     # advice comes at the error's end.

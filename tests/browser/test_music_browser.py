@@ -6,13 +6,8 @@ import pytest
 
 pytest.importorskip("selenium", reason="browser tests need the test extra (dash[testing])")
 
-from tests.browser.test_browser import (  # noqa: E402, F401  (fixtures)
-    app_duo,
-    assert_no_console_errors,
-    collection,
-    trace_ids,
-    wait_until,
-)
+from tests.support.browser import assert_no_console_errors, trace_ids  # noqa: E402
+from tests.support.waiting import wait_until  # noqa: E402
 
 
 def thinned_count(fake, every_n: int) -> int:
@@ -28,7 +23,7 @@ def thinned_count(fake, every_n: int) -> int:
     return len(points.segment_ids)
 
 
-def test_music001_a_handle_released_on_a_mark_gives_that_marks_value(app_duo, collection):  # noqa: F811
+def test_music001_a_handle_released_on_a_mark_gives_that_marks_value(app_duo, collection):
     """Dash 4's slider measured the pointer over its whole width but drew its marks and thumb
     8 px further in: a drag released on "5" gave 6."""
     from selenium.webdriver.common.action_chains import ActionChains
@@ -63,7 +58,7 @@ def test_music001_a_handle_released_on_a_mark_gives_that_marks_value(app_duo, co
     assert_no_console_errors(app_duo)
 
 
-def test_music002_a_number_typed_in_the_box_applies_on_enter(app_duo, collection):  # noqa: F811
+def test_music002_a_number_typed_in_the_box_applies_on_enter(app_duo, collection):
     from selenium.webdriver.common.keys import Keys
 
     want = thinned_count(collection, 4)
@@ -89,7 +84,7 @@ def test_music002_a_number_typed_in_the_box_applies_on_enter(app_duo, collection
 def test_music003_the_box_and_the_slider_follow_each_other():
     from dash import no_update
 
-    from explore_dash.callbacks.panels import every_n_shown
+    from explore_dash.callbacks.sidebar import every_n_shown
 
     assert every_n_shown(False, 5, 1, 30) == (no_update, 5)  # the slider moved
     assert every_n_shown(True, 1, 4, 30) == (4, no_update)  # a number typed, Enter

@@ -14,19 +14,17 @@ pytest.importorskip("selenium", reason="browser tests need the test extra (dash[
 from selenium.webdriver.common.by import By  # noqa: E402
 
 from extraction.contract import SEGMENT_ID_STRIDE  # noqa: E402
-from tests.browser.test_browser import (  # noqa: E402, F401  (fixtures)
-    app_duo,
+from tests.support.browser import (  # noqa: E402
     assert_no_console_errors,
     box_select,
-    collection,
     plot_box,
     point_pixel,
     selected_points,
     shown_selection,
     trace_ids,
-    wait_until,
 )
 from tests.support.pointer import double_click, move_to, press  # noqa: E402
+from tests.support.waiting import wait_until  # noqa: E402
 
 
 def rows(duo) -> list[int]:

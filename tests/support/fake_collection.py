@@ -194,3 +194,36 @@ def write_fake_collection(
     if version is not None:
         write_state(data_dir, version, max(t.track for t in tracks) + 1)
     return FakeCollection(data_dir, library, tracks)
+
+
+def make_collection(root: Path, n_segments: int, per_track: int = 100) -> FakeCollection:
+    """A large collection of ``n_segments`` segments, ``per_track`` to a track, in three spaces
+    (MusiCNN MSD embedding and taggram, MusiCNN MTT taggram): many artists, albums and tags, for
+    the benchmarks and for the tests whose maps must take a while to compute."""
+    n_tracks = n_segments // per_track
+    tracks = tuple(
+        FakeTrack(
+            t,
+            f"Artist {t % 97}/Album {t % 331}/Track {t}.wav",
+            f"Artist {t % 97}",
+            f"Album {t % 331}",
+            f"Track {t}",
+            "Electronic" if t % 3 else "Ambient",
+            per_track,
+            boost=(t % 50, (t + 7) % 50, (t + 13) % 50),
+        )
+        for t in range(n_tracks)
+    )
+    spaces = (("musicnn-msd", "embedding"), ("musicnn-msd", "taggram"), ("musicnn-mtt", "taggram"))
+    return write_fake_collection(root, tracks, spaces)
+
+
+def big_collection(root: Path) -> FakeCollection:
+    """60 tracks of 100 segments in the MusiCNN MSD spaces: a t-SNE map of them takes long
+    enough for a page to show its job's progress, and to cancel it."""
+    tracks = tuple(
+        FakeTrack(t, f"A{t % 7}/B/{t}.wav", f"A{t % 7}", "B", f"T{t}", "Rock", 100)
+        for t in range(60)
+    )
+    return write_fake_collection(root, tracks, (("musicnn-msd", "embedding"),
+                                                ("musicnn-msd", "taggram")))  # fmt: skip

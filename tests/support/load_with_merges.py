@@ -27,7 +27,7 @@ import numpy as np
 from dash import Dash
 
 from explore_dash import ids
-from explore_dash.callbacks import panels
+from explore_dash.callbacks import map_jobs, panels
 from explore_dash.data.collection import Collection
 from explore_dash.data.snapshot import Snapshot
 from explore_dash.maps.settings import PanelSettings
@@ -174,7 +174,7 @@ def keep_map_cached(data: Path, cache_dir: Path, stop, cached) -> None:
             new_tables=False, view=None, extraction_running=lambda: True,
         )  # fmt: skip
         if isinstance(job, dict):
-            panels.compute_panel_map(snapshot, cache_dir, job, NO_HIGHLIGHT, lambda _: None)
+            map_jobs.compute_panel_map(snapshot, cache_dir, job, NO_HIGHLIGHT, lambda _: None)
         done = collection.version
         cached.set()
 

@@ -31,3 +31,21 @@ def run_ahead(data: Path) -> subprocess.Popen:
     command = [sys.executable, "-m", "explore_dash.maps.ahead", "--data", str(data),
                "--projections", "tsne"]  # fmt: skip
     return subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE)
+
+
+def job_processes() -> list:
+    """Background-job processes of the app served in this process (forked copies of it).
+
+    Returns
+    -------
+    list of psutil.Process
+    """
+    import psutil
+
+    this = psutil.Process()
+    return [
+        child
+        for child in this.children(recursive=True)
+        if child.is_running() and child.status() != psutil.STATUS_ZOMBIE
+        and child.cmdline() == this.cmdline()
+    ]  # fmt: skip

@@ -10,7 +10,6 @@ extraction (one model, the fastest) runs over it and every table is checked.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import re
@@ -41,9 +40,9 @@ from extraction.registry import load_registry, resolve_models
 from extraction.store import DataStore, read_segment_table
 from tests.support.paths import REPO
 from tests.support.synth import make_signal, write_audio, write_random_bytes, write_truncated
+from tests.support.users import as_nobody
 
 FAST_MODEL = "vgg-mtt"
-NOBODY = 65534
 
 
 def write_pcm(path: Path, seconds: float, sample_rate: int, codec: str, channels: int) -> Path:
@@ -169,32 +168,6 @@ def build_corpus(root: Path, outside: Path) -> dict[str, Expect]:
                  "._chirp.mp3", "lyrics.txt", "folder.png"):  # fmt: skip
         (root / "plain" / name).write_bytes(b"not audio " * 10)
     return expect
-
-
-@contextlib.contextmanager
-def as_nobody() -> Iterator[None]:
-    """Run as an ordinary user: root reads any file, whatever its mode, so nothing is unreadable."""
-    if os.geteuid() != 0:
-        yield
-        return
-    # Nobody cannot read root's Python (here under /root): import what the run imports lazily,
-    # and load the mel weights (an .npz, read through zipfile's cp437 codec), while still root.
-    import concurrent.futures.process  # noqa: F401
-
-    import extraction.backends  # noqa: F401
-    from extraction.mel import filterbank
-
-    filterbank()
-    try:
-        os.setegid(NOBODY)
-        os.seteuid(NOBODY)
-    except PermissionError:
-        pytest.skip("running as root without the right to change the effective uid")
-    try:
-        yield
-    finally:
-        os.seteuid(0)
-        os.setegid(0)
 
 
 def extract(library: Path, data: Path, **options):

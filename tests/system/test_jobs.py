@@ -26,9 +26,8 @@ import numpy as np
 import pytest
 from dash.background_callback.managers import BaseBackgroundCallbackManager
 
-from benchmarks.app_speed import make_collection
 from explore_dash import ids
-from explore_dash.callbacks import panels
+from explore_dash.callbacks import map_jobs, panels
 from explore_dash.maps.settings import PLAIN_LOOK, PanelSettings
 from explore_dash.server.jobs import (
     LOST_JOB_MARK,
@@ -41,14 +40,14 @@ from explore_dash.server.jobs import (
     lost_job_message,
 )
 from tests.support.doubles import FakeClock, free_port
+from tests.support.fake_collection import make_collection
+from tests.support.maps import TSNE, computations
 from tests.support.paths import REPO
-from tests.unit.test_maps_ahead import wait_for
-from tests.unit.test_subset_maps import computations
+from tests.support.waiting import wait_until
 
 pytest.importorskip("celery", reason="the Celery jobs need explore-dash[cluster]")
 redis = pytest.importorskip("redis", reason="the Celery jobs need explore-dash[cluster]")
 
-TSNE = PanelSettings("musicnn", "msd", "embedding", "tsne")
 
 
 # -- the lost-job rules, on a stand-in for Celery's state ----------------------------------------
@@ -246,7 +245,7 @@ def poll_until_done(page: Page, body: dict, handles: dict, timeout: float) -> di
             return answer
         return None
 
-    return wait_for(done, timeout, "the job's answer")
+    return wait_until(done, timeout, "the job's answer")
 
 
 def count_of(answer: dict) -> str:
@@ -333,11 +332,11 @@ def test_jobs005_a_worker_killed_mid_job_is_a_clear_error_and_the_retry_works(
                          PLAIN_LOOK)  # fmt: skip
     body = map_job_body(job)
     handles = start_job(page_a, body)
-    beat = wait_for(lambda: client.keys(heartbeat_key("*")), 120, "the worker to start the job")
+    beat = wait_until(lambda: client.keys(heartbeat_key("*")), 120, "the worker to start the job")
     # Celery records STARTED just after the task_prerun signal that starts the heartbeat: killed
     # in between, the job would still read as never taken (a different message, by design).
     task = celery_app(redis_url).AsyncResult(beat[0].decode()[len(heartbeat_key("")):])
-    wait_for(lambda: task.state == "STARTED", 30, "Celery to record the job as started")
+    wait_until(lambda: task.state == "STARTED", 30, "Celery to record the job as started")
     os.killpg(first.pid, signal.SIGKILL)  # the worker and its pool process, at once
     first.wait(10)
     answer = poll_until_done(page_a, body, handles, timeout=60)
@@ -348,7 +347,7 @@ def test_jobs005_a_worker_killed_mid_job_is_a_clear_error_and_the_retry_works(
     assert retry["style"] == {"display": "inline"}
     # The user starts a worker again and presses "Try again": the job runs once more.
     worker()
-    again = panels.retry_job(1, job)
+    again = map_jobs.retry_job(1, job)
     body = map_job_body(again)
     answer = poll_until_done(page_a, body, start_job(page_a, body), timeout=180)
     assert count_of(answer) == "6,000 segments", log.read_text()[-3000:]
@@ -366,7 +365,7 @@ def test_jobs006_a_worker_keeps_a_heartbeat_while_a_task_runs(redis_url):
         assert 0 < client.ttl(heartbeat_key("t1")) <= 8
     finally:
         task_postrun.send(sender=None, task_id="t1")
-    wait_for(lambda: not client.exists(heartbeat_key("t1")), 10, "the heartbeat to stop")
+    wait_until(lambda: not client.exists(heartbeat_key("t1")), 10, "the heartbeat to stop")
 
 
 def test_jobs007_an_unreachable_redis_is_one_line_at_start(tmp_path, capsys):

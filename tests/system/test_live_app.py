@@ -30,7 +30,7 @@ from tests.support.fake_collection import DEFAULT_TRACKS, write_fake_collection
 from tests.support.paths import LIVE_APP, REPO
 from tests.support.slow_extractor import GATE_VARIABLE
 from tests.support.synth import write_audio
-from tests.system.test_progressive_extraction import assert_consistent
+from tests.support.tables import assert_consistent
 
 # -- what the page says ---------------------------------------------------------------------------
 
@@ -319,16 +319,10 @@ def test_live006_page_fills_in_without_reload_keeping_zoom_and_selection(tmp_pat
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
 
-    from tests.browser.test_browser import (
-        box_select,
-        graph_js,
-        inside,
-        plot_box,
-        trace_ids,
-        wait_until,
-    )
+    from tests.support.browser import box_select, graph_js, inside, plot_box, trace_ids
     from tests.support.browser_options import chrome_options
     from tests.support.pointer import drag, move_to
+    from tests.support.waiting import wait_until
 
     library, data = make_library(tmp_path / "lib", 12), tmp_path / "data"
     port = free_port()

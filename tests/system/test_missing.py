@@ -31,6 +31,7 @@ from extraction.store import DataStore, read_segment_table, tracks_frame
 from tests.support.doubles import free_port
 from tests.support.paths import LIVE_APP
 from tests.support.synth import write_audio
+from tests.support.users import as_nobody
 
 FAST_MODEL = "vgg-mtt"
 NOW = 1_800_000_000.0
@@ -273,8 +274,6 @@ def test_missing008_most_of_a_library_gone_is_refused_and_prune_drops_it_for_goo
 
 
 def test_missing009_an_unreadable_library_folder_changes_nothing(tmp_path: Path, capsys):
-    from tests.system.test_hostile import as_nobody
-
     library, data = tmp_path / "lib", tmp_path / "data"
     make_library(library, 3)
     assert extract(library, data) == 0

@@ -31,6 +31,7 @@ from extraction.task import TrackResult, TrackTask, track_row
 from tests.support.paths import REPO, SLOW_EXTRACTOR
 from tests.support.slow_extractor import slow_fake_extract_tracks
 from tests.support.synth import write_audio
+from tests.support.tables import assert_consistent
 
 SPACE = ("m1", "embedding")
 
@@ -204,16 +205,6 @@ def _fake_cli(library: Path, data: Path, seconds: float) -> list[str]:
         "vgg-mtt",
         "--quiet",
     ]
-
-
-def assert_consistent(data: Path) -> None:
-    """Every segment table holds exactly the tracks the tracks table calls ok."""
-    store = DataStore(data)
-    tracks = store.read_tracks()
-    ok = set(tracks.loc[tracks["status"] == STATUS_OK, "track"].astype(int))
-    for space in store.segment_spaces():
-        assert store.segment_tracks(*space) == ok, space
-    assert not store.staged_batches()
 
 
 def test_progressive008_tables_grow_while_the_run_goes_on(tmp_path: Path, monkeypatch):

@@ -13,7 +13,7 @@ from explore_dash.data.progress import process_alive
 from extraction.contract import read_status
 from tests.support.paths import REPO
 from tests.support.synth import write_audio
-from tests.system.test_progressive_extraction import assert_consistent
+from tests.support.tables import assert_consistent
 
 
 def children_of(pid: int) -> set[int]:

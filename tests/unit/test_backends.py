@@ -30,9 +30,9 @@ from extraction.pipeline import run_extraction
 from extraction.registry import DEFAULT_MODEL_NAMES, load_registry, resolve_models
 from extraction.store import DataStore
 from tests.support.make_model_reference import reference_patches
+from tests.support.model_reference import assert_layers_close, assert_matches_checkpoint_reference
 from tests.support.paths import REPO
 from tests.support.synth import write_audio
-from tests.unit.test_models import assert_layers_close, assert_matches_checkpoint_reference
 
 if not backends.openvino_available():
     pytest.skip("openvino is not installed", allow_module_level=True)

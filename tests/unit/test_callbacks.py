@@ -8,11 +8,11 @@ import pytest
 from dash import Output, Patch, State, no_update
 
 from explore_dash import ids
-from explore_dash.callbacks import inputs, library, panels, playlist, request_guard
+from explore_dash.callbacks import inputs, library, map_jobs, panels, playlist, request_guard
 from explore_dash.callbacks.playlist_edits import Edits, PlaylistState, edit_playlist, keep
 from explore_dash.data import colouring
 from explore_dash.data.snapshot import Snapshot
-from explore_dash.maps.settings import PanelSettings
+from explore_dash.maps.settings import MapLook, PanelSettings
 from extraction.contract import ExtractionStatus, segment_id
 from tests.support.fake_collection import FakeCollection, write_fake_collection
 from tests.support.maps import NONE, TSNE
@@ -75,7 +75,7 @@ def test_callbacks003_the_job_computes_stores_and_draws_and_then_the_map_is_cach
     cache = tmp_path / "cache"
     _, _, job = draw(snapshot, cache, TSNE)
     progress = []
-    figure, count, _ = panels.compute_panel_map(snapshot, cache, job, NONE, progress.append)
+    figure, count, _ = map_jobs.compute_panel_map(snapshot, cache, job, NONE, progress.append)
     assert count == "20 segments" and progress[-1][0] == 100
     assert progress[0] == (0, "", "t-SNE for 20 segments · finding neighbours")
     # Drawn from the cache now, the same points in the same places.
@@ -298,7 +298,7 @@ def test_callbacks011_a_panels_job_store_is_checked_before_the_job_runs(snapshot
     _, _, job = draw(snapshot, tmp_path / "cache", TSNE, every_n=2, artists=["Alpha"])
     bounds = inputs.page_bounds(snapshot)
     assert panel_job(bounds, job) == job  # what the page sends comes through unchanged
-    fresh = panels.map_job(TSNE, [], ["rock"], 1, 4, panels.MapLook("artist", True, True), True)
+    fresh = panels.map_job(TSNE, [], ["rock"], 1, 4, MapLook("artist", True, True), True)
     assert panel_job(bounds, {**fresh, "attempt": 3}) == fresh
     assert panel_job(bounds, None) is None and panel_job(bounds, {}) is None
     for broken in ({"settings": "x"}, {**job, "settings": [1, 2, 3, 4]}, {**job, "look": None},

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explore_dash.callbacks import panels
+from explore_dash.callbacks import panel_captions, panels
 from explore_dash.data.snapshot import Snapshot
 from explore_dash.maps import captions as captions_module
 from explore_dash.maps.captions import (
@@ -21,6 +21,7 @@ from explore_dash.maps.captions import (
 from explore_dash.maps.points import visible_points
 from explore_dash.maps.settings import PanelSettings
 from tests.support.fake_collection import write_fake_collection
+from tests.support.paths import REPO, SMALL_LIBRARY_SCRIPT
 
 LABELS = ["strings", "synth", "drums", "quiet"]
 
@@ -116,23 +117,25 @@ def test_captions004_captions_are_cached_with_the_map(tmp_path: Path, monkeypatc
     settings = PanelSettings("musicnn", "msd", "embedding", "pca")
     points = visible_points(snapshot, tmp_path, settings, [], [], 1)
     monkeypatch.setattr(captions_module, "region_count", lambda n: 2)
-    monkeypatch.setattr(panels, "region_count", lambda n: 2)  # 20 points: too few for captions
+    # 20 points: too few for captions
+    monkeypatch.setattr(panel_captions, "region_count", lambda n: 2)
     monkeypatch.setattr(captions_module, "MIN_REGION_SHARE", 0)  # the fake map's regions: 19 + 1
-    first = panels.map_captions(snapshot, tmp_path / "cache", settings, points)
+    first = panel_captions.map_captions(snapshot, tmp_path / "cache", settings, points)
     assert first and all(a["text"] for a in first)
 
     def fail(*_args, **_kwargs):
         raise AssertionError("computed again instead of read from the cache")
 
-    monkeypatch.setattr(panels, "captions", fail)
-    assert panels.map_captions(snapshot, tmp_path / "cache", settings, points) == first
+    monkeypatch.setattr(panel_captions, "captions", fail)
+    assert panel_captions.map_captions(snapshot, tmp_path / "cache", settings, points) == first
 
 
 def test_captions005_the_toggle_patches_only_the_annotations(tmp_path: Path, monkeypatch):
     snapshot = Snapshot.load(write_fake_collection(tmp_path).data_dir)
     settings = PanelSettings("vgg", "mtt", "taggram", "pca")
     monkeypatch.setattr(captions_module, "region_count", lambda n: 2)
-    monkeypatch.setattr(panels, "region_count", lambda n: 2)  # 20 points: too few for captions
+    # 20 points: too few for captions
+    monkeypatch.setattr(panel_captions, "region_count", lambda n: 2)
     monkeypatch.setattr(captions_module, "MIN_REGION_SHARE", 0)  # the fake map's regions: 19 + 1
     on = panels.caption_panels(snapshot, tmp_path, True, [settings], [], [], 1)[0]
     operations = on.to_plotly_json()["operations"]
@@ -153,8 +156,6 @@ def test_slow002_captions_name_the_orchestral_and_the_electronic_soundtracks(tmp
     import subprocess
     import sys
 
-    from tests.system.test_pipeline import REPO, SMALL_LIBRARY_SCRIPT
-
     if not SMALL_LIBRARY_SCRIPT.exists():
         pytest.skip(f"{SMALL_LIBRARY_SCRIPT} not available")
     made = subprocess.run(["bash", str(SMALL_LIBRARY_SCRIPT), "--small"], capture_output=True,
@@ -173,7 +174,7 @@ def test_slow002_captions_name_the_orchestral_and_the_electronic_soundtracks(tmp
     for dataset in ("msd", "mtt"):
         settings = PanelSettings("musicnn", dataset, "embedding", "pca")
         points = visible_points(snapshot, tmp_path, settings, [], [], 1)
-        regions, found = panels.region_captions(snapshot, points)
+        regions, found = panel_captions.region_captions(snapshot, points)
         assert MIN_REGIONS <= len(found) <= MAX_REGIONS
         text_of = {c.region: set(c.text.split(SEPARATOR)) for c in found}
         styles = style.reindex(points.space.track[points.rows]).to_numpy()

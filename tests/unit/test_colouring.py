@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +26,7 @@ from explore_dash.maps.points import visible_points
 from explore_dash.maps.settings import PanelSettings
 from extraction.contract import SEGMENT_SECONDS
 from tests.support.fake_collection import FakeCollection, write_fake_collection
+from tests.support.typed_arrays import decoded
 
 LEFT = PanelSettings("musicnn", "msd", "embedding", "pca")
 RIGHT = PanelSettings("vgg", "mtt", "taggram", "std_pca")
@@ -40,11 +40,6 @@ def fake(tmp_path: Path) -> FakeCollection:
 @pytest.fixture()
 def snapshot(fake: FakeCollection) -> Snapshot:
     return Snapshot.load(fake.data_dir)
-
-
-def decoded(typed: dict) -> np.ndarray:
-    dtype = {"u1": np.uint8, "f4": np.float32, "f8": np.float64}[typed["dtype"]]
-    return np.frombuffer(base64.b64decode(typed["bdata"]), dtype)
 
 
 def colours_by_track(snapshot, settings, by) -> dict[int, set[str]]:

@@ -5,17 +5,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from benchmarks.app_speed import make_collection
-from explore_dash.callbacks import panels
+from explore_dash.callbacks import map_jobs, panels
 from explore_dash.data.snapshot import Snapshot
 from explore_dash.data.space_files import SPACES_DIR
 from explore_dash.maps.ahead import compute_pending, space_order
@@ -25,12 +21,9 @@ from explore_dash.maps.locks import map_being_computed, map_lock
 from explore_dash.maps.points import points_key, visible_points
 from explore_dash.maps.settings import PanelSettings
 from extraction.contract import PROGRESS_FILE, ExtractionStatus
-from tests.support.fake_collection import write_fake_collection
-from tests.unit.test_subset_maps import computations
-
-REPO = Path(__file__).resolve().parents[2]
-TSNE = PanelSettings("musicnn", "msd", "embedding", "tsne")
-NONE = ([], [], [], [])
+from tests.support.fake_collection import make_collection, write_fake_collection
+from tests.support.maps import NONE, TSNE, computations, run_ahead
+from tests.support.waiting import wait_until
 
 
 def whole_map_ready(snapshot, cache, settings) -> bool:
@@ -100,27 +93,11 @@ def test_ahead003_a_panel_waits_for_a_map_being_computed_instead_of_computing_it
     holding.wait(5)
     assert map_being_computed(cache, key)
     progress = []
-    figure, count, _ = panels.compute_panel_map(snapshot, cache, job, NONE, progress.append)
+    figure, count, _ = map_jobs.compute_panel_map(snapshot, cache, job, NONE, progress.append)
     thread.join()
     assert count == "20 segments" and computations(cache) == 1  # computed once, not twice
     assert any("waiting" in label for _, _, label in progress)  # (bar, its text, the label)
     assert not map_being_computed(cache, key)
-
-
-def run_ahead(data: Path) -> subprocess.Popen:
-    command = [sys.executable, "-m", "explore_dash.maps.ahead", "--data", str(data),
-               "--projections", "tsne"]  # fmt: skip
-    return subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE)
-
-
-def wait_for(predicate, timeout: float, message: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = predicate()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {message}")
 
 
 def test_ahead004_it_waits_for_the_analysis_stops_on_sigint_and_resumes(tmp_path):
@@ -130,12 +107,12 @@ def test_ahead004_it_waits_for_the_analysis_stops_on_sigint_and_resumes(tmp_path
     (data / PROGRESS_FILE).write_text(json.dumps(analysis.__dict__))
     process = run_ahead(data)
     try:
-        waiting = wait_for(lambda: read_ahead_status(cache), 60, "the waiting status")
+        waiting = wait_until(lambda: read_ahead_status(cache), 60, "the waiting status")
         assert waiting.waiting and "after the analysis" in AheadStatus(0, 0, 3, waiting=True).text()
         time.sleep(1.0)
         assert computations(cache) == 0  # nothing while the tables may still change
         (data / PROGRESS_FILE).write_text(json.dumps({**analysis.__dict__, "phase": "done"}))
-        wait_for(lambda: (read_ahead_status(cache) or AheadStatus()).computing, 60,
+        wait_until(lambda: (read_ahead_status(cache) or AheadStatus()).computing, 60,
                  "a map to start")  # fmt: skip
         time.sleep(0.5)
         process.send_signal(signal.SIGINT)
@@ -146,7 +123,7 @@ def test_ahead004_it_waits_for_the_analysis_stops_on_sigint_and_resumes(tmp_path
     assert computations(cache) == 0  # stopped mid-map: nothing half-done was stored
     process = run_ahead(data)  # the next start resumes
     try:
-        done = wait_for(lambda: (s := read_ahead_status(cache)) and s.total and s.ready == s.total
+        done = wait_until(lambda: (s := read_ahead_status(cache)) and s.total and s.ready == s.total
                         and s, 300, "every map")  # fmt: skip
         assert done.text() == "" and computations(cache) == done.total
     finally:
@@ -191,16 +168,16 @@ def test_ahead007_a_new_analysis_stops_the_running_map_and_it_carries_on_after(t
     data, cache = fake.data_dir, fake.data_dir / "cache"
     process = run_ahead(data)
     try:
-        wait_for(lambda: (read_ahead_status(cache) or AheadStatus()).computing, 60,
+        wait_until(lambda: (read_ahead_status(cache) or AheadStatus()).computing, 60,
                  "a map to start")  # fmt: skip
         analysis = ExtractionStatus(phase="extracting", pid=os.getpid())
         (data / PROGRESS_FILE).write_text(json.dumps(analysis.__dict__))  # a new analysis
-        waiting = wait_for(lambda: (s := read_ahead_status(cache)) and s.waiting and s, 30,
+        waiting = wait_until(lambda: (s := read_ahead_status(cache)) and s.waiting and s, 30,
                            "the map to stop for the analysis")  # fmt: skip
         assert waiting.computing == "" and computations(cache) == 0  # nothing half-done
         assert process.poll() is None  # it waits, it does not exit
         (data / PROGRESS_FILE).write_text(json.dumps({**analysis.__dict__, "phase": "done"}))
-        done = wait_for(lambda: (s := read_ahead_status(cache)) and s.total and s.ready == s.total
+        done = wait_until(lambda: (s := read_ahead_status(cache)) and s.total and s.ready == s.total
                         and s, 300, "every map")  # fmt: skip
         assert computations(cache) == done.total
     finally:

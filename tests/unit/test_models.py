@@ -4,12 +4,8 @@ Reference outputs in ``tests/data/model_reference.npz`` come from the musicnn ch
 TensorFlow 2.21 (``python -m tests.support.make_model_reference``), not from the frozen graphs, so
 the Essentia runs below check the conversion end to end.
 
-Tolerances: the checkpoint references and Essentia's libtensorflow 2.5 differ only by float32
-rounding in differently ordered convolution sums; measured at most 2.4e-7 on the taggram
-(values in [0, 1]) and 7.6e-6 on embeddings (values up to about 20, relative 8e-4 on the smallest
-ones). The bounds below leave a 40x margin on the taggram and about 10x on embeddings, while a
-real conversion fault (a wrong or missing weight, batch norm left in training mode) moves
-outputs by 1e-2 or more.
+The tolerances, and why they are what they are, live with the comparisons in
+tests/support/model_reference.py, which the backends' tests (test_backends.py) share.
 """
 
 from __future__ import annotations
@@ -34,31 +30,13 @@ from tests.support.make_model_reference import (
     reference_key,
     reference_patches,
 )
+from tests.support.model_reference import (
+    TAGGRAM_ATOL,
+    assert_layers_close,
+    assert_matches_checkpoint_reference,
+)
 from tests.support.paths import REPO
 from tools import convert
-
-TAGGRAM_ATOL = 1e-5
-EMBEDDING_ATOL = 1e-4
-EMBEDDING_RTOL = 1e-4
-
-
-def assert_layers_close(actual: dict, expected: dict) -> None:
-    np.testing.assert_allclose(actual["taggram"], expected["taggram"], rtol=0, atol=TAGGRAM_ATOL)
-    np.testing.assert_allclose(
-        actual["embedding"], expected["embedding"], rtol=EMBEDDING_RTOL, atol=EMBEDDING_ATOL
-    )
-
-
-def assert_matches_checkpoint_reference(runner) -> None:
-    """``runner``'s outputs on the reference patches equal the stored checkpoint outputs."""
-    spec = runner.spec
-    outputs = runner.predict(reference_patches())
-    reference = np.load(REFERENCE_PATH)
-    expected = {layer: reference[reference_key(spec.name, layer)] for layer in outputs}
-    for layer, values in outputs.items():
-        assert values.dtype == np.float32
-        assert values.shape == (3, spec.layers[layer].dims)
-    assert_layers_close(outputs, expected)
 
 
 @pytest.fixture(scope="module")

@@ -8,15 +8,12 @@ import numpy as np
 import pytest
 from dash import no_update
 
-from explore_dash.callbacks import panels
+from explore_dash.callbacks import map_jobs, panels
 from explore_dash.data.snapshot import Snapshot
-from explore_dash.maps.cache import MAP_CACHE_DIR, ProjectionCache
 from explore_dash.maps.points import visible_points
 from explore_dash.maps.settings import PLAIN_LOOK, PanelSettings
 from tests.support.fake_collection import write_fake_collection
-
-TSNE = PanelSettings("musicnn", "msd", "embedding", "tsne")
-NONE = ([], [], [], [])
+from tests.support.maps import NONE, TSNE, computations
 
 
 @pytest.fixture()
@@ -31,17 +28,9 @@ def draw(snapshot, cache, **music):
     )  # fmt: skip
 
 
-def computations(cache: Path) -> int:
-    store = ProjectionCache(cache / MAP_CACHE_DIR)
-    try:
-        return store.computations
-    finally:
-        store.close()
-
-
 def whole_map(snapshot, cache) -> dict:
     _, _, job, _ = draw(snapshot, cache)
-    figure, _, _ = panels.compute_panel_map(snapshot, cache, job, NONE, lambda _: None)
+    figure, _, _ = map_jobs.compute_panel_map(snapshot, cache, job, NONE, lambda _: None)
     return figure
 
 
@@ -62,9 +51,9 @@ def test_subset001_a_selection_is_placed_at_once_where_the_whole_map_has_it(snap
 def test_subset002_recompute_makes_a_map_of_the_selection_alone(snapshot, tmp_path):
     cache = tmp_path / "cache"
     whole_map(snapshot, cache)
-    job = panels.recompute_job(TSNE, ["Alpha"], [], 1, 1, PLAIN_LOOK)
+    job = map_jobs.recompute_job(TSNE, ["Alpha"], [], 1, 1, PLAIN_LOOK)
     assert job["fresh"] is True
-    figure, count, _ = panels.compute_panel_map(snapshot, cache, job, NONE, lambda _: None)
+    figure, count, _ = map_jobs.compute_panel_map(snapshot, cache, job, NONE, lambda _: None)
     assert count == "8 segments" and "meta" not in figure["layout"]
     assert computations(cache) == 2
     # From now on the selection's own map is shown, not the subset.
@@ -74,4 +63,4 @@ def test_subset002_recompute_makes_a_map_of_the_selection_alone(snapshot, tmp_pa
 
 def test_subset003_stored_projections_have_nothing_to_recompute():
     pca = PanelSettings("musicnn", "msd", "embedding", "pca")
-    assert panels.recompute_job(pca, [], [], 1, 1, PLAIN_LOOK) is no_update
+    assert map_jobs.recompute_job(pca, [], [], 1, 1, PLAIN_LOOK) is no_update

@@ -14,7 +14,7 @@ from explore_dash.maps.points import visible_points
 from explore_dash.maps.settings import MapLook, PanelSettings
 from extraction.contract import SEGMENT_ID_STRIDE
 from tests.support.fake_collection import write_fake_collection
-from tests.unit.test_colouring import decoded
+from tests.support.typed_arrays import decoded
 
 PCA = PanelSettings("musicnn", "msd", "embedding", "pca")
 NO_HIGHLIGHT = ([], [], [], [])

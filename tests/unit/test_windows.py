@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explore_dash.callbacks import panels
+from explore_dash.callbacks import map_jobs, panels
 from explore_dash.data.snapshot import Snapshot
 from explore_dash.data.windows import kept_windows, window_means, window_starts
 from explore_dash.maps.points import points_key, visible_points
@@ -15,9 +15,9 @@ from explore_dash.maps.projections import project_stored, projection_input
 from explore_dash.maps.settings import PanelSettings
 from extraction.contract import SEGMENT_ID_STRIDE
 from tests.support.fake_collection import write_fake_collection
+from tests.support.maps import TSNE
 
 PCA = PanelSettings("musicnn", "msd", "embedding", "pca")
-TSNE = PanelSettings("musicnn", "msd", "embedding", "tsne")
 
 
 @pytest.fixture()
@@ -74,7 +74,7 @@ def test_windows005_the_background_job_maps_the_windows(snapshot, tmp_path):
         view=None, extraction_running=lambda: False,
     )  # fmt: skip
     assert job["window"] == 2
-    figure, count, _ = panels.compute_panel_map(snapshot, tmp_path, job, ([], [], [], []),
+    figure, count, _ = map_jobs.compute_panel_map(snapshot, tmp_path, job, ([], [], [], []),
                                                 lambda _: None)  # fmt: skip
     assert count == "12 windows of 6 s"  # 3 + 2 + 4 + 1 + 2
     assert len(figure["data"][0]["customdata"]["bdata"]) > 0

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.app_speed import make_collection
-from explore_dash.callbacks import panels
+from explore_dash.callbacks import map_jobs, panels
 from explore_dash.data.snapshot import Snapshot
 from explore_dash.maps import yielding
-from explore_dash.maps.ahead import AheadStatus, read_ahead_status
+from explore_dash.maps.ahead_status import AheadStatus, read_ahead_status
 from explore_dash.maps.yielding import MapsYield, is_interaction, waiting_for_map, want_map
-from tests.unit.test_maps_ahead import NONE, TSNE, run_ahead, wait_for
-from tests.unit.test_subset_maps import computations
+from tests.support.fake_collection import make_collection
+from tests.support.maps import NONE, TSNE, computations, run_ahead
+from tests.support.waiting import wait_until
 
 
 def body(*changed: str) -> bytes:
@@ -106,11 +106,11 @@ def test_yield005_the_real_process_pauses_and_a_waiting_panel_still_gets_its_map
     snapshot = Snapshot.load(data)
     process = run_ahead(data)
     try:
-        wait_for(lambda: (read_ahead_status(cache) or AheadStatus()).computing == (
+        wait_until(lambda: (read_ahead_status(cache) or AheadStatus()).computing == (
             "musicnn-msd embedding tsne"), 60, "the first t-SNE to start")  # fmt: skip
         maps = MapsYield(cache)
         maps.interaction()
-        assert wait_for(lambda: process_state(process.pid) == "T", 5, "the pause")
+        assert wait_until(lambda: process_state(process.pid) == "T", 5, "the pause")
         time.sleep(0.5)
         assert process_state(process.pid) == "T"  # stays paused while nobody resumes it
         # A panel asks for the map being computed: it waits, and the process goes on meanwhile.
@@ -119,8 +119,8 @@ def test_yield005_the_real_process_pauses_and_a_waiting_panel_still_gets_its_map
                                          extraction_running=lambda: False)  # fmt: skip
         progress = []
         result = {}
-        panel = threading.Thread(target=lambda: result.setdefault("drawn", panels.compute_panel_map(
-            snapshot, cache, job, NONE, progress.append)))  # fmt: skip
+        panel = threading.Thread(target=lambda: result.setdefault(
+            "drawn", map_jobs.compute_panel_map(snapshot, cache, job, NONE, progress.append)))
         panel.start()
         deadline = time.monotonic() + 120
         while panel.is_alive() and time.monotonic() < deadline:
@@ -133,9 +133,9 @@ def test_yield005_the_real_process_pauses_and_a_waiting_panel_still_gets_its_map
         assert computations(cache) == 1  # the process's map, not a second one
         assert list((cache / "map-locks").glob("*.wanted")) == []
         maps.interaction()  # the wait is over: the page pauses the rest again
-        assert wait_for(lambda: process_state(process.pid) == "T", 5, "the pause")
+        assert wait_until(lambda: process_state(process.pid) == "T", 5, "the pause")
         maps.release()
-        assert wait_for(lambda: process_state(process.pid) != "T", 5, "the resume")
+        assert wait_until(lambda: process_state(process.pid) != "T", 5, "the resume")
     finally:
         process.terminate()
         process.send_signal(signal.SIGCONT)
@@ -153,12 +153,12 @@ def app_with_recorded_pauses(tmp_path, monkeypatch):
     """An app on a fake collection whose maps-ahead process is pid 4242, the signals it would
     send recorded: (collection, app, its MapsYield, the signals)."""
     from explore_dash.config import AppConfig
-    from explore_dash.server.app import create_app
+    from explore_dash.server.app import build_app
     from tests.support.fake_collection import write_fake_collection
 
     fake = write_fake_collection(tmp_path)
-    app = create_app(AppConfig(fake.library, fake.data_dir, extract=False))
-    maps = app.server.config["EXPLORE_DASH_MAPS_YIELD"]
+    built = build_app(AppConfig(fake.library, fake.data_dir, extract=False))
+    app, maps = built.dash, built.maps_yield
     sent: list[int] = []
     monkeypatch.setattr(yielding, "maps_ahead_pid", lambda cache: 4242)
     monkeypatch.setattr(maps, "_send", lambda pid, signum: sent.append(signum))
@@ -188,7 +188,7 @@ def test_yield008_the_page_says_someone_is_at_it_when_only_the_browser_sees_them
 ):
     """Pointer moves that send no request of their own (a drag, reading the map) pause the maps,
     through the page's presence posts, and those come at most once a PRESENCE_EVERY_SECONDS."""
-    from tests.browser.test_browser import wait_for_points
+    from tests.support.browser import wait_for_points
     from tests.support.pointer import move_to
 
     _, app, maps, sent = app_with_recorded_pauses(tmp_path, monkeypatch)
@@ -212,7 +212,7 @@ def test_yield008_the_page_says_someone_is_at_it_when_only_the_browser_sees_them
     for step in range(6):  # over the page's margin: no point, no hover, no callback
         move_to(dash_duo.driver, 3 + step, 3 + step)
     span = time.monotonic() - began
-    wait_for(lambda: presences, 10, "the page's presence post")
+    wait_until(lambda: presences, 10, "the page's presence post")
     time.sleep(0.3)
     assert 1 <= len(presences) <= 1 + int(span / yielding.PRESENCE_EVERY_SECONDS)
     assert sent and sent[0] == signal.SIGSTOP and maps.paused
