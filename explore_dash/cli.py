@@ -76,8 +76,33 @@ def build_parser() -> argparse.ArgumentParser:
         help="without a token, answer requests for this host name too (a reverse proxy's); "
         "repeatable. Any other than localhost, 127.0.0.1 and [::1] gets a 403",
     )
+    parser.add_argument(
+        "--mpd",
+        default=None,
+        type=mpd_option,
+        metavar="HOST:PORT",
+        help="send playlists, radios and paths to this MPD (its password, if any, in "
+        "EXPLORE_DASH_MPD_PASSWORD)",
+    )
+    parser.add_argument(
+        "--mpd-root",
+        default=None,
+        metavar="FOLDER",
+        help="the library's folder inside MPD's music_directory (default: found by looking "
+        "up some of its files in MPD)",
+    )
     parser.add_argument("--debug", action="store_true", help="Dash debug mode; log every request")
     return parser
+
+
+def mpd_option(text: str) -> str:
+    """``--mpd``'s value, checked now so a typo is one line at start, not an error later."""
+    from explore_dash.players.mpd import parse_address
+
+    try:
+        return str(parse_address(text))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -231,6 +256,8 @@ def run(
     redis_url: str | None = None,
     token: str | None = None,
     allow_hosts: Sequence[str] = (),
+    mpd: str | None = None,
+    mpd_root: str | None = None,
     debug: bool = False,
 ) -> int:
     """Serve the app (and run the extraction beside it) until Ctrl-C or SIGTERM.
@@ -266,6 +293,7 @@ def run(
             config = AppConfig(
                 library, data_dir, host=host, port=port, anonymize=anonymize,
                 extract=extract, redis=redis_url, token=token, allow_hosts=hosts,
+                mpd=mpd, mpd_root=mpd_root,
             )  # fmt: skip
             built = build_app(config)
         except ImportError as error:

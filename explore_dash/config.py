@@ -32,6 +32,12 @@ class AppConfig:
         Host names answered besides localhost and loopback addresses when there is no token
         (``--allow-host``: a name of this machine, a reverse proxy's); any other ``Host`` gets a
         403, so a page of another site cannot reach the app by rebinding its own name.
+    mpd : str or None
+        ``HOST:PORT`` of the MPD to send music to (``--mpd``; explore_dash/players/mpd.py); None:
+        no player, and no player's buttons in the page.
+    mpd_root : str or None
+        The library's folder inside MPD's music_directory (``--mpd-root``); None: found by
+        looking up some of the library's files in MPD's database.
     """
 
     library: Path
@@ -43,6 +49,8 @@ class AppConfig:
     redis: str | None = None
     token: str | None = None
     allow_hosts: tuple[str, ...] = ()
+    mpd: str | None = None
+    mpd_root: str | None = None
 
     def __post_init__(self) -> None:
         # Accept strings from the CLI or tests, store Paths.

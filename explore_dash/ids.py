@@ -134,3 +134,9 @@ PLAY_MOMENT = "play-moment"
 PLAY_TRACK = "play-track"
 PLAYLIST_STARTS = "playlist-starts-store"
 PLAYLIST_KEEP_MOMENTS = "playlist-keep-moments"
+
+# The user's player (explore_dash/players/): shown only when the app was started with --mpd
+PLAYLIST_TO_MPD = "playlist-to-mpd"
+PLAYLIST_ADD_TO_MPD = "playlist-add-to-mpd"
+CHAIN_TO_MPD = "chain-to-mpd"
+CHAIN_ADD_TO_MPD = "chain-add-to-mpd"

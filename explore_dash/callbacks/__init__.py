@@ -20,6 +20,7 @@ from explore_dash.callbacks import (
     library,
     map_jobs,
     panels,
+    player,
     playlist,
     sidebar,
 )
@@ -38,4 +39,5 @@ def register_callbacks(app: Dash, state: AppState) -> None:
     clientside.register(app)  # hover-to-play, labels, the linked selection
     flow.register(app, state)  # radio and paths
     playlist.register(app, state)
+    player.register(app, state)  # sending to MPD, with --mpd
     library.register(app, state)  # the extraction's progress and new tables

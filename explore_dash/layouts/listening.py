@@ -7,6 +7,7 @@ from dash import dcc, html
 
 from explore_dash import ids
 from explore_dash.layouts import glyphs
+from explore_dash.layouts.player import send_buttons
 from explore_dash.layouts.slots import multi_dropdown, slot
 from explore_dash.listening.radio import DEFAULT_ARTIST_GAP, DEFAULT_PATH_STEPS, MAX_PATH_STEPS
 from extraction.contract import SEGMENT_SECONDS
@@ -113,8 +114,10 @@ DEFAULT_ITEM_LENGTH = "15"
 ITEM_SECONDS = {"segment": SEGMENT_SECONDS, "15": 15.0, "track": None}
 
 
-def flow_card(artists: list[str], tracks: list[dict], tags: list[str]) -> dbc.Card:
-    """Radio from a moment, a path between two tracks, and the chain they play."""
+def flow_card(artists: list[str], tracks: list[dict], tags: list[str], mpd: bool = False
+              ) -> dbc.Card:  # fmt: skip
+    """Radio from a moment, a path between two tracks, and the chain they play; with ``mpd``,
+    the buttons that send the chain to MPD."""
     return dbc.Card(
         [
             dbc.CardHeader("Radio and paths"),
@@ -221,6 +224,9 @@ def flow_card(artists: list[str], tracks: list[dict], tags: list[str]) -> dbc.Ca
                                 "→ Playlist", id=ids.CHAIN_TO_PLAYLIST, **_SMALL_LINK,
                                 title="Make the chain the playlist",
                             ),  # fmt: skip
+                            *(send_buttons(ids.CHAIN_TO_MPD, ids.CHAIN_ADD_TO_MPD,
+                                           "the radio or path, each moment's part") if mpd
+                              else ()),  # fmt: skip
                         ],
                         className="mt-2",
                     ),

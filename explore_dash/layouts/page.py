@@ -140,7 +140,8 @@ def explore_hint() -> html.Div:
     )
 
 
-def listening_row(artists: list[str], tracks: list[dict], tags: list[str]) -> dbc.Row:
+def listening_row(artists: list[str], tracks: list[dict], tags: list[str], mpd: bool = False
+                  ) -> dbc.Row:  # fmt: skip
     """The player, the radio and paths, and the playlist, in one row under the maps: a radio's
     numbered chain on the maps can be watched while using them. From 1200 px wide the row has a
     fixed height that the maps leave room for (assets/style.css), so the whole of it is in view
@@ -148,8 +149,8 @@ def listening_row(artists: list[str], tracks: list[dict], tags: list[str]) -> db
     return dbc.Row(
         [
             dbc.Col(listen_card(), md=6, xl=3),
-            dbc.Col(flow_card(artists, tracks, tags), md=6, xl=4),
-            dbc.Col(playlist_card(), xl=5, className="listening-playlist"),
+            dbc.Col(flow_card(artists, tracks, tags, mpd), md=6, xl=4),
+            dbc.Col(playlist_card(mpd), xl=5, className="listening-playlist"),
         ],
         className="g-2 listening-row",
     )
@@ -172,6 +173,7 @@ def page_layout(
     extracting: bool = False,
     extraction: ExtractionView | None = None,
     poll_ms: int = 15_000,
+    mpd: bool = False,
 ) -> dbc.Container:
     """Controls on the left; on the right two linked panels, and the listening row under them.
 
@@ -193,7 +195,7 @@ def page_layout(
             ],
             className="maps-area",
         ),
-        listening_row(artists, tracks, tags),
+        listening_row(artists, tracks, tags, mpd),
     ]
     sidebar = [
         extraction_box(extraction),

@@ -6,9 +6,11 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from explore_dash import ids
+from explore_dash.layouts.player import send_buttons
 
 
-def playlist_card() -> dbc.Card:
+def playlist_card(mpd: bool = False) -> dbc.Card:
+    """The playlist's rows, Undo, export; with ``mpd``, the buttons that send it to MPD."""
     return dbc.Card(
         [
             dbc.CardHeader("Playlist"),
@@ -60,6 +62,9 @@ def playlist_card() -> dbc.Card:
                         ],
                         className="mt-1",
                     ),
+                    *([html.Div(send_buttons(ids.PLAYLIST_TO_MPD, ids.PLAYLIST_ADD_TO_MPD,
+                                             "the playlist"), className="mt-1")]
+                      if mpd else []),  # fmt: skip
                     dcc.Download(id=ids.PLAYLIST_DOWNLOAD),
                     html.Div(id=ids.PLAYLIST_MESSAGE, className="small text-muted mt-1"),
                 ]

@@ -64,6 +64,7 @@ def build_layout(state: AppState):
         extracting=view.running or (state.config.extract and (status is None or status.running)),
         extraction=view,
         poll_ms=POLL_RUNNING_MS if view.running or state.config.extract else POLL_IDLE_MS,
+        mpd=state.config.mpd is not None,
     )
 
 

@@ -15,28 +15,17 @@ from selenium.webdriver.common.keys import Keys  # noqa: E402
 
 from extraction.contract import SEGMENT_ID_STRIDE, SEGMENT_SECONDS  # noqa: E402
 from tests.support.browser import assert_no_console_errors, point_pixel, trace_ids  # noqa: E402
+from tests.support.flow_page import (  # noqa: E402
+    PLAYER,
+    chain_rows,
+    click,
+    hover_segment_of,
+    playing,
+    start_radio_from,
+    status,
+)
 from tests.support.pointer import move_to  # noqa: E402
 from tests.support.waiting import wait_until  # noqa: E402
-
-PLAYER = "document.getElementById('player')"
-
-
-def click(duo, selector: str) -> None:
-    duo.driver.execute_script("arguments[0].click()", duo.find_element(selector))
-
-
-def playing(duo) -> tuple[str | None, float]:
-    return duo.driver.execute_script(f"return [{PLAYER}.getAttribute('src'), {PLAYER}.currentTime]")
-
-
-def hover_segment_of(duo, track: int) -> int:
-    """Move the pointer onto the first segment of ``track`` in the left map; its id."""
-    duo.driver.execute_script("window.scrollTo({top: 0, behavior: 'instant'})")  # maps in view
-    ids = trace_ids(duo, 0)
-    index = next(i for i, s in enumerate(ids) if s // SEGMENT_ID_STRIDE == track)
-    move_to(duo.driver, *point_pixel(duo, 0, index))
-    wait_until(lambda: playing(duo)[0] == f"audio/{track}", message="hover to play")
-    return ids[index]
 
 
 def _clicked(element) -> bool:
@@ -69,10 +58,6 @@ def choose_option(duo, component_id: str, label: str) -> None:
     options[0].click()
 
 
-def chain_rows(duo) -> list[str]:
-    return [e.text for e in duo.driver.find_elements(By.CSS_SELECTOR, "#chain-list .chain-item")]
-
-
 def shown_chain(duo, panel: int) -> list[int]:
     return duo.driver.execute_script(f"return window.exploreDash.flow.shown({panel})")
 
@@ -81,21 +66,8 @@ def message(duo) -> str:
     return duo.find_element("#flow-message").text
 
 
-def status(duo) -> str:
-    return duo.find_element("#flow-status").text
-
-
 def player_paused(duo) -> bool:
     return duo.driver.execute_script(f"return {PLAYER}.paused")
-
-
-def start_radio_from(duo, track: int) -> None:
-    """Hover ``track`` in the left map, leave the maps and start a radio; waits for its chain."""
-    hover_segment_of(duo, track)
-    move_to(duo.driver, 5, 5)  # off the maps: no more hovers
-    click(duo, "#radio-start")
-    wait_until(lambda: len(chain_rows(duo)) >= 2 and "Radio 1/" in status(duo),
-               message="the radio to play")  # fmt: skip
 
 
 def test_flow001_radio_plays_new_tracks_by_itself_and_keeps_artists_apart(app_duo, collection):

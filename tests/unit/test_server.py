@@ -34,7 +34,10 @@ def built(tmp_path_factory) -> tuple[FakeCollection, BuiltApp, dict[str, bytes]]
     (root / "library-secret.txt").write_bytes(b"password=hunter2")
     secrets["library-secret.txt"] = b"password=hunter2"
     (fake.library / "escape.wav").symlink_to(root / "secret.wav")
-    return fake, build_app(AppConfig(fake.library, fake.data_dir)), secrets
+    # An MPD address where nothing listens: the player's callbacks are there to be fuzzed too,
+    # and each answers at once that MPD does not answer.
+    config = AppConfig(fake.library, fake.data_dir, mpd="127.0.0.1:9")
+    return fake, build_app(config), secrets
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,1 @@
+"""The user's own players, which explore-dash sends music to: MPD (``--mpd``)."""

@@ -1,0 +1,110 @@
+"""Sending a radio and the playlist to a real MPD from the page, in a real headless Chromium."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("selenium", reason="browser tests need the test extra (dash[testing])")
+
+from explore_dash.config import AppConfig  # noqa: E402
+from explore_dash.server.app import create_app  # noqa: E402
+from tests.support.browser import assert_no_console_errors, wait_for_points  # noqa: E402
+from tests.support.fake_collection import FakeCollection  # noqa: E402
+from tests.support.flow_page import chain_rows, click, start_radio_from, status  # noqa: E402
+from tests.support.mpd_server import MpdServer, running_mpd, stop_mpd  # noqa: E402
+from tests.support.waiting import wait_until  # noqa: E402
+
+#: A folder to keep a screenshot of the page after sending to MPD, for looking at it.
+SCREENSHOTS = os.environ.get("EXPLORE_DASH_SCREENSHOTS")
+
+
+@pytest.fixture
+def mpd_server(tmp_path, collection: FakeCollection) -> MpdServer:
+    """MPD over ``tmp_path``, in which the collection's library is the folder ``library/``."""
+    with running_mpd(tmp_path / "mpd", tmp_path) as server:
+        yield server
+
+
+@pytest.fixture
+def mpd_duo(dash_duo, collection: FakeCollection, mpd_server: MpdServer):
+    app = create_app(AppConfig(collection.library, collection.data_dir, mpd=mpd_server.address))
+    dash_duo.start_server(app)
+    for panel in (0, 1):
+        wait_for_points(dash_duo, panel)
+    return dash_duo
+
+
+def mpd_queue(server: MpdServer) -> list[tuple[str, str | None]]:
+    client = server.client()
+    try:
+        return [(song["file"], song.get("range")) for song in client.playlistinfo()]
+    finally:
+        client.disconnect()
+
+
+def mpd_state(server: MpdServer) -> str:
+    client = server.client()
+    try:
+        return client.status()["state"]
+    finally:
+        client.disconnect()
+
+
+def test_player001_a_radio_and_the_playlist_go_to_mpd_from_their_buttons(
+    mpd_duo, mpd_server, collection
+):
+    duo = mpd_duo
+    start_radio_from(duo, 0)  # Alpha – Song A, from its first moment
+    wait_until(lambda: len(chain_rows(duo)) >= 3, message="three moments in the chain")
+    rows = chain_rows(duo)
+    click(duo, "#chain-to-mpd")
+    said = wait_until(lambda: "in MPD" in status(duo) and status(duo),
+                      message="the page to say what MPD plays")  # fmt: skip
+    queue = mpd_queue(mpd_server)
+    assert said == f"Playing {len(queue)} songs in MPD"
+    assert len(queue) == len(rows) >= 3
+    # Its first moment, for the item length (15 s) or to the song's end, whichever comes first.
+    song_a = collection.by_id(0)
+    assert queue[0][0] == f"library/{song_a.path}"
+    assert queue[0][1] in ("0.000-15.000", f"0.000-{song_a.duration:.3f}", "0.000-")
+    assert mpd_state(mpd_server) == "play"
+    # The chain made the playlist, then added to MPD's queue after what plays.
+    click(duo, "#chain-to-playlist")
+    wait_until(lambda: duo.driver.find_elements("css selector", ".playlist-entry"),
+               message="the playlist's rows")  # fmt: skip
+    tracks = duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('.playlist-entry'), r => +r.dataset.track)"
+    )
+    click(duo, "#playlist-add-to-mpd")
+    wait_until(lambda: "MPD" in duo.find_element("#playlist-message").text,
+               message="the playlist's message")  # fmt: skip
+    assert duo.find_element("#playlist-message").text == f"Added {len(tracks)} songs in MPD"
+    added = [path for path, _ in mpd_queue(mpd_server)[len(queue):]]
+    assert added == [f"library/{collection.by_id(t).path}" for t in tracks]
+    if SCREENSHOTS:
+        duo.driver.save_screenshot(str(Path(SCREENSHOTS) / "player001.png"))
+    assert_no_console_errors(duo)
+
+
+def test_player002_mpd_gone_is_one_line_and_the_page_goes_on(mpd_duo, mpd_server):
+    duo = mpd_duo
+    start_radio_from(duo, 2)
+    stop_mpd(mpd_server)
+    click(duo, "#chain-to-mpd")
+    wait_until(lambda: "does not answer" in duo.find_element("#flow-message").text,
+               message="the page to say MPD does not answer")  # fmt: skip
+    assert duo.find_element("#flow-message").text.startswith(
+        f"MPD at {mpd_server.address} does not answer"
+    )
+    assert "Radio " in status(duo)  # the radio plays on in the page
+    assert_no_console_errors(duo)
+
+
+def test_player003_no_mpd_buttons_without_mpd(app_duo):
+    for button in ("#chain-to-mpd", "#chain-add-to-mpd", "#playlist-to-mpd",
+                   "#playlist-add-to-mpd"):  # fmt: skip
+        assert app_duo.driver.find_elements("css selector", button) == []
+    assert_no_console_errors(app_duo)
