@@ -7,6 +7,7 @@ moment for the Radio card's item length, as it does in the page.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 import pandas as pd
@@ -14,10 +15,18 @@ from dash import Dash, Input, Output, State, ctx, no_update
 
 from explore_dash import ids
 from explore_dash.callbacks import inputs
+from explore_dash.callbacks.flow import diversity_values
+from explore_dash.callbacks.groups import DIVERSITY, controls
 from explore_dash.callbacks.stores import Chain
+from explore_dash.data.snapshot import Snapshot, track_names
 from explore_dash.data.state import AppState
+from explore_dash.data.tables import DataError
+from explore_dash.formatting import format_time
+from explore_dash.layouts import glyphs
 from explore_dash.layouts.listening import ITEM_SECONDS
-from explore_dash.players.mpd import PROBE_FILES, MpdPlayer, PlayerError, QueueItem
+from explore_dash.listening.radio import RADIO, Diversity, RadioError, radio
+from explore_dash.players.mpd import PROBE_FILES, MpdPlayer, PlayerError, Queued, QueueItem
+from explore_dash.players.mpd_watch import MoreMoments, MpdWatcher, PlayerView
 
 
 def playlist_queue(tracks: pd.DataFrame, track_ids: Iterable[int],
@@ -52,15 +61,95 @@ def library_sample(tracks: pd.DataFrame, n: int = PROBE_FILES) -> list[str]:
 
 
 def send(player: MpdPlayer, items: list[QueueItem], replace: bool, sample: list[str],
-         empty: str) -> tuple[bool, str]:  # fmt: skip
-    """(sent, what the page says) after sending ``items`` to MPD: what MPD plays now, or why
-    nothing was sent (``empty``: the message when there is nothing to send)."""
+         empty: str) -> tuple[Queued | None, str]:  # fmt: skip
+    """(what MPD queued, what the page says) after sending ``items`` to MPD: what MPD plays
+    now, or why nothing was sent (None; ``empty``: the message when there is nothing to send)."""
     if not items:
-        return False, empty
+        return None, empty
     try:
-        return True, player.queue(items, replace=replace, sample=sample)
+        queued = player.queue(items, replace=replace, sample=sample)
     except PlayerError as error:
-        return False, str(error)
+        return None, str(error)
+    return queued, queued.message
+
+
+def send_chain(state: AppState, watcher: MpdWatcher, chain: Chain | None, seconds: float | None,
+               rules: Diversity, replace: bool) -> tuple[object, str]:  # fmt: skip
+    """(status line, message) after sending a radio or path to MPD, each moment ``seconds``
+    long; a radio goes on in MPD from there (its next moments by ``rules``)."""
+    snapshot = state.snapshot
+    queued, text = send(watcher.player, chain_queue(snapshot.tracks, chain, seconds), replace,
+                        library_sample(snapshot.tracks),
+                        "No radio or path yet: start one, then send it to MPD.")  # fmt: skip
+    if queued is None:
+        return no_update, text
+    if chain.kind == RADIO and not chain.ended:
+        # The radio lives in MPD from now on: the watcher's thread keeps it queued ahead.
+        watcher.radio.start([item.segment for item in chain.items], queued.song_ids,
+                            radio_goes_on(state, chain.model, chain.layer, rules, seconds))
+        watcher.ensure_started()
+        watcher.wake()
+        text += "; the radio goes on in MPD"
+    elif replace:
+        watcher.radio.stop()  # its songs left the queue anyway
+    return text, ""
+
+
+def radio_goes_on(state: AppState, model: str, layer: str, diversity: Diversity,
+                  seconds: float | None) -> MoreMoments:  # fmt: skip
+    """How a radio sent to MPD finds its next moments: in its space, by the page's variety
+    rules and item length when it was sent, in the tables as they are then (a rescan may have
+    come meanwhile)."""
+
+    def more(segments, count: int) -> list[tuple[int, QueueItem]]:
+        snapshot = state.snapshot
+        try:
+            index = snapshot.index(model, layer)
+            moments = radio(index, snapshot.tracks, snapshot.tags_by_track, list(segments),
+                            diversity, count)  # fmt: skip
+        except (RadioError, DataError, KeyError):
+            return []
+        return [
+            (m.segment, QueueItem(str(snapshot.tracks.at[m.track, "path"]), m.offset,
+                                  None if seconds is None else m.offset + seconds))
+            for m in moments
+            if m.track in snapshot.tracks.index
+        ]  # fmt: skip
+
+    return more
+
+
+def track_paths(snapshot: Snapshot) -> dict[str, int]:
+    """Each playable track's id by its path relative to the library."""
+    return dict(zip(snapshot.tracks["path"].astype(str), snapshot.tracks.index, strict=True))
+
+
+def track_at(uri: str, paths: dict[str, int]) -> int | None:
+    """The library's track MPD plays as ``uri`` (a path inside MPD's music folder, the library
+    somewhere in it), or None when it is not one of the library's."""
+    parts = uri.split("/")
+    for start in range(len(parts)):
+        track = paths.get("/".join(parts[start:]))
+        if track is not None:
+            return int(track)
+    return None
+
+
+def player_line(view: PlayerView, now: float, paths: dict[str, int],
+                names: dict[int, str]) -> str:  # fmt: skip
+    """The page's line on MPD: what it plays and where, or why it does not answer."""
+    if not view.answering:
+        return view.error
+    playing = view.playing
+    if playing is None or playing.uri is None or playing.state == "stop":
+        text = "MPD: stopped"
+    else:
+        track = track_at(playing.uri, paths)
+        name = names.get(track, playing.uri) if track is not None else (
+            f"{playing.uri} (not in this library)")  # fmt: skip
+        sign = glyphs.PLAY if playing.state == "play" else glyphs.PAUSE
+        text = f"MPD {sign} {name} @ {format_time(playing.position(now))}"
+    return f"{text} · {view.radio}" if view.radio else text
 
 
 def register(app: Dash, state: AppState) -> None:
@@ -69,6 +158,33 @@ def register(app: Dash, state: AppState) -> None:
     if config.mpd is None:
         return
     player = MpdPlayer.from_options(config.mpd, config.mpd_root)
+    watcher = MpdWatcher(player)  # its thread starts on first use
+    # Tracks by path and their names, for the table version last seen: at 125,000 tracks they
+    # take a tenth of a second to build, and every open page asks every PLAYER_POLL_MS.
+    known: dict[int, tuple[dict[str, int], dict[int, str]]] = {}
+
+    def line_now() -> str:
+        snapshot = state.snapshot
+        if snapshot.version not in known:
+            known.clear()
+            known[snapshot.version] = (track_paths(snapshot), track_names(snapshot.tracks))
+        return player_line(watcher.view(), time.monotonic(), *known[snapshot.version])
+
+    @app.callback(Output(ids.MPD_LINE, "children"), Input(ids.MPD_POLL, "n_intervals"))
+    def show_mpd(_n):
+        return line_now()
+
+    @app.callback(
+        Output(ids.MPD_LINE, "children", allow_duplicate=True),
+        Input(ids.FLOW_STOP, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def stop_radio_in_mpd(_clicks):
+        # Stop means the radio: the one in MPD stops its additions too.
+        if not watcher.radio.active:
+            return no_update
+        watcher.radio.stop("The radio in MPD stopped: what is queued plays out.")
+        return line_now()
 
     @app.callback(
         Output(ids.PLAYLIST_MESSAGE, "children", allow_duplicate=True),
@@ -100,15 +216,18 @@ def register(app: Dash, state: AppState) -> None:
             _play=Input(ids.CHAIN_TO_MPD, "n_clicks"),
             _add=Input(ids.CHAIN_ADD_TO_MPD, "n_clicks"),
         ),
-        state=dict(chain=State(ids.CHAIN, "data"), length=State(ids.ITEM_LENGTH, "value")),
+        state=dict(
+            chain=State(ids.CHAIN, "data"),
+            length=State(ids.ITEM_LENGTH, "value"),
+            diversity=controls(DIVERSITY, State),
+        ),
         prevent_initial_call=True,
     )
-    def chain_to_mpd(_play, _add, chain, length):
+    def chain_to_mpd(_play, _add, chain, length, diversity):
         snapshot = state.snapshot
+        bounds = inputs.page_bounds(snapshot)
         seconds = ITEM_SECONDS[inputs.choice(length, ITEM_SECONDS)]
-        items = chain_queue(snapshot.tracks, inputs.chain(chain, inputs.page_bounds(snapshot)),
-                            seconds)  # fmt: skip
-        sent, text = send(player, items, ctx.triggered_id == ids.CHAIN_TO_MPD,
-                          library_sample(snapshot.tracks),
-                          "No radio or path yet: start one, then send it to MPD.")  # fmt: skip
-        return (text, "") if sent else (no_update, text)
+        chain = inputs.chain(chain, bounds)
+        rules = diversity_values(bounds, **diversity)
+        return send_chain(state, watcher, chain, seconds, rules,
+                          ctx.triggered_id == ids.CHAIN_TO_MPD)

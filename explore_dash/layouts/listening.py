@@ -7,13 +7,14 @@ from dash import dcc, html
 
 from explore_dash import ids
 from explore_dash.layouts import glyphs
-from explore_dash.layouts.player import send_buttons
+from explore_dash.layouts.player import player_line, send_buttons
 from explore_dash.layouts.slots import multi_dropdown, slot
 from explore_dash.listening.radio import DEFAULT_ARTIST_GAP, DEFAULT_PATH_STEPS, MAX_PATH_STEPS
 from extraction.contract import SEGMENT_SECONDS
 
 
-def listen_card() -> dbc.Card:
+def listen_card(mpd: bool = False) -> dbc.Card:
+    """How hovering plays, the page's player and what it plays; with ``mpd``, MPD's line."""
     return dbc.Card(
         [
             dbc.CardHeader("Listen"),
@@ -61,6 +62,7 @@ def listen_card() -> dbc.Card:
                             ),
                         ],
                     ),
+                    *(player_line() if mpd else ()),
                 ]
             ),
         ],

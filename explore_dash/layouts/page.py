@@ -148,7 +148,7 @@ def listening_row(artists: list[str], tracks: list[dict], tags: list[str], mpd: 
     with both maps; narrower, the cards stack under the maps."""
     return dbc.Row(
         [
-            dbc.Col(listen_card(), md=6, xl=3),
+            dbc.Col(listen_card(mpd), md=6, xl=3),
             dbc.Col(flow_card(artists, tracks, tags, mpd), md=6, xl=4),
             dbc.Col(playlist_card(mpd), xl=5, className="listening-playlist"),
         ],

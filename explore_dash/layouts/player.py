@@ -6,7 +6,9 @@ Only in a page whose app was started with ``--mpd`` (explore_dash/callbacks/play
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
+from dash import dcc, html
 
+from explore_dash import ids
 from explore_dash.layouts import glyphs
 
 
@@ -19,3 +21,15 @@ def send_buttons(play_id: str, add_id: str, what: str) -> list[dbc.Button]:
         dbc.Button("+ MPD", id=add_id, size="sm", color="link", className="p-0 me-2 text-nowrap",
                    title=f"Add {what} to MPD's queue"),
     ]  # fmt: skip
+
+
+#: How often the page asks what MPD plays (the server follows MPD itself, on its idle).
+PLAYER_POLL_MS = 2_000
+
+
+def player_line() -> list:
+    """What MPD plays, or why it does not answer, under the page's own player."""
+    return [
+        html.Div(id=ids.MPD_LINE, className="small mt-1"),
+        dcc.Interval(id=ids.MPD_POLL, interval=PLAYER_POLL_MS),
+    ]

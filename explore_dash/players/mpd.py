@@ -204,7 +204,8 @@ class MpdPlayer:
                 self._found_root = prefix
             return self._found_root
 
-    def queue(self, items: Sequence[QueueItem], *, replace: bool, sample: Sequence[str]) -> str:
+    def queue(self, items: Sequence[QueueItem], *, replace: bool, sample: Sequence[str]
+              ) -> Queued:  # fmt: skip
         """Put ``items`` in MPD's queue (instead of what is there, or after it) and play.
 
         Parameters
@@ -212,31 +213,24 @@ class MpdPlayer:
         sample : sequence of str
             Some of the library's paths, to find where the library sits in MPD.
 
-        Returns
-        -------
-        str
-            What the page says: how many songs were queued, and those MPD did not have.
+        Raises
+        ------
+        PlayerError
+            MPD does not answer or refuses, or has none of the songs (the queue is unchanged).
         """
         if not items:
             raise PlayerError("nothing to send to MPD")
         with self.client() as client:
             root = self.library_root(client, [*sample, *(item.path for item in items)])
-            ranges = tuple(int(n) for n in client.mpd_version.split(".")[:2]) >= RANGES_SINCE
+            ranges = plays_ranges(client)
             status = client.status()
             before = int(status.get("playlistlength", 0))
             # Added after what is queued, and only then is the old part taken out: a failure
             # (no such song, MPD gone) leaves the user's queue as it was.
-            added, missing = 0, []
-            for item in items:
-                try:
-                    song = client.addid(root + item.path)
-                except mpd.CommandError:
-                    missing.append(item.path)
-                    continue
-                if ranges and item.range_text() is not None:
-                    client.rangeid(song, item.range_text())
-                added += 1
-            if not added:
+            song_ids = add_items(client, root, items, ranges)
+            missing = [item.path for item, song in zip(items, song_ids, strict=True)
+                       if song is None]  # fmt: skip
+            if len(missing) == len(items):
                 raise PlayerError(f"MPD has none of these {len(missing)} songs: update its "
                                   "database (mpc update), or check --mpd-root")  # fmt: skip
             if replace and before:
@@ -248,7 +242,39 @@ class MpdPlayer:
             position = play_position(status, replace, 0 if replace else before)
             if position is not None:
                 client.play(position)
-        return queued_message(added, missing, replace, ranges)
+        added = len(items) - len(missing)
+        return Queued(tuple(song_ids), queued_message(added, missing, replace, ranges))
+
+
+@dataclass(frozen=True)
+class Queued:
+    """What :meth:`MpdPlayer.queue` did: MPD's song id of each item (None where MPD's database
+    lacks the song), and what the page says of it."""
+
+    song_ids: tuple[int | None, ...]
+    message: str
+
+
+def plays_ranges(client: mpd.MPDClient) -> bool:
+    """Whether this MPD plays a song's range (``rangeid``)."""
+    return tuple(int(n) for n in client.mpd_version.split(".")[:2]) >= RANGES_SINCE
+
+
+def add_items(client: mpd.MPDClient, root: str, items: Sequence[QueueItem], ranges: bool
+              ) -> list[int | None]:  # fmt: skip
+    """Append ``items`` to MPD's queue, each with its range where MPD plays ranges; the new
+    songs' ids, None for a song MPD's database lacks."""
+    song_ids: list[int | None] = []
+    for item in items:
+        try:
+            song = int(client.addid(root + item.path))
+        except mpd.CommandError:
+            song_ids.append(None)
+            continue
+        if ranges and item.range_text() is not None:
+            client.rangeid(song, item.range_text())
+        song_ids.append(song)
+    return song_ids
 
 
 def queued_message(added: int, missing: list[str], replace: bool, ranges: bool) -> str:

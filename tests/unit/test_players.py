@@ -6,7 +6,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from explore_dash.callbacks.player import chain_queue, library_sample, playlist_queue
+from explore_dash.callbacks.player import (
+    chain_queue,
+    library_sample,
+    player_line,
+    playlist_queue,
+    track_at,
+)
 from explore_dash.callbacks.stores import Chain, ChainItem
 from explore_dash.cli import parse_args
 from explore_dash.players.mpd import (
@@ -18,6 +24,7 @@ from explore_dash.players.mpd import (
     play_position,
     queued_message,
 )
+from explore_dash.players.mpd_watch import NowPlaying, PlayerView, now_playing
 
 
 @pytest.mark.parametrize("text, address", [
@@ -124,3 +131,32 @@ def test_players011_a_sample_of_the_library_spread_over_it():
     tracks = pd.DataFrame({"path": [f"f{i}.ogg" for i in range(100)]})
     assert library_sample(tracks, 4) == ["f0.ogg", "f25.ogg", "f50.ogg", "f75.ogg"]
     assert library_sample(TRACKS, 8) == ["A/one.ogg", "B/two.ogg", "C/three.ogg"]
+
+
+def test_players012_what_mpd_plays_read_from_its_answers():
+    status = {"state": "play", "elapsed": "2.500", "song": "0"}
+    song = {"file": "Music/A/one.ogg", "id": "7", "range": "30.000-45.000"}
+    playing = now_playing(status, song, read_at=100.0)
+    assert playing == NowPlaying("play", "Music/A/one.ogg", 7, 30.0, 2.5, 100.0)
+    assert playing.position(101.0) == pytest.approx(33.5)  # counts on while it plays
+    paused = now_playing({**status, "state": "pause"}, {"file": "x.ogg", "id": "1"}, 100.0)
+    assert paused.position(150.0) == pytest.approx(2.5)  # a whole song: from 0, held
+    assert now_playing({"state": "stop"}, {}, 5.0) == NowPlaying("stop", read_at=5.0)
+
+
+def test_players013_the_player_line():
+    paths = {"A/one.ogg": 4, "B/two.ogg": 9}
+    names = {4: "Alpha – One", 9: "Beta – Two"}
+    assert track_at("Music/mine/A/one.ogg", paths) == 4
+    assert track_at("A/one.ogg", paths) == 4
+    assert track_at("Music/XA/one.ogg", paths) is None
+    playing = NowPlaying("play", "Music/A/one.ogg", 7, 60.0, 5.0, 10.0)
+    view = PlayerView(True, "", playing, "radio in MPD")
+    assert player_line(view, 11.0, paths, names) == "MPD ▶ Alpha – One @ 1:06 · radio in MPD"
+    paused = PlayerView(True, "", NowPlaying("pause", "other/x.ogg", 1, 0.0, 3.0, 0.0))
+    line = player_line(paused, 9.0, paths, names)
+    assert line == "MPD ‖ other/x.ogg (not in this library) @ 0:03"
+    assert player_line(PlayerView(True, "", NowPlaying("stop")), 0.0, paths, names) == (
+        "MPD: stopped")  # fmt: skip
+    gone = PlayerView(False, "MPD at h:6600 does not answer (refused); trying again")
+    assert player_line(gone, 0.0, paths, names) == gone.error
