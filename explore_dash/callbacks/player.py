@@ -11,10 +11,11 @@ import time
 from collections.abc import Iterable
 
 import pandas as pd
-from dash import Dash, Input, Output, State, ctx, no_update
+from dash import ALL, Dash, Input, Output, State, ctx, no_update
 
 from explore_dash import ids
 from explore_dash.callbacks import inputs
+from explore_dash.callbacks.clientside import browser
 from explore_dash.callbacks.flow import diversity_values
 from explore_dash.callbacks.groups import DIVERSITY, controls
 from explore_dash.callbacks.stores import Chain
@@ -27,6 +28,7 @@ from explore_dash.layouts.listening import ITEM_SECONDS
 from explore_dash.listening.radio import RADIO, Diversity, RadioError, radio
 from explore_dash.players.mpd import PROBE_FILES, MpdPlayer, PlayerError, Queued, QueueItem
 from explore_dash.players.mpd_watch import MoreMoments, MpdWatcher, PlayerView
+from extraction.contract import SEGMENT_ID_STRIDE, SEGMENT_SECONDS, segment_id, segment_track
 
 
 def playlist_queue(tracks: pd.DataFrame, track_ids: Iterable[int],
@@ -135,6 +137,32 @@ def track_at(uri: str, paths: dict[str, int]) -> int | None:
     return None
 
 
+def now_store(view: PlayerView, now: float, paths: dict[str, int]) -> dict | None:
+    """The ``MPD_NOW`` store: the segment MPD plays (``{"segment", "track"}``), for the ring on
+    the maps; None when it plays nothing of this library."""
+    playing = view.playing
+    if not view.answering or playing is None or playing.uri is None or playing.state == "stop":
+        return None
+    track = track_at(playing.uri, paths)
+    if track is None:
+        return None
+    index = int(playing.position(now) // SEGMENT_SECONDS)
+    return {"segment": segment_id(track, index * SEGMENT_SECONDS), "track": track}
+
+
+def play_clicked(player: MpdPlayer, snapshot: Snapshot, segment: int) -> str:
+    """What the page says after a click on ``segment``: MPD plays from there when it plays that
+    segment's track ("" when it plays another: the click is the page's own)."""
+    track = int(segment_track(segment))
+    if track not in snapshot.tracks.index:
+        return ""
+    offset = (segment - track * SEGMENT_ID_STRIDE) * SEGMENT_SECONDS
+    try:
+        return player.play_from(str(snapshot.tracks.at[track, "path"]), offset)
+    except PlayerError as error:
+        return str(error)
+
+
 def player_line(view: PlayerView, now: float, paths: dict[str, int],
                 names: dict[int, str]) -> str:  # fmt: skip
     """The page's line on MPD: what it plays and where, or why it does not answer."""
@@ -163,16 +191,46 @@ def register(app: Dash, state: AppState) -> None:
     # take a tenth of a second to build, and every open page asks every PLAYER_POLL_MS.
     known: dict[int, tuple[dict[str, int], dict[int, str]]] = {}
 
-    def line_now() -> str:
+    def known_tracks() -> tuple[dict[str, int], dict[int, str]]:
         snapshot = state.snapshot
         if snapshot.version not in known:
             known.clear()
             known[snapshot.version] = (track_paths(snapshot), track_names(snapshot.tracks))
-        return player_line(watcher.view(), time.monotonic(), *known[snapshot.version])
+        return known[snapshot.version]
 
-    @app.callback(Output(ids.MPD_LINE, "children"), Input(ids.MPD_POLL, "n_intervals"))
+    def line_now() -> str:
+        return player_line(watcher.view(), time.monotonic(), *known_tracks())
+
+    @app.callback(
+        Output(ids.MPD_LINE, "children"),
+        Output(ids.MPD_NOW, "data"),
+        Input(ids.MPD_POLL, "n_intervals"),
+    )
     def show_mpd(_n):
-        return line_now()
+        now = time.monotonic()
+        paths = known_tracks()[0]
+        return line_now(), now_store(watcher.view(), now, paths)
+
+    app.clientside_callback(browser("markPlayer"), Input(ids.MPD_NOW, "data"))
+    app.clientside_callback(
+        browser("clickToSeek"),
+        Output(ids.MPD_SEEK, "data"),
+        Input(ids.panel(ids.PANEL_GRAPH, ALL), "clickData"),
+        prevent_initial_call=True,
+    )
+
+    @app.callback(
+        Output(ids.MPD_LINE, "children", allow_duplicate=True),
+        Input(ids.MPD_SEEK, "data"),
+        prevent_initial_call=True,
+    )
+    def seek_mpd(clicked):
+        snapshot = state.snapshot
+        seek = inputs.mapping(clicked)
+        if seek is None:
+            return no_update
+        said = play_clicked(player, snapshot, inputs.whole(seek.get("segment"), 0, inputs.MAX_ID))
+        return said or no_update
 
     @app.callback(
         Output(ids.MPD_LINE, "children", allow_duplicate=True),

@@ -32,4 +32,7 @@ def player_line() -> list:
     return [
         html.Div(id=ids.MPD_LINE, className="small mt-1"),
         dcc.Interval(id=ids.MPD_POLL, interval=PLAYER_POLL_MS),
+        # The segment MPD plays (ringed on the maps), and one clicked to play MPD from.
+        dcc.Store(id=ids.MPD_NOW, data=None),
+        dcc.Store(id=ids.MPD_SEEK, data=None),
     ]

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 
 import mpd
 
+from explore_dash.formatting import format_time
+
 #: Where MPD listens unless told otherwise.
 DEFAULT_PORT = 6600
 #: The environment variable holding MPD's password: never a command-line argument (other
@@ -244,6 +246,36 @@ class MpdPlayer:
                 client.play(position)
         added = len(items) - len(missing)
         return Queued(tuple(song_ids), queued_message(added, missing, replace, ranges))
+
+
+    def play_from(self, path: str, seconds: float) -> str:
+        """MPD plays the library's file ``path`` from ``seconds`` in, if that is the song it
+        plays now: a seek within the song's range, else the song again, from there, for as
+        long as its range lasted (to its end for a whole song), in its place in the queue.
+
+        Returns
+        -------
+        str
+            What the page says; "" when MPD plays another song (nothing is done).
+        """
+        with self.client() as client:
+            uri = self.library_root(client, [path]) + path
+            song, status = client.currentsong(), client.status()
+            if song.get("file") != uri or status.get("state") == "stop":
+                return ""
+            start_text, _, end_text = song.get("range", "").partition("-")
+            start = float(start_text) if start_text else 0.0
+            end = float(end_text) if end_text else None
+            if start <= seconds and (end is None or seconds < end - 0.5):
+                client.seekcur(f"{seconds - start:.3f}")
+            else:
+                again = QueueItem(path, seconds, None if end is None else seconds + end - start)
+                [new] = add_items(client, self.library_root(client, [path]), [again],
+                                  plays_ranges(client))  # fmt: skip
+                client.moveid(new, int(status["song"]) + 1)
+                client.playid(new)
+                client.deleteid(int(song["id"]))
+        return f"MPD plays from {format_time(seconds)}"
 
 
 @dataclass(frozen=True)

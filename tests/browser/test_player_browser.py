@@ -11,7 +11,13 @@ pytest.importorskip("selenium", reason="browser tests need the test extra (dash[
 
 from explore_dash.config import AppConfig  # noqa: E402
 from explore_dash.server.app import create_app  # noqa: E402
-from tests.support.browser import assert_no_console_errors, wait_for_points  # noqa: E402
+from extraction.contract import SEGMENT_ID_STRIDE  # noqa: E402
+from tests.support.browser import (  # noqa: E402
+    assert_no_console_errors,
+    point_pixel,
+    trace_ids,
+    wait_for_points,
+)
 from tests.support.fake_collection import FakeCollection  # noqa: E402
 from tests.support.flow_page import chain_rows, click, start_radio_from, status  # noqa: E402
 from tests.support.mpd_server import (  # noqa: E402
@@ -20,6 +26,7 @@ from tests.support.mpd_server import (  # noqa: E402
     start_mpd,
     stop_mpd,
 )
+from tests.support.pointer import move_to, press  # noqa: E402
 from tests.support.waiting import wait_until  # noqa: E402
 
 #: A folder to keep a screenshot of the page after sending to MPD, for looking at it.
@@ -141,3 +148,51 @@ def test_player004_the_page_follows_mpd_through_a_restart_without_a_reload(
     finally:
         stop_mpd(restarted)
     assert_no_console_errors(duo)
+
+
+def ring(duo, panel: int) -> int | None:
+    """The segment the MPD ring is on in ``panel``, or None when it is hidden."""
+    return duo.driver.execute_script(
+        "const mark = document.querySelectorAll('.player-mark')[arguments[0]];"
+        "return mark && !mark.hidden ? Number(mark.dataset.segment) : null;", panel)
+
+
+def test_player005_the_maps_ring_what_mpd_plays_and_a_click_on_its_track_seeks_it(
+    mpd_duo, mpd_server, collection
+):
+    """A whole song sent to MPD: both maps ring its moment as it plays; a click on a later point
+    of the same track makes MPD play from there, and the ring follows."""
+    duo = mpd_duo
+    client = mpd_server.client()
+    client.add("library/Beta/Second/01 Étude.wav")  # track 2: 7 segments
+    client.play(0)
+    client.disconnect()
+    first = SEGMENT_ID_STRIDE * 2
+    for panel in (0, 1):
+        wait_until(lambda p=panel: ring(duo, p) in (first, first + 1), 10,
+                   f"the ring on Étude's first moments in panel {panel}")  # fmt: skip
+    assert "MPD ▶ Beta – Étude @ 0:0" in mpd_line(duo)
+    # A click on Étude's sixth segment (15 s in): MPD plays from there.
+    ids = trace_ids(duo, 0)
+    sixth = ids.index(first + 5)
+    move_to(duo.driver, *point_pixel(duo, 0, sixth))
+    press(duo.driver, True)
+    press(duo.driver, False)
+    wait_until(lambda: status_of(mpd_server) >= 14.5, 10, "MPD to play from the clicked moment")
+    for panel in (0, 1):
+        wait_until(lambda p=panel: ring(duo, p) in (first + 5, first + 6), 10,
+                   f"the ring on the clicked moment in panel {panel}")  # fmt: skip
+    if SCREENSHOTS:
+        duo.driver.save_screenshot(str(Path(SCREENSHOTS) / "player005.png"))
+    assert_no_console_errors(duo)
+
+
+def status_of(server: MpdServer) -> float:
+    """Seconds into the song MPD plays (its range's start plus its elapsed time)."""
+    client = server.client()
+    try:
+        song, status = client.currentsong(), client.status()
+    finally:
+        client.disconnect()
+    start = song.get("range", "").partition("-")[0]
+    return (float(start) if start else 0.0) + float(status.get("elapsed", 0.0))

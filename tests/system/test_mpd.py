@@ -304,3 +304,37 @@ def test_mpd011_the_watcher_follows_what_mpd_plays_and_comes_back_after_a_restar
     finally:
         watcher.stop()
         stop_mpd(server)
+
+
+def playing_at(server: MpdServer) -> tuple[str, str | None, float]:
+    """(file, range, seconds into the song) of what MPD plays."""
+    client = server.client()
+    try:
+        song, status = client.currentsong(), client.status()
+    finally:
+        client.disconnect()
+    start = song.get("range", "").partition("-")[0]
+    return song["file"], song.get("range"), (float(start) if start else 0.0) + float(
+        status.get("elapsed", 0.0))  # fmt: skip
+
+
+def test_mpd012_play_from_seeks_in_the_moment_or_plays_the_song_again_from_there(
+    server, collection
+):
+    player = MpdPlayer.from_options(server.address)
+    etude = "Beta/Second/01 Étude.wav"
+    items = [QueueItem(etude, 6.0, 21.0), QueueItem("Alpha/First Album/01 Song A.wav", 0, 15)]
+    send(player, items, True, [etude], "")
+    # Inside the moment's range: a seek.
+    assert player.play_from(etude, 12.0) == "MPD plays from 0:12"
+    file, played_range, at = playing_at(server)
+    assert (file, played_range) == (f"library/{etude}", "6.000-21.000") and 12.0 <= at < 13.5
+    # Outside it: the song again from there, as long as the moment was, in its place.
+    assert player.play_from(etude, 1.5) == "MPD plays from 0:02"
+    file, played_range, at = playing_at(server)
+    assert (file, played_range) == (f"library/{etude}", "1.500-16.500") and 1.5 <= at < 3.0
+    assert [path for path, _ in queue_of(server)] == [f"library/{etude}",
+                                                      "library/Alpha/First Album/01 Song A.wav"]
+    # Another song than MPD's: nothing done.
+    assert player.play_from("Alpha/First Album/01 Song A.wav", 3.0) == ""
+    assert playing_at(server)[0] == f"library/{etude}"

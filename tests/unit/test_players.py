@@ -9,6 +9,7 @@ import pytest
 from explore_dash.callbacks.player import (
     chain_queue,
     library_sample,
+    now_store,
     player_line,
     playlist_queue,
     track_at,
@@ -25,6 +26,7 @@ from explore_dash.players.mpd import (
     queued_message,
 )
 from explore_dash.players.mpd_watch import NowPlaying, PlayerView, now_playing
+from extraction.contract import SEGMENT_SECONDS, segment_id
 
 
 @pytest.mark.parametrize("text, address", [
@@ -160,3 +162,15 @@ def test_players013_the_player_line():
         "MPD: stopped")  # fmt: skip
     gone = PlayerView(False, "MPD at h:6600 does not answer (refused); trying again")
     assert player_line(gone, 0.0, paths, names) == gone.error
+
+
+def test_players014_the_segment_mpd_plays_for_the_ring_on_the_maps():
+    paths = {"A/one.ogg": 4}
+    playing = NowPlaying("play", "Music/A/one.ogg", 7, 30.0, 2.5, 100.0)
+    # 30 + 2.5 + 1 = 33.5 s: the 12th segment (index 11, from 32.912 s).
+    assert now_store(PlayerView(True, "", playing), 101.0, paths) == {
+        "segment": segment_id(4, 11 * SEGMENT_SECONDS), "track": 4}  # fmt: skip
+    other = NowPlaying("play", "Elsewhere/x.ogg", 8, 0.0, 1.0, 0.0)
+    assert now_store(PlayerView(True, "", other), 1.0, paths) is None
+    assert now_store(PlayerView(True, "", NowPlaying("stop")), 1.0, paths) is None
+    assert now_store(PlayerView(False, "gone"), 1.0, paths) is None
