@@ -22,6 +22,7 @@ from explore_dash.server.startup import (
     check_data_dir,
     check_jobs_backend,
     check_library,
+    check_subsonic,
     data_dir_for,
     is_loopback,
 )
@@ -90,6 +91,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FOLDER",
         help="the library's folder inside MPD's music_directory (default: found by looking "
         "up some of its files in MPD)",
+    )
+    parser.add_argument(
+        "--subsonic",
+        default=None,
+        metavar="URL",
+        help="save playlists, radios and paths on this Subsonic server, e.g. "
+        "http://HOST:4533 (its password in EXPLORE_DASH_SUBSONIC_PASSWORD)",
+    )
+    parser.add_argument(
+        "--subsonic-user", default=None, metavar="NAME", help="the Subsonic server's user"
     )
     parser.add_argument("--debug", action="store_true", help="Dash debug mode; log every request")
     return parser
@@ -258,6 +269,8 @@ def run(
     allow_hosts: Sequence[str] = (),
     mpd: str | None = None,
     mpd_root: str | None = None,
+    subsonic: str | None = None,
+    subsonic_user: str | None = None,
     debug: bool = False,
 ) -> int:
     """Serve the app (and run the extraction beside it) until Ctrl-C or SIGTERM.
@@ -284,6 +297,7 @@ def run(
         check_jobs_backend(redis_url)
         token = access_token(host, token, dict(os.environ))
         hosts = allowed_hosts(allow_hosts)
+        check_subsonic(subsonic, subsonic_user, dict(os.environ))
         try:
             with stops_held():
                 from explore_dash.config import AppConfig
@@ -293,7 +307,7 @@ def run(
             config = AppConfig(
                 library, data_dir, host=host, port=port, anonymize=anonymize,
                 extract=extract, redis=redis_url, token=token, allow_hosts=hosts,
-                mpd=mpd, mpd_root=mpd_root,
+                mpd=mpd, mpd_root=mpd_root, subsonic=subsonic, subsonic_user=subsonic_user,
             )  # fmt: skip
             built = build_app(config)
         except ImportError as error:

@@ -38,6 +38,10 @@ class AppConfig:
     mpd_root : str or None
         The library's folder inside MPD's music_directory (``--mpd-root``); None: found by
         looking up some of the library's files in MPD's database.
+    subsonic, subsonic_user : str or None
+        A Subsonic server's address and the user to save playlists as (``--subsonic``,
+        ``--subsonic-user``; explore_dash/players/subsonic.py); the password is read from the
+        environment only. None: no Subsonic buttons in the page.
     """
 
     library: Path
@@ -51,6 +55,8 @@ class AppConfig:
     allow_hosts: tuple[str, ...] = ()
     mpd: str | None = None
     mpd_root: str | None = None
+    subsonic: str | None = None
+    subsonic_user: str | None = None
 
     def __post_init__(self) -> None:
         # Accept strings from the CLI or tests, store Paths.

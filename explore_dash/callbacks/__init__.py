@@ -23,6 +23,7 @@ from explore_dash.callbacks import (
     player,
     playlist,
     sidebar,
+    subsonic,
 )
 from explore_dash.callbacks.request_guard import guard_callback_requests, max_body_bytes
 from explore_dash.data.state import AppState
@@ -40,4 +41,5 @@ def register_callbacks(app: Dash, state: AppState) -> None:
     flow.register(app, state)  # radio and paths
     playlist.register(app, state)
     player.register(app, state)  # sending to MPD, with --mpd
+    subsonic.register(app, state)  # saving on a Subsonic server, with --subsonic
     library.register(app, state)  # the extraction's progress and new tables

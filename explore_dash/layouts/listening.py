@@ -7,7 +7,7 @@ from dash import dcc, html
 
 from explore_dash import ids
 from explore_dash.layouts import glyphs
-from explore_dash.layouts.player import player_line, send_buttons
+from explore_dash.layouts.player import player_line, save_button, send_buttons
 from explore_dash.layouts.slots import multi_dropdown, slot
 from explore_dash.listening.radio import DEFAULT_ARTIST_GAP, DEFAULT_PATH_STEPS, MAX_PATH_STEPS
 from extraction.contract import SEGMENT_SECONDS
@@ -116,10 +116,10 @@ DEFAULT_ITEM_LENGTH = "15"
 ITEM_SECONDS = {"segment": SEGMENT_SECONDS, "15": 15.0, "track": None}
 
 
-def flow_card(artists: list[str], tracks: list[dict], tags: list[str], mpd: bool = False
-              ) -> dbc.Card:  # fmt: skip
+def flow_card(artists: list[str], tracks: list[dict], tags: list[str], mpd: bool = False,
+              subsonic: bool = False) -> dbc.Card:  # fmt: skip
     """Radio from a moment, a path between two tracks, and the chain they play; with ``mpd``,
-    the buttons that send the chain to MPD."""
+    the buttons that send the chain to MPD, with ``subsonic`` the one that saves it there."""
     return dbc.Card(
         [
             dbc.CardHeader("Radio and paths"),
@@ -229,6 +229,8 @@ def flow_card(artists: list[str], tracks: list[dict], tags: list[str], mpd: bool
                             *(send_buttons(ids.CHAIN_TO_MPD, ids.CHAIN_ADD_TO_MPD,
                                            "the radio or path, each moment's part") if mpd
                               else ()),  # fmt: skip
+                            *([save_button(ids.CHAIN_TO_SUBSONIC, "the radio or path")]
+                              if subsonic else []),  # fmt: skip
                         ],
                         className="mt-2",
                     ),

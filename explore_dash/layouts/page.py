@@ -140,8 +140,8 @@ def explore_hint() -> html.Div:
     )
 
 
-def listening_row(artists: list[str], tracks: list[dict], tags: list[str], mpd: bool = False
-                  ) -> dbc.Row:  # fmt: skip
+def listening_row(artists: list[str], tracks: list[dict], tags: list[str], mpd: bool = False,
+                  subsonic: bool = False) -> dbc.Row:  # fmt: skip
     """The player, the radio and paths, and the playlist, in one row under the maps: a radio's
     numbered chain on the maps can be watched while using them. From 1200 px wide the row has a
     fixed height that the maps leave room for (assets/style.css), so the whole of it is in view
@@ -149,8 +149,8 @@ def listening_row(artists: list[str], tracks: list[dict], tags: list[str], mpd: 
     return dbc.Row(
         [
             dbc.Col(listen_card(mpd), md=6, xl=3),
-            dbc.Col(flow_card(artists, tracks, tags, mpd), md=6, xl=4),
-            dbc.Col(playlist_card(mpd), xl=5, className="listening-playlist"),
+            dbc.Col(flow_card(artists, tracks, tags, mpd, subsonic), md=6, xl=4),
+            dbc.Col(playlist_card(mpd, subsonic), xl=5, className="listening-playlist"),
         ],
         className="g-2 listening-row",
     )
@@ -174,6 +174,7 @@ def page_layout(
     extraction: ExtractionView | None = None,
     poll_ms: int = 15_000,
     mpd: bool = False,
+    subsonic: bool = False,
 ) -> dbc.Container:
     """Controls on the left; on the right two linked panels, and the listening row under them.
 
@@ -195,7 +196,7 @@ def page_layout(
             ],
             className="maps-area",
         ),
-        listening_row(artists, tracks, tags, mpd),
+        listening_row(artists, tracks, tags, mpd, subsonic),
     ]
     sidebar = [
         extraction_box(extraction),

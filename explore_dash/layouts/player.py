@@ -23,6 +23,13 @@ def send_buttons(play_id: str, add_id: str, what: str) -> list[dbc.Button]:
     ]  # fmt: skip
 
 
+def save_button(button_id: str, what: str) -> dbc.Button:
+    """→ Subsonic: ``what`` saved as a playlist on the Subsonic server (``--subsonic``)."""
+    return dbc.Button("→ Subsonic", id=button_id, size="sm", color="link",
+                      className="p-0 me-2 text-nowrap",
+                      title=f"Save {what} as a playlist on the Subsonic server")  # fmt: skip
+
+
 #: How often the page asks what MPD plays (the server follows MPD itself, on its idle).
 PLAYER_POLL_MS = 2_000
 

@@ -6,11 +6,12 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from explore_dash import ids
-from explore_dash.layouts.player import send_buttons
+from explore_dash.layouts.player import save_button, send_buttons
 
 
-def playlist_card(mpd: bool = False) -> dbc.Card:
-    """The playlist's rows, Undo, export; with ``mpd``, the buttons that send it to MPD."""
+def playlist_card(mpd: bool = False, subsonic: bool = False) -> dbc.Card:
+    """The playlist's rows, Undo, export; with ``mpd``, the buttons that send it to MPD, with
+    ``subsonic`` the one that saves it on the Subsonic server (under the name above)."""
     return dbc.Card(
         [
             dbc.CardHeader("Playlist"),
@@ -62,9 +63,12 @@ def playlist_card(mpd: bool = False) -> dbc.Card:
                         ],
                         className="mt-1",
                     ),
-                    *([html.Div(send_buttons(ids.PLAYLIST_TO_MPD, ids.PLAYLIST_ADD_TO_MPD,
-                                             "the playlist"), className="mt-1")]
-                      if mpd else []),  # fmt: skip
+                    *([html.Div(
+                        [*(send_buttons(ids.PLAYLIST_TO_MPD, ids.PLAYLIST_ADD_TO_MPD,
+                                        "the playlist") if mpd else ()),
+                         *([save_button(ids.PLAYLIST_TO_SUBSONIC, "the playlist")]
+                           if subsonic else [])],
+                        className="mt-1")] if mpd or subsonic else []),  # fmt: skip
                     dcc.Download(id=ids.PLAYLIST_DOWNLOAD),
                     html.Div(id=ids.PLAYLIST_MESSAGE, className="small text-muted mt-1"),
                 ]

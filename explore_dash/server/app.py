@@ -65,6 +65,7 @@ def build_layout(state: AppState):
         extraction=view,
         poll_ms=POLL_RUNNING_MS if view.running or state.config.extract else POLL_IDLE_MS,
         mpd=state.config.mpd is not None,
+        subsonic=state.config.subsonic is not None,
     )
 
 

@@ -114,3 +114,20 @@ def allowed_hosts(names: Sequence[str]) -> tuple[str, ...]:
             )
         allowed.append(normal)
     return tuple(allowed)
+
+
+def check_subsonic(url: str | None, user: str | None, environ: Mapping[str, str]) -> None:
+    """``--subsonic`` needs its user and, in the environment, the password (never an argument:
+    other users of the machine see those)."""
+    from explore_dash.players.subsonic import PASSWORD_VARIABLE
+
+    if url is None:
+        if user is not None:
+            raise StartupError("--subsonic-user needs --subsonic URL")
+        return
+    if not url.startswith(("http://", "https://")):
+        raise StartupError(f"--subsonic expects an http:// or https:// address, got {url!r}")
+    if not user:
+        raise StartupError("--subsonic needs --subsonic-user NAME")
+    if not environ.get(PASSWORD_VARIABLE):
+        raise StartupError(f"--subsonic needs the password of {user!r} in {PASSWORD_VARIABLE}")

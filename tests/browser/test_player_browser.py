@@ -10,6 +10,8 @@ import pytest
 pytest.importorskip("selenium", reason="browser tests need the test extra (dash[testing])")
 
 from explore_dash.config import AppConfig  # noqa: E402
+from explore_dash.players.subsonic import PASSWORD_VARIABLE as SUBSONIC_PASSWORD  # noqa: E402
+from explore_dash.players.subsonic import SubsonicServer  # noqa: E402
 from explore_dash.server.app import create_app  # noqa: E402
 from extraction.contract import SEGMENT_ID_STRIDE  # noqa: E402
 from tests.support.browser import (  # noqa: E402
@@ -27,6 +29,7 @@ from tests.support.mpd_server import (  # noqa: E402
     stop_mpd,
 )
 from tests.support.pointer import move_to, press  # noqa: E402
+from tests.support.subsonic_server import PASSWORD, USER, running_subsonic  # noqa: E402
 from tests.support.waiting import wait_until  # noqa: E402
 
 #: A folder to keep a screenshot of the page after sending to MPD, for looking at it.
@@ -196,3 +199,44 @@ def status_of(server: MpdServer) -> float:
         client.disconnect()
     start = song.get("range", "").partition("-")[0]
     return (float(start) if start else 0.0) + float(status.get("elapsed", 0.0))
+
+
+def test_player006_the_playlist_and_a_radio_saved_on_a_subsonic_server(
+    dash_duo, collection, tmp_path, monkeypatch
+):
+    monkeypatch.setenv(SUBSONIC_PASSWORD, PASSWORD)
+    with running_subsonic(tmp_path / "supysonic", tmp_path) as served:
+        config = AppConfig(collection.library, collection.data_dir, subsonic=served.url,
+                           subsonic_user=USER)  # fmt: skip
+        dash_duo.start_server(create_app(config))
+        for panel in (0, 1):
+            wait_for_points(dash_duo, panel)
+        start_radio_from(dash_duo, 0)
+        rows = chain_rows(dash_duo)
+        click(dash_duo, "#chain-to-subsonic")
+        said = wait_until(lambda: "on the server" in status(dash_duo) and status(dash_duo),
+                          message="the radio saved")  # fmt: skip
+        name = "explore-dash radio from Alpha – Song A"
+        assert said.startswith(f"Saved '{name}' on the server: ")
+        server = SubsonicServer.from_options(served.url, USER)
+        paths = server.playlist_paths(server.playlist_id(name))
+        titles = [row.split(". ", 1)[-1].split(" @ ")[0] for row in rows]
+        assert len(paths) == len(dict.fromkeys(titles)) >= 3  # each track once, all matched
+        assert paths[0] == f"library/{collection.by_id(0).path}"
+        # The chain made the playlist, saved under the name in the Playlist card.
+        click(dash_duo, "#chain-to-playlist")
+        wait_until(lambda: dash_duo.driver.find_elements("css selector", ".playlist-entry"),
+                   message="the playlist's rows")  # fmt: skip
+        tracks = dash_duo.driver.execute_script(
+            "return Array.from(document.querySelectorAll('.playlist-entry'), r => +r.dataset.track)"
+        )
+        click(dash_duo, "#playlist-to-subsonic")
+        wait_until(lambda: "on the server" in dash_duo.find_element("#playlist-message").text,
+                   message="the playlist saved")  # fmt: skip
+        assert dash_duo.find_element("#playlist-message").text == (
+            f"Saved 'explore-dash playlist' on the server: {len(tracks)} of {len(tracks)} "
+            "tracks matched")  # fmt: skip
+        saved = server.playlist_paths(server.playlist_id("explore-dash playlist"))
+        assert saved == [f"library/{collection.by_id(t).path}" for t in tracks]
+        assert PASSWORD not in dash_duo.driver.page_source
+        assert_no_console_errors(dash_duo)

@@ -34,9 +34,10 @@ def built(tmp_path_factory) -> tuple[FakeCollection, BuiltApp, dict[str, bytes]]
     (root / "library-secret.txt").write_bytes(b"password=hunter2")
     secrets["library-secret.txt"] = b"password=hunter2"
     (fake.library / "escape.wav").symlink_to(root / "secret.wav")
-    # An MPD address where nothing listens: the player's callbacks are there to be fuzzed too,
-    # and each answers at once that MPD does not answer.
-    config = AppConfig(fake.library, fake.data_dir, mpd="127.0.0.1:9")
+    # An MPD and a Subsonic server where nothing listens: the players' callbacks are there to be
+    # fuzzed too, and each answers at once that its server does not answer.
+    config = AppConfig(fake.library, fake.data_dir, mpd="127.0.0.1:9",
+                       subsonic="http://127.0.0.1:9", subsonic_user="fuzz")  # fmt: skip
     return fake, build_app(config), secrets
 
 
