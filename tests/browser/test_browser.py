@@ -428,7 +428,8 @@ def test_panel007_the_browser_code_reads_its_settings_from_python(app_duo):
     assert functions == sorted(
         ["collectSelection", "controlFlow", "flyTo", "itemLength", "keepView", "labelHover",
          "listen", "playChain", "playWhole", "resetZoom", "setUpPanel",
-         "showRecompute", "hideRetry", "wholeText"]  # fmt: skip
+         "showRecompute", "hideRetry", "wholeText",
+         "markPlayer", "clickToSeek"]  # fmt: skip (assets/explore-player.js: MPD on the maps)
     )
     assert_no_console_errors(app_duo)
 
