@@ -5,6 +5,9 @@
     python docs/screenshots.py --colour-by artist --captions --select-fraction 0 --no-hint \
         --out docs/screenshot-map.png
     python docs/screenshots.py --radio --select-fraction 0 --no-hint --out docs/screenshot-radio.png
+    (with --mpd HOST:PORT given to the explorer, MPD's music folder holding the library)
+    python docs/screenshots.py --radio --to-mpd --select-fraction 0 --no-hint \
+        --out docs/screenshot-mpd.png
 
 Uses headless Chromium through selenium (the test extra), like the browser tests.
 """
@@ -34,6 +37,8 @@ def main(argv=None) -> int:
     parser.add_argument("--no-hint", action="store_true", help="close the newcomer's hint")
     parser.add_argument("--radio", action="store_true",
                         help="hover a point of the left map, start a radio from it")  # fmt: skip
+    parser.add_argument("--to-mpd", action="store_true",
+                        help="send the radio to MPD and wait for the maps' ring")  # fmt: skip
     args = parser.parse_args(argv)
 
     from selenium import webdriver
@@ -107,6 +112,15 @@ def main(argv=None) -> int:
             time.sleep(1)
             driver.find_element(By.ID, "radio-start").click()
             time.sleep(8)
+        if args.to_mpd:
+            driver.execute_script("document.getElementById('chain-to-mpd').click()")
+            for _ in range(200):
+                if driver.execute_script(
+                    "const m = document.querySelector('.player-mark'); return m && !m.hidden"
+                ):
+                    break
+                time.sleep(0.1)
+            time.sleep(3)
         driver.save_screenshot(str(args.out))
         print(args.out)
     finally:
