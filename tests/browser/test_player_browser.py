@@ -240,3 +240,23 @@ def test_player006_the_playlist_and_a_radio_saved_on_a_subsonic_server(
         assert saved == [f"library/{collection.by_id(t).path}" for t in tracks]
         assert PASSWORD not in dash_duo.driver.page_source
         assert_no_console_errors(dash_duo)
+
+
+def test_player007_stop_in_the_page_stops_the_radio_in_mpd(mpd_duo, mpd_server):
+    duo = mpd_duo
+    start_radio_from(duo, 0)
+    click(duo, "#item-length input[value='segment']")  # 3-s moments: MPD moves on quickly
+    click(duo, "#chain-to-mpd")
+    wait_until(lambda: "radio in MPD" in mpd_line(duo), message="the radio to live in MPD")
+    click(duo, "#flow-stop")
+    wait_until(lambda: "The radio in MPD stopped" in mpd_line(duo), message="the radio to stop")
+    queued = mpd_queue(mpd_server)
+    client = mpd_server.client()
+    try:
+        client.next()  # MPD goes on: nothing is added any more
+        client.next()
+    finally:
+        client.disconnect()
+    wait_until(lambda: "The radio in MPD stopped" in mpd_line(duo), message="the line to stay")
+    assert mpd_queue(mpd_server) == queued
+    assert_no_console_errors(duo)
