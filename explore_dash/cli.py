@@ -356,6 +356,11 @@ def run(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["history"]:  # explore-dash history import FILE ...
+        from explore_dash.history.command import main as history_main
+
+        return history_main(argv[1:])
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     # Request lines only when debugging (explore_dash/server/access.py keeps the token out of them).

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from explore_dash.cli import build_parser as app_parser
+from explore_dash.history.command import build_parser as history_parser
 from extraction.cli import build_parser as extraction_parser
 from tests.support.paths import REPO
 
@@ -40,9 +41,17 @@ def parser_default(parser: argparse.ArgumentParser, flag: str) -> object:
     return action.default
 
 
+def history_import_parser() -> argparse.ArgumentParser:
+    """``explore-dash history import``'s own parser (a sub-command's)."""
+    commands = next(a for a in history_parser()._actions
+                    if isinstance(a, argparse._SubParsersAction))  # fmt: skip
+    return commands.choices["import"]
+
+
 COMMANDS = {
     "python -m explore_dash": app_parser,
     "python -m extraction": extraction_parser,
+    "explore-dash history import": history_import_parser,
 }
 
 
@@ -57,7 +66,7 @@ def test_readme001_usage_blocks_list_every_flag_and_no_other(command: str):
 def test_readme002_defaults_shown_in_usage_blocks_are_the_parsers(command: str):
     parser = COMMANDS[command]()
     shown = FLAG_WITH_DEFAULT.findall(usage_block(command))
-    assert shown or command == "python -m extraction"
+    assert shown or command in ("python -m extraction", "explore-dash history import")
     for flag, value in shown:
         assert str(parser_default(parser, flag)) == value, flag
 
