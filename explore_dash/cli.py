@@ -26,7 +26,7 @@ from explore_dash.server.startup import (
     data_dir_for,
     is_loopback,
 )
-from extraction.signals import stops_held
+from extraction.signals import stops_blocked, stops_held
 
 log = logging.getLogger("explore_dash")
 
@@ -165,8 +165,11 @@ def start_extraction(library: Path, data: Path) -> subprocess.Popen:
     The child gets its own session, so a Ctrl-C in the terminal reaches this process only;
     :func:`stop_extraction` then stops the child once (a second SIGINT arriving during its
     final merge would cut the merge short: harmless, as the next start finishes it, but slow).
+    It starts with stops blocked, so a stop sent while its interpreter still starts waits for its
+    own handlers (extraction/__main__.py) instead of ending it with a traceback.
     """
-    return subprocess.Popen(extraction_command(library, data), start_new_session=True)
+    with stops_blocked():
+        return subprocess.Popen(extraction_command(library, data), start_new_session=True)
 
 
 def reaped_when_done(process: subprocess.Popen | None) -> subprocess.Popen | None:

@@ -3,11 +3,13 @@
 import sys
 
 from extraction.errors import REINSTALL_HINT
-from extraction.signals import missing_module, stops_held
+from extraction.signals import let_stops_in, missing_module, stops_held
 
 try:
-    # The app may stop us while we still import (it quit at once): nothing to keep yet.
+    # The app may stop us while we still import (it quit at once): nothing to keep yet. It
+    # starts us with stops blocked (a stop before this line waits, pending): let them in now.
     with stops_held():
+        let_stops_in()
         from extraction.cli import main
 except KeyboardInterrupt:
     raise SystemExit(130) from None

@@ -44,6 +44,32 @@ def stops_held() -> Iterator[None]:
         raise KeyboardInterrupt(f"signal {arrived[0]}")
 
 
+@contextmanager
+def stops_blocked() -> Iterator[None]:
+    """SIGINT and SIGTERM blocked in this thread for the block: a child process started in it
+    inherits the block (the signal mask survives exec), so a stop sent to it before its own code
+    runs stays pending instead of ending the interpreter's start-up with a traceback; the child
+    lets it in with :func:`let_stops_in` once :func:`stops_held` is there to take it.
+
+    Where the platform has no signal masks (Windows), the block runs as it is.
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def let_stops_in() -> None:
+    """Unblock SIGINT and SIGTERM (blocked by a parent's :func:`stops_blocked`): one that came
+    meanwhile is delivered now."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
 def missing_module(error: BaseException) -> str | None:
     """The name of the module whose absence caused ``error`` (searching its causes), if any."""
     seen = error
