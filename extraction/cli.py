@@ -15,7 +15,7 @@ from extraction.contract import STATUS_OK, default_data_dir
 from extraction.errors import REINSTALL_HINT, ExtractionError, LibraryError
 from extraction.missing import PRUNE_HINT, LibraryVanishedError
 from extraction.pipeline import Progress, Summary, run_extraction
-from extraction.signals import missing_module
+from extraction.signals import let_stops_in, missing_module
 from extraction.status import ProgressGroup, StatusFile
 from extraction.store import DataStore
 from extraction.task import TrackResult
@@ -293,6 +293,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
+        # Started by the app with stops blocked (explore_dash.cli.start_extraction): let them in
+        # now that they end the run cleanly (one that came meanwhile is acted on here).
+        let_stops_in()
         if args.list_models:
             from extraction.registry import load_registry
 
