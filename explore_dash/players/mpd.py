@@ -273,8 +273,11 @@ class MpdPlayer:
                 [new] = add_items(client, self.library_root(client, [path]), [again],
                                   plays_ranges(client))  # fmt: skip
                 client.moveid(new, int(status["song"]) + 1)
-                client.playid(new)
+                # Stopped before the old song is deleted, then the new one played: deleting a
+                # song MPD plays or has opened can hang MPD 0.23 for good (see queue()).
+                client.stop()
                 client.deleteid(int(song["id"]))
+                client.playid(new)
         return f"MPD plays from {format_time(seconds)}"
 
 
