@@ -149,6 +149,26 @@
     return -1;
   }
 
+  // Where segment `id` is drawn in panel `gd`: {trace, i, px, py} (pixels in the graph), from
+  // the segments' trace or the highlighted one; null when not shown or zoomed out of view.
+  function pointPlace(gd, id) {
+    for (const where of [settings.traces.segments, settings.traces.highlight]) {
+      const trace = gd._fullData && gd._fullData[where];
+      const i = indexOf(trace, id);
+      if (i < 0) {
+        continue;
+      }
+      const xa = gd._fullLayout.xaxis;
+      const ya = gd._fullLayout.yaxis;
+      const px = xa._offset + xa.l2p(trace.x[i]);
+      const py = ya._offset + ya.l2p(trace.y[i]);
+      const inside = px >= xa._offset && px <= xa._offset + xa._length &&
+        py >= ya._offset && py <= ya._offset + ya._length;
+      return inside ? { trace: trace, i: i, px: px, py: py } : null;
+    }
+    return null;
+  }
+
   // An element laid over a panel's plot (made once, hidden at first); `redraw(element)` runs
   // after every Plotly draw (a zoom, resize, new map or new highlight moves points).
   function overlay(gd, className, tagName, redraw) {
@@ -236,6 +256,7 @@
     pointId: pointId,
     firstPointId: firstPointId,
     indexOf: indexOf,
+    pointPlace: pointPlace,
     overlay: overlay,
     rgba: rgba,
     playAt: playAt,

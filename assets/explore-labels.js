@@ -84,22 +84,10 @@
   // Label the segment `id` in panel `gd`. Returns whether the segment is shown there.
   function labelSegment(gd, id, title) {
     const label = labelElement(gd);
-    for (const place of [traces.segments, traces.highlight]) {
-      const trace = gd._fullData[place];
-      const i = core.indexOf(trace, id);
-      if (i < 0) {
-        continue;
-      }
+    const place = core.pointPlace(gd, id);
+    if (place) {
       const xa = gd._fullLayout.xaxis;
-      const ya = gd._fullLayout.yaxis;
-      const px = xa._offset + xa.l2p(trace.x[i]);
-      const py = ya._offset + ya.l2p(trace.y[i]);
-      const inside = px >= xa._offset && px <= xa._offset + xa._length &&
-        py >= ya._offset && py <= ya._offset + ya._length;
-      if (!inside) {
-        break;
-      }
-      const tags = tagsOf(trace, i);
+      const tags = tagsOf(place.trace, place.i);
       label.textContent = "";
       label.appendChild(document.createTextNode(title));
       if (tags) {
@@ -108,9 +96,9 @@
         small.textContent = tags;
         label.appendChild(small);
       }
-      label.style.left = gd.offsetLeft + px + "px";
-      label.style.top = gd.offsetTop + py + "px";
-      label.classList.toggle("flip", px > xa._offset + xa._length * 0.6);
+      label.style.left = gd.offsetLeft + place.px + "px";
+      label.style.top = gd.offsetTop + place.py + "px";
+      label.classList.toggle("flip", place.px > xa._offset + xa._length * 0.6);
       label.hidden = false;
       label.dataset.segment = String(id);
       label.dataset.title = title;

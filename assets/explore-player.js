@@ -5,7 +5,6 @@
 (function () {
   "use strict";
   const core = window.exploreDash;
-  const traces = core.settings.traces;
   let playingSegment = null; // the segment MPD plays, as the server last said
 
   function markElement(gd) {
@@ -19,25 +18,12 @@
       return;
     }
     const id = core.pointOfSegment(playingSegment);
-    for (const where of [traces.segments, traces.highlight]) {
-      const trace = gd._fullData[where];
-      const i = core.indexOf(trace, id);
-      if (i < 0) {
-        continue;
-      }
-      const xa = gd._fullLayout.xaxis;
-      const ya = gd._fullLayout.yaxis;
-      const px = xa._offset + xa.l2p(trace.x[i]);
-      const py = ya._offset + ya.l2p(trace.y[i]);
-      if (px < xa._offset || px > xa._offset + xa._length ||
-          py < ya._offset || py > ya._offset + ya._length) {
-        return; // zoomed away from it
-      }
-      mark.style.left = gd.offsetLeft + px + "px";
-      mark.style.top = gd.offsetTop + py + "px";
+    const spot = core.pointPlace(gd, id);
+    if (spot) { // else not shown, or zoomed away from it
+      mark.style.left = gd.offsetLeft + spot.px + "px";
+      mark.style.top = gd.offsetTop + spot.py + "px";
       mark.dataset.segment = String(id);
       mark.hidden = false;
-      return;
     }
   }
 
