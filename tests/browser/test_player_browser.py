@@ -52,20 +52,8 @@ def mpd_duo(dash_duo, collection: FakeCollection, mpd_server: MpdServer):
     return dash_duo
 
 
-def mpd_queue(server: MpdServer) -> list[tuple[str, str | None]]:
-    client = server.client()
-    try:
-        return [(song["file"], song.get("range")) for song in client.playlistinfo()]
-    finally:
-        client.disconnect()
 
 
-def mpd_state(server: MpdServer) -> str:
-    client = server.client()
-    try:
-        return client.status()["state"]
-    finally:
-        client.disconnect()
 
 
 def test_player001_a_radio_and_the_playlist_go_to_mpd_from_their_buttons(
@@ -79,13 +67,13 @@ def test_player001_a_radio_and_the_playlist_go_to_mpd_from_their_buttons(
     said = wait_until(lambda: "in MPD" in status(duo) and status(duo),
                       message="the page to say what MPD plays")  # fmt: skip
     assert said == f"Playing {len(rows)} songs in MPD; the radio goes on in MPD"
-    queue = mpd_queue(mpd_server)
+    queue = mpd_server.queue()
     assert len(queue) >= len(rows) >= 3  # the radio in MPD may have added more
     # Its first moment, for the item length (15 s) or to the song's end, whichever comes first.
     song_a = collection.by_id(0)
     assert queue[0][0] == f"library/{song_a.path}"
     assert queue[0][1] in ("0.000-15.000", f"0.000-{song_a.duration:.3f}", "0.000-")
-    assert mpd_state(mpd_server) == "play"
+    assert mpd_server.status()["state"] == "play"
     # The chain made the playlist, then added to MPD's queue after what plays.
     click(duo, "#chain-to-playlist")
     wait_until(lambda: duo.driver.find_elements("css selector", ".playlist-entry"),
@@ -97,7 +85,7 @@ def test_player001_a_radio_and_the_playlist_go_to_mpd_from_their_buttons(
     wait_until(lambda: "MPD" in duo.find_element("#playlist-message").text,
                message="the playlist's message")  # fmt: skip
     assert duo.find_element("#playlist-message").text == f"Added {len(tracks)} songs in MPD"
-    added = [path for path, _ in mpd_queue(mpd_server)[len(queue):]]
+    added = [path for path, _ in mpd_server.queue()[len(queue):]]
     assert added == [f"library/{collection.by_id(t).path}" for t in tracks]
     if SCREENSHOTS:
         duo.driver.save_screenshot(str(Path(SCREENSHOTS) / "player001.png"))
@@ -181,7 +169,7 @@ def test_player005_the_maps_ring_what_mpd_plays_and_a_click_on_its_track_seeks_i
     move_to(duo.driver, *point_pixel(duo, 0, sixth))
     press(duo.driver, True)
     press(duo.driver, False)
-    wait_until(lambda: status_of(mpd_server) >= 14.5, 10, "MPD to play from the clicked moment")
+    wait_until(lambda: mpd_server.playing()[2] >= 14.5, 10, "MPD to play from the clicked moment")
     for panel in (0, 1):
         wait_until(lambda p=panel: ring(duo, p) in (first + 5, first + 6), 10,
                    f"the ring on the clicked moment in panel {panel}")  # fmt: skip
@@ -190,15 +178,6 @@ def test_player005_the_maps_ring_what_mpd_plays_and_a_click_on_its_track_seeks_i
     assert_no_console_errors(duo)
 
 
-def status_of(server: MpdServer) -> float:
-    """Seconds into the song MPD plays (its range's start plus its elapsed time)."""
-    client = server.client()
-    try:
-        song, status = client.currentsong(), client.status()
-    finally:
-        client.disconnect()
-    start = song.get("range", "").partition("-")[0]
-    return (float(start) if start else 0.0) + float(status.get("elapsed", 0.0))
 
 
 def test_player006_the_playlist_and_a_radio_saved_on_a_subsonic_server(
@@ -250,7 +229,7 @@ def test_player007_stop_in_the_page_stops_the_radio_in_mpd(mpd_duo, mpd_server):
     wait_until(lambda: "radio in MPD" in mpd_line(duo), message="the radio to live in MPD")
     click(duo, "#flow-stop")
     wait_until(lambda: "The radio in MPD stopped" in mpd_line(duo), message="the radio to stop")
-    queued = mpd_queue(mpd_server)
+    queued = mpd_server.queue()
     client = mpd_server.client()
     try:
         client.next()  # MPD goes on: nothing is added any more
@@ -258,5 +237,5 @@ def test_player007_stop_in_the_page_stops_the_radio_in_mpd(mpd_duo, mpd_server):
     finally:
         client.disconnect()
     wait_until(lambda: "The radio in MPD stopped" in mpd_line(duo), message="the line to stay")
-    assert mpd_queue(mpd_server) == queued
+    assert mpd_server.queue() == queued
     assert_no_console_errors(duo)

@@ -39,6 +39,32 @@ class MpdServer:
             client.password(password)
         return client
 
+    def queue(self) -> list[tuple[str, str | None]]:
+        """(file, range) of each song in the queue, in order."""
+        client = self.client()
+        try:
+            return [(song["file"], song.get("range")) for song in client.playlistinfo()]
+        finally:
+            client.disconnect()
+
+    def status(self) -> dict:
+        client = self.client()
+        try:
+            return client.status()
+        finally:
+            client.disconnect()
+
+    def playing(self) -> tuple[str, str | None, float]:
+        """(file, range, seconds into the song: the range's start plus elapsed) of what plays."""
+        client = self.client()
+        try:
+            song, status = client.currentsong(), client.status()
+        finally:
+            client.disconnect()
+        start = song.get("range", "").partition("-")[0]
+        seconds = (float(start) if start else 0.0) + float(status.get("elapsed", 0.0))
+        return song["file"], song.get("range"), seconds
+
 
 def mpd_program() -> str:
     """Debian's mpd, or skip (fail under CI, which must run these tests)."""

@@ -48,21 +48,8 @@ def server(tmp_path, collection) -> MpdServer:
         yield server
 
 
-def queue_of(server: MpdServer) -> list[tuple[str, str | None]]:
-    """(file, range) of each song in MPD's queue, in order."""
-    client = server.client()
-    try:
-        return [(song["file"], song.get("range")) for song in client.playlistinfo()]
-    finally:
-        client.disconnect()
 
 
-def status_of(server: MpdServer) -> dict:
-    client = server.client()
-    try:
-        return client.status()
-    finally:
-        client.disconnect()
 
 
 def radio(collection: FakeCollection, *moments: tuple[int, int]) -> Chain:
@@ -86,12 +73,12 @@ def test_mpd001_a_radio_plays_in_mpd_with_each_moments_range(server, collection)
     assert queued and text == "Playing 3 songs in MPD"
     assert player._found_root == "library/"
     starts = [round(index * SEGMENT_SECONDS, 3) for index in (3, 1, 0)]
-    assert queue_of(server) == [
+    assert server.queue() == [
         ("library/Beta/Second/01 Étude.wav", f"{starts[0]:.3f}-{starts[0] + 15:.3f}"),
         ("library/Alpha/First Album/01 Song A.wav", f"{starts[1]:.3f}-{starts[1] + 15:.3f}"),
         ("library/Delta/Greatest Hits/01 Hit.wav", f"0.000-{15:.3f}"),
     ]
-    status = status_of(server)
+    status = server.status()
     assert status["state"] == "play" and status["song"] == "0"
     assert float(status["duration"]) == pytest.approx(15.0)  # the range, not the whole song
 
@@ -103,28 +90,28 @@ def test_mpd002_add_keeps_what_plays_and_replace_starts_over(server, collection)
     # Added to an empty, stopped MPD: it plays what was added.
     queued, text = send(player, playlist_queue(snapshot.tracks, [0, 1], None), False, sample, "")
     assert queued and text == "Added 2 songs in MPD"
-    assert status_of(server)["state"] == "play"
+    assert server.status()["state"] == "play"
     # Added while it plays: queued after, the song playing goes on.
-    playing = status_of(server)["songid"]
+    playing = server.status()["songid"]
     send(player, playlist_queue(snapshot.tracks, [5], {5: 2.0}), False, sample, "")
-    assert [path for path, _ in queue_of(server)] == [
+    assert [path for path, _ in server.queue()] == [
         "library/Alpha/First Album/01 Song A.wav", "library/Alpha/First Album/02 Song B.wav",
         "library/Gamma/Live/01 Crowd.wav",
     ]  # fmt: skip
-    assert queue_of(server)[2][1] == "2.000-"  # from its moment to its end
-    assert status_of(server)["songid"] == playing
+    assert server.queue()[2][1] == "2.000-"  # from its moment to its end
+    assert server.status()["songid"] == playing
     # Replaced: only the new songs, playing from the first.
     send(player, playlist_queue(snapshot.tracks, [7, 2], None), True, sample, "")
-    assert queue_of(server) == [("library/Delta/Greatest Hits/01 Hit.wav", None),
+    assert server.queue() == [("library/Delta/Greatest Hits/01 Hit.wav", None),
                                 ("library/Beta/Second/01 Étude.wav", None)]  # fmt: skip
-    assert status_of(server)["song"] == "0" and status_of(server)["state"] == "play"
+    assert server.status()["song"] == "0" and server.status()["state"] == "play"
     # Added while paused: it stays paused where it was.
     client = server.client()
     client.pause(1)
     client.disconnect()
     send(player, playlist_queue(snapshot.tracks, [0], None), False, sample, "")
-    assert status_of(server)["state"] == "pause" and status_of(server)["song"] == "0"
-    assert len(queue_of(server)) == 3
+    assert server.status()["state"] == "pause" and server.status()["song"] == "0"
+    assert len(server.queue()) == 3
 
 
 def test_mpd003_songs_mpd_lacks_are_named_and_a_wrong_root_says_what_to_do(server, collection):
@@ -138,11 +125,11 @@ def test_mpd003_songs_mpd_lacks_are_named_and_a_wrong_root_says_what_to_do(serve
     assert "New/new.wav" in text
     # A root that is not where the library is: the page says why, and a queue to be replaced
     # stays as it was.
-    before = queue_of(server)
+    before = server.queue()
     wrong = MpdPlayer.from_options(server.address, root="elsewhere")
     queued, text = send(wrong, items, True, sample, "")
     assert queued is None and text.startswith("MPD has none of these 2 songs")
-    assert queue_of(server) == before == [("library/Alpha/First Album/01 Song A.wav", None)]
+    assert server.queue() == before == [("library/Alpha/First Album/01 Song A.wav", None)]
 
 
 def test_mpd004_the_library_as_mpds_own_music_folder_needs_no_root(tmp_path, collection):
@@ -152,7 +139,7 @@ def test_mpd004_the_library_as_mpds_own_music_folder_needs_no_root(tmp_path, col
         queued, _ = send(player, playlist_queue(snapshot.tracks, [2], None), True,
                        library_sample(snapshot.tracks), "")  # fmt: skip
         assert queued and player._found_root == ""
-        assert queue_of(server) == [("Beta/Second/01 Étude.wav", None)]
+        assert server.queue() == [("Beta/Second/01 Étude.wav", None)]
 
 
 def test_mpd005_mpd_absent_then_restarted_answers_again_without_a_new_player(tmp_path, collection):
@@ -203,13 +190,13 @@ def test_mpd007_the_queue_plays_on_by_itself(server, collection):
     player = MpdPlayer.from_options(server.address)
     send(player, chain_queue(snapshot.tracks, chain, 1.0), True, library_sample(snapshot.tracks),
          "")  # fmt: skip
-    wait_until(lambda: status_of(server).get("song") == "1", 10, "MPD to reach the second moment")
+    wait_until(lambda: server.status().get("song") == "1", 10, "MPD to reach the second moment")
     time.sleep(0.2)
-    assert status_of(server)["state"] == "play"
+    assert server.status()["state"] == "play"
 
 
 def mpd_files(server: MpdServer) -> list[str]:
-    return [path for path, _ in queue_of(server)]
+    return [path for path, _ in server.queue()]
 
 
 @pytest.fixture
@@ -237,13 +224,13 @@ def test_mpd008_a_radio_sent_to_mpd_goes_on_by_itself_until_every_track_played(
     status, message = send_chain(app_state, watcher, chain, 1.0, ANY_TRACK, True)
     assert status == "Playing 2 songs in MPD; the radio goes on in MPD" and message == ""
     # Topped up at once: two after the one playing.
-    wait_until(lambda: len(queue_of(server)) >= 3, 10, "the radio to queue a third moment")
+    wait_until(lambda: len(server.queue()) >= 3, 10, "the radio to queue a third moment")
     # Then more by themselves as MPD plays, until every track has played once.
     files = wait_until(lambda: len(mpd_files(server)) == 5 and mpd_files(server), 30,
                        "every track of the library in MPD's queue")  # fmt: skip
     assert len(set(files)) == 5
     assert all(rng is not None and rng.endswith(f"{float(rng.split('-')[0]) + 1:.3f}")
-               for _, rng in queue_of(server))  # fmt: skip
+               for _, rng in server.queue())  # fmt: skip
     wait_until(lambda: "played every track" in watcher.view().radio, 15, "the radio's end")
     assert not watcher.radio.active
 
@@ -251,18 +238,18 @@ def test_mpd008_a_radio_sent_to_mpd_goes_on_by_itself_until_every_track_played(
 def test_mpd009_stopping_the_radio_stops_the_additions(server, collection, app_state, watcher):
     chain = radio(collection, (0, 0), (2, 1))
     send_chain(app_state, watcher, chain, 2.0, ANY_TRACK, True)
-    wait_until(lambda: len(queue_of(server)) >= 3, 10, "the radio to queue a third moment")
+    wait_until(lambda: len(server.queue()) >= 3, 10, "the radio to queue a third moment")
     watcher.radio.stop("stopped")
-    queued = queue_of(server)
-    wait_until(lambda: status_of(server).get("song") == "1", 10, "MPD to play on")
+    queued = server.queue()
+    wait_until(lambda: server.status().get("song") == "1", 10, "MPD to play on")
     time.sleep(2.5)  # another song's change: nothing more is added
-    assert queue_of(server) == queued and watcher.view().radio == "stopped"
+    assert server.queue() == queued and watcher.view().radio == "stopped"
 
 
 def test_mpd010_a_queue_replaced_by_someone_else_ends_the_radio(server, collection, app_state,
                                                                watcher):  # fmt: skip
     send_chain(app_state, watcher, radio(collection, (0, 0), (2, 1)), 5.0, ANY_TRACK, True)
-    wait_until(lambda: len(queue_of(server)) >= 3, 10, "the radio to queue a third moment")
+    wait_until(lambda: len(server.queue()) >= 3, 10, "the radio to queue a third moment")
     client = server.client()
     client.clear()
     client.add("library/Gamma/Live/01 Crowd.wav")
@@ -306,16 +293,6 @@ def test_mpd011_the_watcher_follows_what_mpd_plays_and_comes_back_after_a_restar
         stop_mpd(server)
 
 
-def playing_at(server: MpdServer) -> tuple[str, str | None, float]:
-    """(file, range, seconds into the song) of what MPD plays."""
-    client = server.client()
-    try:
-        song, status = client.currentsong(), client.status()
-    finally:
-        client.disconnect()
-    start = song.get("range", "").partition("-")[0]
-    return song["file"], song.get("range"), (float(start) if start else 0.0) + float(
-        status.get("elapsed", 0.0))  # fmt: skip
 
 
 def test_mpd012_play_from_seeks_in_the_moment_or_plays_the_song_again_from_there(
@@ -327,14 +304,14 @@ def test_mpd012_play_from_seeks_in_the_moment_or_plays_the_song_again_from_there
     send(player, items, True, [etude], "")
     # Inside the moment's range: a seek.
     assert player.play_from(etude, 12.0) == "MPD plays from 0:12"
-    file, played_range, at = playing_at(server)
+    file, played_range, at = server.playing()
     assert (file, played_range) == (f"library/{etude}", "6.000-21.000") and 12.0 <= at < 13.5
     # Outside it: the song again from there, as long as the moment was, in its place.
     assert player.play_from(etude, 1.5) == "MPD plays from 0:02"
-    file, played_range, at = playing_at(server)
+    file, played_range, at = server.playing()
     assert (file, played_range) == (f"library/{etude}", "1.500-16.500") and 1.5 <= at < 3.0
-    assert [path for path, _ in queue_of(server)] == [f"library/{etude}",
+    assert [path for path, _ in server.queue()] == [f"library/{etude}",
                                                       "library/Alpha/First Album/01 Song A.wav"]
     # Another song than MPD's: nothing done.
     assert player.play_from("Alpha/First Album/01 Song A.wav", 3.0) == ""
-    assert playing_at(server)[0] == f"library/{etude}"
+    assert server.playing()[0] == f"library/{etude}"
